@@ -1,0 +1,43 @@
+"""hstlc: calibrated, GTI-aware lightcurves from HST COS and STIS TIME-TAG event files.
+
+The library API is listed in ``__all__``; the ``hstlc`` command is a thin layer over it.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("hstlc")
+except PackageNotFoundError:  # running from a source tree without installation
+    __version__ = "0.1.0"
+
+from hstlc.config import Settings, load_settings
+from hstlc.domain import EventList, LightCurve, Observation
+from hstlc.errors import (
+    CatalogError,
+    ConfigError,
+    ExtractionError,
+    FilingError,
+    HstlcError,
+    InputFileError,
+    ResolverError,
+    UnsupportedProductError,
+)
+
+__all__ = [
+    "CatalogError",
+    "ConfigError",
+    "EventList",
+    "ExtractionError",
+    "FilingError",
+    "HstlcError",
+    "InputFileError",
+    "LightCurve",
+    "Observation",
+    "ResolverError",
+    "Settings",
+    "UnsupportedProductError",
+    "__version__",
+    "load_settings",
+]

@@ -1,0 +1,209 @@
+"""The catalog's tables, as typed SQLAlchemy 2.0 models.
+
+The original pipeline's four tables (``metadata``, ``outputs``, ``bad_data``, ``stats``) keep their
+names and columns; hstlc adds columns it needs (rootname, times, proposal, coordinates, sha256) and the
+tables of the target-name resolver. Indexed or unique strings are ``String(255)`` (a file name or a
+normalised target name; MySQL cannot index unbounded text); paths are ``Text`` so no real path overflows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAME = 255
+"""Length of indexed name columns (file names and target names)."""
+
+#: The quality-check reasons, in the order the original pipeline tested them.
+BAD_DATA_REASONS: tuple[str, ...] = (
+    "Bad EXPFLAG",
+    "Non-linear time",
+    "No events",
+    "Singular event",
+    "Bad Proposal",
+    "Short Exposure",
+)
+REASON_SEPARATOR = "; "
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now (stored naive UTC: SQLite and MySQL keep no zone)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every hstlc table."""
+
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Metadata(Base):
+    """One ingested exposure (for an FUV pair: one row per segment file, as the original)."""
+
+    __tablename__ = "metadata"
+    __table_args__ = (
+        UniqueConstraint("filename", name="uq_metadata_filename"),
+        Index("ix_metadata_rootname", "rootname"),
+        Index("ix_metadata_targname", "targname"),
+        Index("ix_metadata_targname_key", "targname_key"),
+        Index(
+            "ix_metadata_configuration",
+            "instrume",
+            "detector",
+            "targname",
+            "opt_elem",
+            "cenwave",
+            "aperture",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    filename: Mapped[str] = mapped_column(String(NAME))
+    path: Mapped[str] = mapped_column(Text)
+    ingest_date: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    telescop: Mapped[str | None] = mapped_column(String(32))
+    instrume: Mapped[str | None] = mapped_column(String(32))
+    targname: Mapped[str | None] = mapped_column(String(NAME))
+    cal_ver: Mapped[str | None] = mapped_column(String(64))
+    obstype: Mapped[str | None] = mapped_column(String(32))
+    cenwave: Mapped[int | None] = mapped_column(Integer)
+    aperture: Mapped[str | None] = mapped_column(String(64))
+    detector: Mapped[str | None] = mapped_column(String(32))
+    opt_elem: Mapped[str | None] = mapped_column(String(32))
+    fppos: Mapped[int | None] = mapped_column(Integer)
+    # hstlc additions
+    rootname: Mapped[str | None] = mapped_column(String(64))
+    segment: Mapped[str | None] = mapped_column(String(16))
+    targname_orig: Mapped[str | None] = mapped_column(String(NAME))
+    targname_key: Mapped[str | None] = mapped_column(String(NAME))
+    """Upper case, whitespace removed: what the resolver matches Sesame aliases against."""
+    proposid: Mapped[int | None] = mapped_column(Integer)
+    expstart: Mapped[float | None] = mapped_column(Float)
+    expend: Mapped[float | None] = mapped_column(Float)
+    exptime: Mapped[float | None] = mapped_column(Float)
+    ra_targ: Mapped[float | None] = mapped_column(Float)
+    dec_targ: Mapped[float | None] = mapped_column(Float)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+
+    output: Mapped[Outputs | None] = relationship(
+        back_populates="metadata_row", cascade="all, delete-orphan", uselist=False
+    )
+
+
+class Outputs(Base):
+    """The products made from one metadata row."""
+
+    __tablename__ = "outputs"
+    __table_args__ = (UniqueConstraint("metadata_id", name="uq_outputs_metadata_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    metadata_id: Mapped[int] = mapped_column(ForeignKey("metadata.id", ondelete="CASCADE"))
+    individual_path: Mapped[str | None] = mapped_column(Text)
+    individual_filename: Mapped[str | None] = mapped_column(String(NAME))
+    composite_path: Mapped[str | None] = mapped_column(Text)
+    composite_filename: Mapped[str | None] = mapped_column(String(NAME))
+
+    metadata_row: Mapped[Metadata] = relationship(back_populates="output")
+
+
+class BadData(Base):
+    """A file rejected by the quality checks; ``reason`` holds every failing reason, '; '-separated."""
+
+    __tablename__ = "bad_data"
+    __table_args__ = (UniqueConstraint("filename", name="uq_bad_data_filename"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    filename: Mapped[str] = mapped_column(String(NAME))
+    ingest_date: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    reason: Mapped[str] = mapped_column(Text)
+    path: Mapped[str | None] = mapped_column(Text)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+
+    @property
+    def reasons(self) -> list[str]:
+        return [r for r in self.reason.split(REASON_SEPARATOR) if r]
+
+
+class Stats(Base):
+    """Variability statistics of one lightcurve product."""
+
+    __tablename__ = "stats"
+    __table_args__ = (UniqueConstraint("lightcurve_filename", name="uq_stats_lightcurve_filename"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    lightcurve_path: Mapped[str] = mapped_column(Text)
+    lightcurve_filename: Mapped[str] = mapped_column(String(NAME))
+    total: Mapped[float | None] = mapped_column(Float)
+    mean: Mapped[float | None] = mapped_column(Float)
+    mu: Mapped[float | None] = mapped_column(Float)
+    stdev: Mapped[float | None] = mapped_column(Float)
+    poisson_factor: Mapped[float | None] = mapped_column(Float)
+    pearson_r: Mapped[float | None] = mapped_column(Float)
+    pearson_p: Mapped[float | None] = mapped_column(Float)
+    periodogram: Mapped[bool] = mapped_column(Boolean, default=False)
+    deliver: Mapped[bool] = mapped_column(Boolean, default=False)
+    # hstlc additions
+    product_type: Mapped[str | None] = mapped_column(String(16))
+    """``individual`` or ``composite``."""
+    product_sha256: Mapped[str | None] = mapped_column(String(64))
+    """sha256 of the product when its stats were computed (incremental re-runs compare it)."""
+    computed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """Per-band periodogram summary (best period, power, FAP, peaks, skip reasons)."""
+
+
+class Alias(Base):
+    """A catalog alias-table entry: ``alias`` (as typed by an observer) → canonical target name."""
+
+    __tablename__ = "aliases"
+    __table_args__ = (UniqueConstraint("alias", name="uq_aliases_alias"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alias: Mapped[str] = mapped_column(String(NAME))
+    targname: Mapped[str] = mapped_column(String(NAME))
+    source: Mapped[str | None] = mapped_column(String(64))
+    added: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class SesameCache(Base):
+    """A cached Sesame reply (including "nothing found") for one queried name."""
+
+    __tablename__ = "sesame_cache"
+    __table_args__ = (UniqueConstraint("query", name="uq_sesame_cache_query"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    query: Mapped[str] = mapped_column(String(NAME))
+    found: Mapped[bool] = mapped_column(Boolean, default=False)
+    aliases: Mapped[list[Any] | None] = mapped_column(JSON)
+    ra: Mapped[float | None] = mapped_column(Float)
+    dec: Mapped[float | None] = mapped_column(Float)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+__all__ = [
+    "BAD_DATA_REASONS",
+    "NAME",
+    "REASON_SEPARATOR",
+    "Alias",
+    "BadData",
+    "Base",
+    "Metadata",
+    "Outputs",
+    "SesameCache",
+    "Stats",
+    "utcnow",
+]

@@ -1,0 +1,214 @@
+"""Engine, sessions and the natural-key upserts of the catalog.
+
+Any SQLAlchemy URL works (SQLite by default; PostgreSQL and MariaDB/MySQL are tested). Upserts look a
+row up by its natural key and update it in place, so re-running never duplicates rows; the caller owns
+the transaction (``with catalog.session() as s: ...`` commits on success and rolls back on error).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, create_engine, event, func, inspect, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from hstlc.catalog.schema import (
+    BAD_DATA_REASONS,
+    REASON_SEPARATOR,
+    BadData,
+    Base,
+    Metadata,
+    Outputs,
+    Stats,
+    utcnow,
+)
+from hstlc.errors import CatalogError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T", bound=Base)
+
+
+def masked_url(url: str) -> str:
+    """``url`` with any password replaced by ``***`` (for display and logs)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable database URL>"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; for SQLite the database's folder is created and foreign keys enforced."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise CatalogError(f"db_connection_string: not a database URL: {masked_url(url)!r}") from None
+    kwargs: dict[str, Any] = {"future": True}
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    else:
+        kwargs["pool_pre_ping"] = True
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except (NoSuchModuleError, ImportError, ModuleNotFoundError) as exc:
+        raise CatalogError(
+            f"{masked_url(url)}: no database driver for this URL ({exc}); "
+            "install hstlc[postgres] or hstlc[mysql]"
+        ) from None
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+@dataclass
+class Catalog:
+    """The catalog database: an engine plus a session factory. Build with :meth:`from_url`."""
+
+    engine: Engine
+
+    @classmethod
+    def from_url(cls, url: str) -> Catalog:
+        return cls(make_engine(url))
+
+    @property
+    def url(self) -> str:
+        return masked_url(self.engine.url.render_as_string(hide_password=False))
+
+    @property
+    def backend(self) -> str:
+        return self.engine.url.get_backend_name()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on any exception."""
+        factory = sessionmaker(self.engine, expire_on_commit=False)
+        try:
+            with factory.begin() as session:
+                yield session
+        except SQLAlchemyError as exc:
+            raise CatalogError(f"{self.url}: {type(exc).__name__}: {_first_line(exc)}") from exc
+
+    def init_schema(self) -> list[str]:
+        """Create every missing table and index (idempotent); returns the tables created."""
+        try:
+            before = set(inspect(self.engine).get_table_names())
+            Base.metadata.create_all(self.engine)
+        except SQLAlchemyError as exc:
+            raise CatalogError(f"{self.url}: cannot create the catalog: {_first_line(exc)}") from exc
+        return sorted(set(Base.metadata.tables) - before)
+
+    def check_schema(self) -> None:
+        """Raise :class:`CatalogError` unless every hstlc table exists (advice: ``hstlc db init``)."""
+        missing = self.missing_tables()
+        if missing:
+            raise CatalogError(
+                f"{self.url}: catalog is missing table(s) {', '.join(missing)}; run 'hstlc db init'"
+            )
+
+    def missing_tables(self) -> list[str]:
+        try:
+            present = set(inspect(self.engine).get_table_names())
+        except SQLAlchemyError as exc:
+            raise CatalogError(f"{self.url}: cannot connect: {_first_line(exc)}") from exc
+        return sorted(set(Base.metadata.tables) - present)
+
+    def status(self) -> dict[str, int | None]:
+        """Row count per hstlc table (``None`` for a table that does not exist yet)."""
+        missing = set(self.missing_tables())
+        counts: dict[str, int | None] = {}
+        with self.session() as session:
+            for name, table in Base.metadata.tables.items():
+                counts[name] = (
+                    None if name in missing else session.execute(select(func.count()).select_from(table)).scalar_one()
+                )
+        return counts
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _upsert(session: Session, model: type[T], key: Mapping[str, Any], values: Mapping[str, Any]) -> T:
+    """Update the row of ``model`` matching ``key`` with ``values``, or insert it."""
+    columns = set(model.__table__.columns.keys())
+    unknown = (set(key) | set(values)) - columns
+    if unknown:
+        raise ValueError(f"{model.__tablename__} has no column(s) {', '.join(sorted(unknown))}")
+    row = session.execute(select(model).filter_by(**key)).scalar_one_or_none()
+    if row is None:
+        row = model(**key, **values)
+        session.add(row)
+    else:
+        for name, value in values.items():
+            if getattr(row, name) != value:
+                setattr(row, name, value)
+    session.flush()
+    return row
+
+
+def upsert_metadata(session: Session, filename: str, **values: Any) -> Metadata:
+    """Insert or update the ``metadata`` row of ``filename`` (its natural key)."""
+    if "targname" in values and "targname_key" not in values and values["targname"] is not None:
+        values["targname_key"] = "".join(str(values["targname"]).upper().split())
+    return _upsert(session, Metadata, {"filename": filename}, values)
+
+
+def upsert_outputs(session: Session, metadata_id: int, **values: Any) -> Outputs:
+    """Insert or update the ``outputs`` row of a metadata row."""
+    return _upsert(session, Outputs, {"metadata_id": metadata_id}, values)
+
+
+def normalise_reasons(reasons: Iterable[str]) -> str:
+    """Every failing reason once, in the original's order, joined for the ``reason`` column."""
+    given = set(reasons)
+    unknown = given - set(BAD_DATA_REASONS)
+    if unknown:
+        raise ValueError(f"unknown bad-data reason(s): {', '.join(sorted(unknown))}")
+    if not given:
+        raise ValueError("a bad-data row needs at least one reason")
+    return REASON_SEPARATOR.join(r for r in BAD_DATA_REASONS if r in given)
+
+
+def upsert_bad_data(session: Session, filename: str, reasons: Iterable[str], **values: Any) -> BadData:
+    """Insert or update the ``bad_data`` row of ``filename`` with all its failing reasons."""
+    values = {"reason": normalise_reasons(reasons), **values}
+    values.setdefault("ingest_date", utcnow())
+    return _upsert(session, BadData, {"filename": filename}, values)
+
+
+def upsert_stats(session: Session, lightcurve_filename: str, **values: Any) -> Stats:
+    """Insert or update the ``stats`` row of a lightcurve product (by file name)."""
+    values.setdefault("computed_at", utcnow())
+    return _upsert(session, Stats, {"lightcurve_filename": lightcurve_filename}, values)
+
+
+__all__ = [
+    "Catalog",
+    "make_engine",
+    "masked_url",
+    "normalise_reasons",
+    "upsert_bad_data",
+    "upsert_metadata",
+    "upsert_outputs",
+    "upsert_stats",
+]

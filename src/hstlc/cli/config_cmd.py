@@ -1,0 +1,40 @@
+"""``hstlc config``: the effective settings and where each value came from."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from hstlc.catalog import masked_url
+from hstlc.cli.context import command
+
+
+def config(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the settings as JSON.")] = False,
+) -> None:
+    """Show the effective settings and where each value came from (default, file, env, flag)."""
+    with command(ctx, "config") as run:
+        values = run.settings.model_dump(mode="json")
+        values["db_connection_string"] = masked_url(run.settings.database_url)
+        if as_json:
+            payload = {"config_file": str(run.loaded.config_file) if run.loaded.config_file else None,
+                       "settings": {k: {"value": v, "source": run.loaded.sources[k]} for k, v in values.items()}}
+            typer.echo(json.dumps(payload, indent=2))
+            return
+        source = run.loaded.config_file or "none found"
+        table = Table(title=f"hstlc settings (config file: {source})")
+        table.add_column("setting")
+        table.add_column("value", overflow="fold")
+        table.add_column("from")
+        for key, value in values.items():
+            shown = oct(value) if key == "file_mode" else ("" if value is None else str(value))
+            table.add_row(key, shown, run.loaded.sources[key])
+        run.out.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("config")(config)

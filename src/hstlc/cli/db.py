@@ -1,0 +1,49 @@
+"""``hstlc db init`` and ``hstlc db status``."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from hstlc.catalog import Catalog
+from hstlc.cli.context import command
+
+db_app = typer.Typer(help="Create and inspect the catalog database.", no_args_is_help=True)
+
+
+@db_app.command("init")
+def init(ctx: typer.Context) -> None:
+    """Create the catalog's tables (safe to run again: existing tables and rows are kept)."""
+    with command(ctx, "db-init") as run:
+        catalog = Catalog.from_url(run.settings.database_url)
+        try:
+            created = catalog.init_schema()
+        finally:
+            catalog.dispose()
+        if created:
+            run.out.print(f"Created {len(created)} table(s) in {catalog.url}: {', '.join(created)}")
+        else:
+            run.out.print(f"Catalog {catalog.url} is up to date (nothing to create).")
+
+
+@db_app.command("status")
+def status(ctx: typer.Context) -> None:
+    """Show the catalog URL (password masked), its tables and their row counts."""
+    with command(ctx, "db-status") as run:
+        catalog = Catalog.from_url(run.settings.database_url)
+        try:
+            counts = catalog.status()
+        finally:
+            catalog.dispose()
+        table = Table(title=f"Catalog {catalog.url}")
+        table.add_column("table")
+        table.add_column("rows", justify="right")
+        for name, count in counts.items():
+            table.add_row(name, "[dim]missing[/]" if count is None else str(count))
+        run.out.print(table)
+        if any(count is None for count in counts.values()):
+            run.out.print("Some tables are missing: run 'hstlc db init'.")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(db_app, name="db")

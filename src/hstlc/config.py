@@ -1,0 +1,304 @@
+"""The one settings object every hstlc command shares.
+
+Precedence, lowest first: built-in defaults < TOML file < ``HSTLC_<KEY>`` environment variables <
+command-line flags. The TOML file is ``--config PATH``, else ``$HSTLC_CONFIG``, else ``./hstlc.toml``,
+else ``<user config dir>/hstlc/hstlc.toml``. :func:`load_settings` is the only place that decides this.
+
+Keys keep the original pipeline's names (``db_connection_string``, ``home_dir``, ``outputs_dir`` …), so
+only ``home_dir`` needs setting: every directory defaults to a folder under it and the catalog to
+``sqlite:///<home_dir>/hstlc.db``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from hstlc.errors import ConfigError
+
+ENV_PREFIX = "HSTLC_"
+CONFIG_ENV = "HSTLC_CONFIG"
+CONFIG_FILENAME = "hstlc.toml"
+
+#: Directory settings and the folder under ``home_dir`` each defaults to.
+DIRECTORY_DEFAULTS: dict[str, str] = {
+    "ingest_dir": "ingest",
+    "filesystem_dir": "filesystem",
+    "outputs_dir": "outputs",
+    "composite_dir": "composites",
+    "log_dir": "logs",
+    "download_dir": "downloads",
+    "plot_dir": "plots",
+    "bad_data_dir": "bad_data",
+}
+
+DEFAULT_SESAME_URL = "https://cds.unistra.fr/cgi-bin/nph-sesame/-oxpI/SNV"
+DEFAULT_SESAME_MIRRORS = ("https://vizier.cfa.harvard.edu/viz-bin/nph-sesame/-oxpI/SNV",)
+
+
+def _split_list(value: Any) -> Any:
+    """Accept ``"a, b"`` or ``"[1, 2]"`` from the environment as well as real lists."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("[") and text.endswith("]"):
+            text = text[1:-1]
+        return [item.strip().strip("'\"") for item in text.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Effective hstlc settings. Build with :func:`load_settings`, never at import time."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        case_sensitive=False,
+        extra="forbid",
+        validate_default=True,
+    )
+
+    # --- where things live -------------------------------------------------------------------------
+    home_dir: Path = Field(Path("hstlc-data"), description="Root folder; every other folder defaults under it")
+    db_connection_string: str | None = Field(
+        None, description="SQLAlchemy URL of the catalog (default sqlite:///<home_dir>/hstlc.db)"
+    )
+    ingest_dir: Path | None = Field(None, description="Where new event files are looked for")
+    filesystem_dir: Path | None = Field(None, description="Where ingested files are filed, by target")
+    outputs_dir: Path | None = Field(None, description="Individual lightcurve products, by target")
+    composite_dir: Path | None = Field(None, description="Composite (HLSP) lightcurve products")
+    log_dir: Path | None = Field(None, description="One log file per command run")
+    download_dir: Path | None = Field(None, description="Downloads from MAST")
+    plot_dir: Path | None = Field(None, description="Figures and the HTML report")
+    bad_data_dir: Path | None = Field(None, description="Quarantine for datasets that fail the checks")
+    lref_dir: Path | None = Field(None, description="COS reference files (default: $lref)")
+    oref_dir: Path | None = Field(None, description="STIS reference files (default: $oref)")
+
+    # --- processing --------------------------------------------------------------------------------
+    num_cores: int = Field(1, ge=1, le=512, description="Worker processes for ingest, stats and plot")
+    step: float = Field(2.0, gt=0, le=86400, description="Lightcurve bin width in seconds")
+    min_exptime: float = Field(1.0, ge=0, description="Shorter exposures are rejected ('Short Exposure')")
+    bad_proposals: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, description="PROPOSIDs rejected at ingest ('Bad Proposal')"
+    )
+    keep_airglow: bool = Field(False, description="Keep the Lyman-alpha and O I airglow windows")
+    max_sun_alt: float | None = Field(
+        None, ge=-90, le=90, description="Drop time when TIMELINE SUN_ALT exceeds this (degrees)"
+    )
+    file_group: str | None = Field(None, description="Group given to created files (default: yours)")
+    file_mode: int = Field(0o770, ge=0, le=0o7777, description="Mode of created directories")
+
+    # --- target-name resolution ----------------------------------------------------------------------
+    sesame_url: str = Field(DEFAULT_SESAME_URL, description="CDS Sesame base URL; the name follows '?'")
+    sesame_mirrors: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_SESAME_MIRRORS), description="Sesame mirrors tried in turn"
+    )
+    sesame_timeout: float = Field(10.0, gt=0, le=600, description="Seconds per Sesame request")
+    sesame_retries: int = Field(2, ge=0, le=10, description="Retries per Sesame URL (with backoff)")
+    sesame_max_bytes: int = Field(1_000_000, ge=1024, description="Largest Sesame reply accepted")
+    resolver_cache_days: float = Field(30.0, ge=0, description="Days a cached Sesame reply is reused")
+    resolver_offline: bool = Field(False, description="Never contact Sesame")
+    alias_file: Path | None = Field(None, description="Your alias table (default <home_dir>/aliases.csv)")
+
+    # --- statistics --------------------------------------------------------------------------------
+    periodogram_power_threshold: float = Field(
+        0.30, gt=0, le=1, description="Least periodogram power of a significant peak that sets the flag"
+    )
+    poisson_factor_threshold: float = Field(
+        1.5, gt=0, description="poisson_factor above which a lightcurve counts as interesting"
+    )
+
+    @field_validator("bad_proposals", "sesame_mirrors", mode="before")
+    @classmethod
+    def _lists_from_strings(cls, value: Any) -> Any:
+        return _split_list(value)
+
+    @field_validator("file_mode", mode="before")
+    @classmethod
+    def _octal_mode(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip().lower().removeprefix("0o")
+            try:
+                return int(text, 8)
+            except ValueError:
+                raise ValueError(f"not an octal file mode: {value!r} (e.g. 770 or 0o770)") from None
+        return value
+
+    @field_validator("sesame_url", "sesame_mirrors")
+    @classmethod
+    def _http_urls(cls, value: Any) -> Any:
+        for url in [value] if isinstance(value, str) else value:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"not an http(s) URL: {url!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _derive_paths(self) -> Settings:
+        home = self.home_dir.expanduser().absolute()
+        object.__setattr__(self, "home_dir", home)
+        for name, folder in DIRECTORY_DEFAULTS.items():
+            value = getattr(self, name)
+            object.__setattr__(self, name, (home / folder) if value is None else value.expanduser().absolute())
+        for name, env in (("lref_dir", "lref"), ("oref_dir", "oref")):
+            value = getattr(self, name)
+            if value is None and os.environ.get(env):
+                value = Path(os.environ[env])
+            object.__setattr__(self, name, None if value is None else value.expanduser().absolute())
+        if self.alias_file is None:
+            object.__setattr__(self, "alias_file", home / "aliases.csv")
+        else:
+            object.__setattr__(self, "alias_file", self.alias_file.expanduser().absolute())
+        if not self.db_connection_string:
+            object.__setattr__(self, "db_connection_string", f"sqlite:///{home / 'hstlc.db'}")
+        return self
+
+    @property
+    def database_url(self) -> str:
+        """The catalog URL (always set after validation)."""
+        assert self.db_connection_string is not None
+        return self.db_connection_string
+
+    def directories(self) -> dict[str, Path]:
+        """The configured working directories by setting name."""
+        return {name: getattr(self, name) for name in DIRECTORY_DEFAULTS}
+
+
+SETTING_NAMES: tuple[str, ...] = tuple(Settings.model_fields)
+_PATH_SETTINGS = frozenset(
+    name for name, f in Settings.model_fields.items() if "Path" in str(f.annotation)
+)
+
+
+@dataclass(frozen=True)
+class LoadedSettings:
+    """Settings plus where each value came from (``default``, ``derived``, a file, an env var, ``flag``)."""
+
+    settings: Settings
+    sources: Mapping[str, str]
+    config_file: Path | None
+
+
+def user_config_dir() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "hstlc"
+
+
+def find_config_file(explicit: str | os.PathLike[str] | None = None) -> Path | None:
+    """The TOML file to read: ``explicit``, ``$HSTLC_CONFIG``, ``./hstlc.toml``, the user config dir."""
+    if explicit is not None:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"{path}: configuration file not found (given with --config)")
+        return path
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        path = Path(env).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"{path}: configuration file not found (named by ${CONFIG_ENV})")
+        return path
+    for candidate in (Path.cwd() / CONFIG_FILENAME, user_config_dir() / CONFIG_FILENAME):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Read a TOML settings file: top-level keys, or the same keys inside a ``[hstlc]`` table.
+
+    Relative paths in the file are taken relative to the file's own folder.
+    """
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read configuration file ({exc.strerror or exc})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    if isinstance(data.get("hstlc"), dict):
+        data = {**{k: v for k, v in data.items() if k != "hstlc"}, **data["hstlc"]}
+    unknown = sorted(set(data) - set(SETTING_NAMES))
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}")
+    for key in _PATH_SETTINGS & set(data):
+        if isinstance(data[key], str) and data[key] and not Path(data[key]).expanduser().is_absolute():
+            data[key] = str(path.parent.absolute() / data[key])
+    return data
+
+
+def _env_values() -> dict[str, str]:
+    lowered = {key.lower(): value for key, value in os.environ.items()}
+    return {
+        name: lowered[(ENV_PREFIX + name).lower()]
+        for name in SETTING_NAMES
+        if (ENV_PREFIX + name).lower() in lowered
+    }
+
+
+def format_validation_error(exc: ValidationError, origin: Mapping[str, str] | None = None) -> str:
+    """One ``field: message`` line per problem (with the value's origin where known)."""
+    lines = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"]) or "settings"
+        where = f" (from {origin[field]})" if origin and field in origin else ""
+        message = err["msg"].removeprefix("Value error, ")
+        lines.append(f"{field}: {message}{where}")
+    return "\n".join(lines)
+
+
+def load_settings(
+    config_file: str | os.PathLike[str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> LoadedSettings:
+    """Build the effective settings: defaults < TOML file < ``HSTLC_*`` env < ``overrides`` (flags).
+
+    ``overrides`` entries whose value is ``None`` are ignored (an option the user did not give).
+    Raises :class:`ConfigError` with one line per invalid value.
+    """
+    path = find_config_file(config_file)
+    file_values = read_config_file(path) if path else {}
+    env_values = _env_values()
+    flag_values = {k: v for k, v in (overrides or {}).items() if v is not None}
+    unknown = sorted(set(flag_values) - set(SETTING_NAMES))
+    if unknown:
+        raise ConfigError(f"unknown setting(s) {', '.join(unknown)}")
+
+    sources: dict[str, str] = {}
+    for name in SETTING_NAMES:
+        if name in flag_values:
+            sources[name] = "flag"
+        elif name in env_values:
+            sources[name] = f"env {ENV_PREFIX}{name.upper()}"
+        elif name in file_values:
+            sources[name] = str(path)
+        elif name in DIRECTORY_DEFAULTS or name in ("db_connection_string", "alias_file"):
+            sources[name] = "derived from home_dir"
+        elif name in ("lref_dir", "oref_dir") and os.environ.get(name[:4]):
+            sources[name] = f"env ${name[:4]}"
+        else:
+            sources[name] = "default"
+
+    # Environment values go through pydantic-settings' own env source (it ranks below init values);
+    # the file's values (minus those the environment overrides) and the flags' go in as init values.
+    init_values = {k: v for k, v in file_values.items() if k not in env_values}
+    init_values.update(flag_values)
+    try:
+        settings = Settings(**init_values)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, sources)) from None
+    return LoadedSettings(settings=settings, sources=sources, config_file=path)
+
+
+__all__ = [
+    "DIRECTORY_DEFAULTS",
+    "SETTING_NAMES",
+    "LoadedSettings",
+    "Settings",
+    "find_config_file",
+    "load_settings",
+    "read_config_file",
+    "user_config_dir",
+]

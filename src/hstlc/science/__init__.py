@@ -1,0 +1,1 @@
+"""Pure numerics: arrays in, arrays (or frozen dataclasses) out. No files, database or printing."""
