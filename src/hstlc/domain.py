@@ -174,14 +174,58 @@ class LightCurve:
         return {name: getattr(self, name) for name in LIGHTCURVE_COLUMNS}
 
 
+@dataclass(frozen=True, eq=False)
+class Segment:
+    """The events of one detector segment with what extraction needs to know about them.
+
+    ``name`` is ``FUVA``/``FUVB`` (one COS FUV corrtag file each), ``NUV`` (one COS NUV corrtag holding
+    stripes A, B, C) or ``STIS`` (one MAMA event list). ``keywords`` is the EVENTS header of the file
+    (extraction keywords SP_LOC_x …, SDQFLAGS, EXPTIME), ``gti`` the highest-EXTVER GTI table (or
+    [0, EXPTIME] if the file has none), ``timeline`` the TIMELINE extension's columns if present
+    (at least ``time`` and ``sun_alt``).
+    """
+
+    name: str
+    events: EventList
+    gti: GTIArray
+    exptime: float
+    keywords: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    timeline: Mapping[str, npt.NDArray[Any]] | None = field(default=None, repr=False)
+    source_file: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "gti", as_gti(self.gti))
+        object.__setattr__(self, "keywords", _frozen_mapping(self.keywords))
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """One exposure: its header metadata, the segments read from its files, and the files themselves.
+
+    An FUV pair is one Dataset with up to two segments (FUVA from ``_corrtag_a``, FUVB from
+    ``_corrtag_b``). ``files`` lists every file that belongs to the dataset (event files and x1d).
+    ``extras`` carries instrument-specific data a reader attaches (e.g. STIS x1d extraction geometry).
+    """
+
+    observation: Observation
+    segments: tuple[Segment, ...]
+    files: tuple[str, ...] = ()
+    extras: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "extras", _frozen_mapping(self.extras))
+
+
 __all__ = [
     "LIGHTCURVE_COLUMNS",
     "SECONDS_PER_DAY",
+    "Dataset",
     "EventList",
     "FloatArray",
     "GTIArray",
     "IntArray",
     "LightCurve",
     "Observation",
+    "Segment",
     "as_gti",
 ]
