@@ -1,0 +1,83 @@
+"""The architecture of CONVENTIONS.md, enforced by reading every module's imports.
+
+- science/ is pure: no files, database, FITS I/O, network, console or logging.
+- all SQLAlchemy lives in catalog/.
+- cli/ only parses, calls the library and renders: no SQL, FITS or numpy there.
+- nothing imports cli/ (except ``python -m hstlc``).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).parents[1] / "src" / "hstlc"
+
+SCIENCE_FORBIDDEN = (
+    "os", "pathlib", "io", "shutil", "glob", "tempfile", "logging", "sqlalchemy", "rich", "typer", "requests",
+    "astropy.io", "matplotlib", "hstlc.catalog", "hstlc.readers", "hstlc.products", "hstlc.cli",
+    "hstlc.pipeline", "hstlc.config", "hstlc.report", "hstlc.resolver",
+)
+CLI_FORBIDDEN = ("sqlalchemy", "astropy", "numpy", "scipy")
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def _modules(sub: str = "") -> list[Path]:
+    return sorted((PACKAGE / sub).rglob("*.py"))
+
+
+def _hits(imports: set[str], forbidden: tuple[str, ...]) -> list[str]:
+    return sorted(i for i in imports for f in forbidden if i == f or i.startswith(f + "."))
+
+
+@pytest.mark.parametrize("path", _modules("science"), ids=lambda p: p.name)
+def test_science_is_pure(path: Path) -> None:
+    assert _hits(_imports(path), SCIENCE_FORBIDDEN) == []
+    source = path.read_text(encoding="utf-8")
+    for call in ("open(", "print("):
+        assert call not in source.replace("# ", "#"), f"{path.name} calls {call}"
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_sqlalchemy_only_in_catalog(path: Path) -> None:
+    if path.parent.name == "catalog":
+        return
+    assert _hits(_imports(path), ("sqlalchemy",)) == []
+
+
+@pytest.mark.parametrize("path", _modules("cli"), ids=lambda p: p.name)
+def test_cli_is_thin(path: Path) -> None:
+    assert _hits(_imports(path), CLI_FORBIDDEN) == []
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_nothing_imports_the_cli(path: Path) -> None:
+    if path.parent.name == "cli" or path.name == "__main__.py":
+        return
+    assert _hits(_imports(path), ("hstlc.cli",)) == []
+
+
+def test_no_utils_modules() -> None:
+    for path in _modules():
+        assert path.stem not in {"utils", "helpers", "misc"}, path
+
+
+def test_public_api_is_explicit() -> None:
+    import hstlc
+
+    assert hstlc.__all__, "hstlc.__all__ lists the public API"
+    for name in hstlc.__all__:
+        assert hasattr(hstlc, name), name
