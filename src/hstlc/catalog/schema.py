@@ -194,6 +194,65 @@ class SesameCache(Base):
     fetched_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class IngestDataset(Base):
+    """Ingest's record of one dataset (rootname): its done-marker, its filing journal, or its failure.
+
+    ``status`` is ``done`` (catalogued, files filed), ``bad`` (quarantined in ``bad_data_dir``),
+    ``failed`` (left where it was; ``reason`` says why), or ``filing``/``quarantining`` while its files
+    are being moved: then ``plan`` holds the moves and the catalog rows still to commit, so a re-run can
+    finish what a killed run started. ``fingerprint`` is the sha256 over the input files' names and
+    sha256s; ``files`` lists each file with its sha256 and where it now is.
+    """
+
+    __tablename__ = "datasets"
+    __table_args__ = (
+        UniqueConstraint("rootname", name="uq_datasets_rootname"),
+        Index("ix_datasets_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    rootname: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    files: Mapped[list[Any] | None] = mapped_column(JSON)
+    plan: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    primary_path: Mapped[str | None] = mapped_column(Text)
+    """The event file extraction reads (FUV: ``_corrtag_a`` if present; STIS: the corrtag)."""
+    config_key: Mapped[str | None] = mapped_column(String(64))
+    """Hash of the composite configuration (instrume, detector, targname, opt_elem, cenwave, aperture)."""
+    targname: Mapped[str | None] = mapped_column(String(NAME))
+    reason: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class CompositeQueue(Base):
+    """A composite configuration that gained, lost or changed a member and must be (re)built."""
+
+    __tablename__ = "composite_queue"
+    __table_args__ = (UniqueConstraint("config_key", name="uq_composite_queue_config_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    config_key: Mapped[str] = mapped_column(String(64))
+    config: Mapped[list[Any]] = mapped_column(JSON)
+    """[instrume, detector, targname, opt_elem, cenwave, aperture]."""
+    added: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class IngestLock(Base):
+    """The one-row lock that keeps two ``hstlc ingest`` runs off the same catalog (any host)."""
+
+    __tablename__ = "ingest_lock"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64))
+    """A random token of the holding run (compare-and-swap key for heartbeat, takeover and release)."""
+    host: Mapped[str] = mapped_column(String(NAME))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    command: Mapped[str | None] = mapped_column(Text)
+
+
 __all__ = [
     "BAD_DATA_REASONS",
     "NAME",
@@ -201,6 +260,9 @@ __all__ = [
     "Alias",
     "BadData",
     "Base",
+    "CompositeQueue",
+    "IngestDataset",
+    "IngestLock",
     "Metadata",
     "Outputs",
     "SesameCache",
