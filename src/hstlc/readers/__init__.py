@@ -1,1 +1,104 @@
-"""FITS files → domain objects."""
+"""FITS files → domain objects: detect → registry → one module per instrument (CONVENTIONS.md §6).
+
+- :func:`detect_product` decides the :class:`ProductKind` from headers and columns;
+- :data:`DATASET_READERS` maps each event-list kind to the reader that builds a
+  :class:`~hstlc.domain.Dataset`;
+- :func:`read_dataset` reads every segment of an exposure, :func:`read_observation` headers only,
+  :func:`read_event_times` the TIME column for the quality checks, :func:`companion_files` names the files
+  of a dataset.
+
+Supporting a new product is one module and one line in :data:`DATASET_READERS`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from hstlc.domain import Dataset, Observation
+from hstlc.errors import UnsupportedProductError
+from hstlc.readers.cos import check_times, read_cos_dataset
+from hstlc.readers.detect import ProductKind, classify, detect_product
+from hstlc.readers.files import DatasetFiles, companion_files, split_name
+from hstlc.readers.hdus import find_hdu, open_fits, read_columns
+from hstlc.readers.observation import build_observation
+from hstlc.readers.stis import read_stis_dataset
+
+DatasetReader = Callable[..., Dataset]
+
+#: Product kind → reader ``(path, *, lref_dir, oref_dir) -> Dataset``.
+DATASET_READERS: dict[ProductKind, DatasetReader] = {
+    ProductKind.COS_FUV_CORRTAG: read_cos_dataset,
+    ProductKind.COS_NUV_CORRTAG: read_cos_dataset,
+    ProductKind.STIS_TAG: read_stis_dataset,
+    ProductKind.STIS_CORRTAG: read_stis_dataset,
+}
+
+
+def read_dataset(
+    path: str | os.PathLike[str],
+    *,
+    lref_dir: str | os.PathLike[str] | None = None,
+    oref_dir: str | os.PathLike[str] | None = None,
+) -> Dataset:
+    """Every segment of the exposure ``path`` belongs to, as a :class:`~hstlc.domain.Dataset`.
+
+    COS FUV: both ``_corrtag_a``/``_corrtag_b`` files that exist (Segments FUVA/FUVB); COS NUV: one
+    Segment ``NUV``; STIS ``_tag``: one Segment ``STIS`` with calibrated events (see
+    :func:`hstlc.readers.stis.read_stis_dataset` for ``Dataset.extras``); synthetic STIS corrtag: read as is.
+    ``lref_dir``/``oref_dir`` locate reference files (default: the ``$lref``/``$oref`` variables).
+    """
+    p = Path(path)
+    kind = detect_product(p)
+    reader = DATASET_READERS.get(kind)
+    if reader is None:
+        raise UnsupportedProductError(p, f"{kind.value} holds no events; give its corrtag or tag file")
+    return reader(
+        p,
+        lref_dir=Path(lref_dir) if lref_dir is not None else None,
+        oref_dir=Path(oref_dir) if oref_dir is not None else None,
+    )
+
+
+def read_observation(path: str | os.PathLike[str]) -> Observation:
+    """The header metadata of one file (fast: no table data is read)."""
+    p = Path(path)
+    with open_fits(p) as hdul:
+        kind = classify(p, hdul)
+        ext = find_hdu(hdul, "EVENTS" if kind.is_events else "SCI")
+        where = "EVENTS header" if kind.is_events else "SCI header"
+        return build_observation(p, hdul[0].header, ext.header, instrument=kind.instrument, where=where)
+
+
+def read_event_times(path: str | os.PathLike[str]) -> tuple[Observation, npt.NDArray[Any]]:
+    """The Observation and the TIME column (seconds since EXPSTART, native byte order) of an event file."""
+    p = Path(path)
+    with open_fits(p) as hdul:
+        kind = classify(p, hdul)
+        if not kind.is_events:
+            raise UnsupportedProductError(p, f"{kind.value} holds no events; give its corrtag or tag file")
+        events = find_hdu(hdul, "EVENTS")
+        observation = build_observation(p, hdul[0].header, events.header, instrument=kind.instrument)
+        times = read_columns(p, events, ["TIME"])["TIME"]
+    check_times(p, times)
+    if times.dtype.kind not in "f":
+        times = times.astype(np.float64)
+    return observation, times
+
+
+__all__ = [
+    "DATASET_READERS",
+    "DatasetFiles",
+    "ProductKind",
+    "companion_files",
+    "detect_product",
+    "read_dataset",
+    "read_event_times",
+    "read_observation",
+    "split_name",
+]

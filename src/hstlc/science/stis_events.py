@@ -1,0 +1,273 @@
+"""Calibration of STIS MAMA TIME-TAG events: flat-field weight, data quality and wavelength (pure).
+
+FORMATS.md §3, §3.3, §3.4, §5.3, §5.4 and item 10 of §6, done the way calstis does it:
+
+- **EPSILON** = 1 / (P-flat × L-flat): calstis *divides* by the flats. Both flats are resampled onto the
+  2048 × 2048 hi-res event grid by bilinear interpolation between pixel centres (any shape; no integer
+  ratio assumed). A missing L-flat still applies the P-flat (and the notes say so); a flat value that is
+  not positive and finite gives EPSILON 0 and DQ bit 4 ("detector problem").
+- **DQ**: BPIXTAB rows of this OPT_ELEM only (callers filter), 1-indexed low-res → 0-indexed; each event
+  takes the flag of its low-res pixel ``(AXIS − 1) // 2``. Events outside 1…2048 get bit 4 as well.
+- **WAVELENGTH**: first-order gratings use the x1d WAVELENGTH of low-res column ``(AXIS1 − 1) // 2``;
+  echelle events belong to the order whose window A2CENTER ± EXTRSIZE/2 (low-res, 1-indexed) contains
+  the event's low-res position ``(AXIS2 + 0.5) / 2``; on overlap the nearest order centre wins; outside
+  every window the wavelength is 0. IMAGING events get 0.
+
+Hi-res ↔ low-res coordinates (both 1-indexed, integer at pixel centres): low-res pixel *j* covers hi-res
+pixels 2j−1 and 2j, so a hi-res coordinate *h* is the low-res coordinate (h + 0.5)/2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+HIRES = 2048
+LOWRES = 1024
+DQ_DETECTOR_PROBLEM = 4
+
+
+@dataclass(frozen=True, eq=False)
+class StisEventCalibration:
+    """Per-event EPSILON, DQ and WAVELENGTH, with notes on what could not be calibrated.
+
+    ``applied`` names the steps done (``pflat``, ``lflat``, ``bpixtab``, ``wavelength``); ``notes`` are
+    short sentences for the product header (e.g. ``no L-flat: EPSILON from the P-flat only``).
+    """
+
+    epsilon: npt.NDArray[np.float64]
+    dq: npt.NDArray[np.int16]
+    wavelength: npt.NDArray[np.float64]
+    applied: tuple[str, ...]
+    notes: tuple[str, ...]
+
+
+def _axis_weights(
+    n_out: int, n_in: int
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.float64]]:
+    """Linear-interpolation indices and weights from an ``n_in`` grid to ``n_out`` pixel centres."""
+    centres = (np.arange(n_out, dtype=np.float64) + 0.5) * (n_in / n_out) - 0.5
+    centres = np.clip(centres, 0.0, n_in - 1.0)
+    lo = np.floor(centres).astype(np.intp)
+    hi = np.minimum(lo + 1, n_in - 1)
+    return lo, hi, centres - lo
+
+
+def resample_flat(flat: npt.ArrayLike, *, shape: tuple[int, int] = (HIRES, HIRES)) -> npt.NDArray[np.float64]:
+    """Resample a 2-D flat to ``shape`` by bilinear interpolation between pixel centres.
+
+    The flat is taken to cover the whole detector; values beyond the outermost centres are held constant.
+    """
+    image = np.asarray(flat, dtype=np.float64)
+    if image.ndim != 2 or min(image.shape) < 1:
+        raise ValueError(f"a flat field must be a non-empty 2-D array, got shape {image.shape}")
+    ylo, yhi, wy = _axis_weights(shape[0], image.shape[0])
+    xlo, xhi, wx = _axis_weights(shape[1], image.shape[1])
+    rows = image[ylo] * (1.0 - wy)[:, None] + image[yhi] * wy[:, None]
+    return rows[:, xlo] * (1.0 - wx)[None, :] + rows[:, xhi] * wx[None, :]
+
+
+def bpix_dq_map(
+    pix1: npt.ArrayLike,
+    pix2: npt.ArrayLike,
+    length: npt.ArrayLike,
+    axis: npt.ArrayLike,
+    value: npt.ArrayLike,
+    *,
+    shape: tuple[int, int] = (LOWRES, LOWRES),
+) -> npt.NDArray[np.int16]:
+    """Paint BPIXTAB rows onto a low-res DQ image of ``shape`` (rows = AXIS2, columns = AXIS1).
+
+    Each row flags LENGTH pixels starting at the 1-indexed (PIX1, PIX2), along X (AXIS 1) or Y (AXIS 2),
+    OR-ing VALUE. Pixels beyond the image are ignored (as calstis does).
+    """
+    p1 = np.asarray(pix1, dtype=np.int64)
+    p2 = np.asarray(pix2, dtype=np.int64)
+    ln = np.asarray(length, dtype=np.int64)
+    ax = np.asarray(axis, dtype=np.int64)
+    val = np.asarray(value, dtype=np.int64)
+    if not (p1.shape == p2.shape == ln.shape == ax.shape == val.shape) or p1.ndim != 1:
+        raise ValueError("BPIXTAB columns must be one-dimensional and of equal length")
+    if np.any((ax != 1) & (ax != 2)):
+        raise ValueError("BPIXTAB AXIS must be 1 or 2")
+    dq = np.zeros(shape, dtype=np.int64)
+    if len(p1) == 0:
+        return dq.astype(np.int16)
+    counts = np.maximum(ln, 0)
+    row_of = np.repeat(np.arange(len(p1)), counts)
+    offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    x = p1[row_of] - 1 + np.where(ax[row_of] == 1, offsets, 0)
+    y = p2[row_of] - 1 + np.where(ax[row_of] == 2, offsets, 0)
+    inside = (x >= 0) & (x < shape[1]) & (y >= 0) & (y < shape[0])
+    np.bitwise_or.at(dq, (y[inside], x[inside]), val[row_of][inside])
+    return dq.astype(np.int16)
+
+
+def hires_index(axis: npt.ArrayLike) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
+    """0-indexed hi-res pixel of 1-indexed AXIS values (clipped) and a mask of those inside 1…2048."""
+    a = np.asarray(axis)
+    inside = (a >= 1) & (a <= HIRES)
+    return np.clip(a.astype(np.intp) - 1, 0, HIRES - 1), inside
+
+
+def lowres_index(axis: npt.ArrayLike, n: int = LOWRES) -> npt.NDArray[np.intp]:
+    """0-indexed low-res pixel ``(AXIS − 1) // 2`` of 1-indexed hi-res AXIS values, clipped to 0…n−1."""
+    a = np.asarray(axis).astype(np.intp)
+    return np.clip((a - 1) // 2, 0, n - 1)
+
+
+def order_lookup(
+    a2center: npt.ArrayLike, extrsize: npt.ArrayLike, *, n_hires: int = HIRES
+) -> npt.NDArray[np.intp]:
+    """For each hi-res row 1…n_hires, the index of the echelle order it belongs to (−1 = none).
+
+    A row belongs to an order when its low-res position (h + 0.5)/2 lies within A2CENTER ± EXTRSIZE/2;
+    where windows overlap, the order whose centre is nearest wins.
+    """
+    centre = np.asarray(a2center, dtype=np.float64)
+    half = np.asarray(extrsize, dtype=np.float64) / 2.0
+    if centre.shape != half.shape or centre.ndim != 1:
+        raise ValueError("A2CENTER and EXTRSIZE must be one-dimensional and of equal length")
+    lowres_pos = (np.arange(1, n_hires + 1, dtype=np.float64) + 0.5) / 2.0
+    if len(centre) == 0:
+        return np.full(n_hires, -1, dtype=np.intp)
+    distance = np.abs(lowres_pos[:, None] - centre[None, :])  # (n_hires, n_orders): small
+    distance = np.where(distance <= half[None, :], distance, np.inf)
+    best = np.argmin(distance, axis=1)
+    return np.where(np.isfinite(distance[np.arange(n_hires), best]), best, -1).astype(np.intp)
+
+
+def event_wavelengths(
+    axis1: npt.ArrayLike,
+    axis2: npt.ArrayLike,
+    wavelength: npt.ArrayLike,
+    *,
+    a2center: npt.ArrayLike | None = None,
+    extrsize: npt.ArrayLike | None = None,
+    echelle: bool = False,
+) -> npt.NDArray[np.float64]:
+    """Wavelength of each event from the x1d WAVELENGTH table (shape (n_orders, NELEM), low-res columns).
+
+    First order (``echelle=False``): row 0 at column (AXIS1 − 1)//2. Echelle: the order of
+    :func:`order_lookup` for the event's AXIS2, 0 outside every order window.
+    """
+    table = np.atleast_2d(np.asarray(wavelength, dtype=np.float64))
+    a1 = np.asarray(axis1)
+    column = lowres_index(a1, table.shape[1])
+    if not echelle:
+        return table[0][column]
+    if a2center is None or extrsize is None:
+        raise ValueError("echelle wavelengths need A2CENTER and EXTRSIZE")
+    lookup = order_lookup(a2center, extrsize)
+    if len(lookup) and table.shape[0] != len(np.asarray(a2center)):
+        raise ValueError("one WAVELENGTH row is needed per order")
+    row_index, _ = hires_index(axis2)
+    order = lookup[row_index]
+    result = table[np.maximum(order, 0), column]
+    result[order < 0] = 0.0
+    return result
+
+
+def calibrate_events(
+    axis1: npt.ArrayLike,
+    axis2: npt.ArrayLike,
+    *,
+    pflat: npt.ArrayLike | None = None,
+    lflat: npt.ArrayLike | None = None,
+    dq_map: npt.ArrayLike | None = None,
+    wavelength: npt.ArrayLike | None = None,
+    a2center: npt.ArrayLike | None = None,
+    extrsize: npt.ArrayLike | None = None,
+    echelle: bool = False,
+    imaging: bool = False,
+) -> StisEventCalibration:
+    """EPSILON, DQ and WAVELENGTH of STIS events from hi-res AXIS1/AXIS2 (1-indexed).
+
+    ``pflat``/``lflat`` are the flat images (any shape), ``dq_map`` the low-res DQ image of
+    :func:`bpix_dq_map`, ``wavelength`` the x1d WAVELENGTH rows (with ``a2center``/``extrsize`` per row for
+    echelle). Anything missing is skipped and reported in ``notes``.
+    """
+    a1 = np.asarray(axis1)
+    a2 = np.asarray(axis2)
+    if a1.shape != a2.shape or a1.ndim != 1:
+        raise ValueError("AXIS1 and AXIS2 must be one-dimensional and of equal length")
+    applied: list[str] = []
+    notes: list[str] = []
+    col, in1 = hires_index(a1)
+    row, in2 = hires_index(a2)
+    dq = np.zeros(a1.shape, dtype=np.int16)
+    outside = ~(in1 & in2)
+    if np.any(outside):
+        dq[outside] |= DQ_DETECTOR_PROBLEM
+        notes.append(f"{int(outside.sum())} event(s) outside the 2048x2048 grid flagged DQ 4")
+
+    flat: npt.NDArray[np.float64] | None = None
+    if pflat is not None:
+        flat = resample_flat(pflat)
+        applied.append("pflat")
+    else:
+        notes.append("no P-flat: EPSILON not flat-fielded by it")
+    if lflat is not None:
+        resampled = resample_flat(lflat)
+        flat = resampled if flat is None else flat * resampled
+        applied.append("lflat")
+    else:
+        notes.append("no L-flat: EPSILON from the P-flat only" if pflat is not None else "no L-flat")
+    if flat is not None:
+        good = np.isfinite(flat) & (flat > 0)
+        inverse = np.zeros_like(flat)
+        np.divide(1.0, flat, out=inverse, where=good)
+        epsilon = inverse[row, col]
+        bad_events = ~good[row, col]
+        if np.any(bad_events):
+            dq[bad_events] |= DQ_DETECTOR_PROBLEM
+            notes.append(f"{int(bad_events.sum())} event(s) on non-positive flat values: EPSILON 0, DQ 4")
+    else:
+        epsilon = np.ones(a1.shape, dtype=np.float64)
+
+    if dq_map is not None:
+        image = np.asarray(dq_map)
+        if image.ndim != 2:
+            raise ValueError("the DQ map must be 2-D")
+        dq |= image[lowres_index(a2, image.shape[0]), lowres_index(a1, image.shape[1])].astype(np.int16)
+        applied.append("bpixtab")
+    else:
+        notes.append("no BPIXTAB: DQ not set from bad pixels")
+
+    if imaging:
+        wave = np.zeros(a1.shape, dtype=np.float64)
+    elif wavelength is not None:
+        wave = event_wavelengths(a1, a2, wavelength, a2center=a2center, extrsize=extrsize, echelle=echelle)
+        applied.append("wavelength")
+    else:
+        wave = np.zeros(a1.shape, dtype=np.float64)
+        notes.append("no x1d: wavelengths 0")
+    return StisEventCalibration(
+        epsilon=np.asarray(epsilon, dtype=np.float64),
+        dq=dq,
+        wavelength=wave,
+        applied=tuple(applied),
+        notes=tuple(notes),
+    )
+
+
+def is_echelle(opt_elem: str) -> bool:
+    """Echelle gratings' names start with ``E`` (E140M, E140H, E230M, E230H)."""
+    return opt_elem.strip().upper().startswith("E")
+
+
+__all__ = [
+    "HIRES",
+    "LOWRES",
+    "StisEventCalibration",
+    "bpix_dq_map",
+    "calibrate_events",
+    "event_wavelengths",
+    "hires_index",
+    "is_echelle",
+    "lowres_index",
+    "order_lookup",
+    "resample_flat",
+]
