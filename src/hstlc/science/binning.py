@@ -1,0 +1,102 @@
+"""Time grids and weighted event histograms.
+
+Bins are ``step`` seconds wide, start at the exposure start (t = 0) and run to the last GTI stop; the
+final bin may be partial (its right edge is the last GTI stop). All sums are float64 whatever the dtype
+of the weights.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+
+from hstlc.science.gti import exposure_per_bin, normalize_gti
+
+#: Relative distance to a bin edge below which floating-point rounding could misplace a time; such
+#: times are placed by an exact search. Also absorbs rounding noise in ``(stop - start) / step``.
+_EDGE_TOLERANCE = 1e-9
+
+
+def time_edges(stop: float, step: float, *, start: float = 0.0) -> npt.NDArray[np.float64]:
+    """Bin edges ``start, start+step, …`` up to ``stop``; the last bin ends exactly at ``stop``.
+
+    ``stop - start`` need not be a multiple of ``step``: the final, partial bin is kept.
+    """
+    if not (math.isfinite(step) and step > 0):
+        raise ValueError(f"step must be a positive number of seconds, not {step!r}")
+    if not (math.isfinite(start) and math.isfinite(stop)):
+        raise ValueError("start and stop must be finite")
+    if stop <= start:
+        raise ValueError(f"stop ({stop}) must be after start ({start})")
+    span = (stop - start) / step
+    n = max(1, math.ceil(span - _EDGE_TOLERANCE))
+    edges = start + step * np.arange(n + 1, dtype=np.float64)
+    edges[-1] = stop
+    return edges
+
+
+def bin_index(times: npt.ArrayLike, edges: npt.NDArray[np.float64]) -> npt.NDArray[np.intp]:
+    """Index of the bin ``[edges[i], edges[i+1])`` holding each time; -1 outside the grid.
+
+    The grid must be uniform except for its last edge (as :func:`time_edges` makes). The index is
+    computed arithmetically; the few times that land within rounding distance of an edge are then
+    placed by a search on the real edges, so an event exactly on an edge always falls in the bin that
+    starts there (fast and exact, no per-event search).
+    """
+    t = np.asarray(times, dtype=np.float64)
+    e = np.asarray(edges, dtype=np.float64)
+    nbins = len(e) - 1
+    if nbins < 1:
+        raise ValueError("need at least one bin")
+    start = e[0]
+    step = e[1] - e[0] if nbins > 1 else max(e[1] - e[0], 1.0)
+    u = (t - start) / step
+    k = np.floor(u)
+    frac = u - k
+    np.clip(k, -1, nbins, out=k)
+    np.nan_to_num(k, copy=False, nan=-1.0)
+    k = k.astype(np.intp)
+    near = (frac < _EDGE_TOLERANCE) | (frac > 1.0 - _EDGE_TOLERANCE)
+    if nbins >= 1:
+        # The last (possibly partial) bin and everything beyond the uniform part go through the search.
+        near |= k >= nbins - 1
+    if near.any():
+        k[near] = np.searchsorted(e, t[near], side="right") - 1
+    k[(k < 0) | (k >= nbins)] = -1
+    return k
+
+
+def weighted_histogram(
+    index: npt.NDArray[np.intp], weights: npt.ArrayLike | None, nbins: int
+) -> npt.NDArray[np.float64]:
+    """Sum of ``weights`` (float64) per bin index; negative indices are ignored."""
+    idx = np.asarray(index)
+    ok = idx >= 0
+    if weights is None:
+        return np.bincount(idx[ok], minlength=nbins).astype(np.float64)[:nbins]
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != idx.shape:
+        raise ValueError("weights and index must have the same shape")
+    if not ok.all():
+        idx, w = idx[ok], w[ok]
+    return np.bincount(idx, weights=w, minlength=nbins)[:nbins]
+
+
+def exposure_grid(
+    gti: npt.ArrayLike, step: float
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Edges from 0 to the last GTI stop and each bin's exposure (its overlap with ``gti``)."""
+    g = normalize_gti(gti)
+    if len(g) == 0:
+        raise ValueError("no good time: the GTI list is empty")
+    stop = float(g[-1, 1])
+    start = min(0.0, float(g[0, 0]))
+    if stop <= start:
+        raise ValueError("the last good time interval ends before the exposure start")
+    edges = time_edges(stop, step, start=start)
+    return edges, exposure_per_bin(edges, g)
+
+
+__all__ = ["bin_index", "exposure_grid", "time_edges", "weighted_histogram"]
