@@ -100,6 +100,7 @@ class Settings(BaseSettings):
     )
     sesame_timeout: float = Field(10.0, gt=0, le=600, description="Seconds per Sesame request")
     sesame_retries: int = Field(2, ge=0, le=10, description="Retries per Sesame URL (with backoff)")
+    sesame_backoff: float = Field(1.0, ge=0, le=60, description="Seconds before the first Sesame retry (doubles)")
     sesame_max_bytes: int = Field(1_000_000, ge=1024, description="Largest Sesame reply accepted")
     resolver_cache_days: float = Field(30.0, ge=0, description="Days a cached Sesame reply is reused")
     resolver_offline: bool = Field(False, description="Never contact Sesame")
