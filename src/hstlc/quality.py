@@ -1,0 +1,179 @@
+"""File-level quality checks: read each dataset's TIME column(s) and headers, run :mod:`hstlc.checks`.
+
+- :func:`check_dataset` checks one exposure: every event file of it (an FUV pair fails if either segment
+  fails; the reasons are merged).
+- :func:`check_paths` checks many paths (an FUV pair named by both files is checked once); an unreadable
+  file gives an outcome carrying its error instead of raising.
+- :func:`quarantine` records bad datasets in the catalog's ``bad_data`` table (all reasons) and moves all
+  their files into ``bad_data_dir`` with :func:`hstlc.filing.move_file` (never overwriting a file).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hstlc.checks import CheckResult, run_checks
+from hstlc.config import Settings
+from hstlc.domain import Observation
+from hstlc.errors import HstlcError, UnsupportedProductError
+from hstlc.readers import companion_files, read_event_times
+from hstlc.readers.files import DatasetFiles
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """The verdict on one dataset.
+
+    ``files`` are all files of the dataset (event files, then the x1d); ``per_file`` the result of each
+    event file; ``result`` the merged verdict. An unreadable dataset has ``error`` set (and no
+    observation); it is neither good nor bad.
+    """
+
+    path: Path
+    rootname: str
+    files: tuple[Path, ...] = ()
+    observation: Observation | None = None
+    result: CheckResult = field(default_factory=CheckResult)
+    per_file: tuple[tuple[Path, CheckResult], ...] = ()
+    error: HstlcError | None = None
+
+    @property
+    def readable(self) -> bool:
+        return self.error is None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.result.ok
+
+    @property
+    def bad(self) -> bool:
+        return self.error is None and not self.result.ok
+
+    @property
+    def verdict(self) -> str:
+        return "unreadable" if self.error is not None else ("good" if self.result.ok else "bad")
+
+
+def _dataset_files(path: Path) -> DatasetFiles:
+    try:
+        return companion_files(path)
+    except UnsupportedProductError:
+        # An unusual file name: check the file on its own.
+        return DatasetFiles(rootname=path.name.split("_", 1)[0].lower(), event_files=(path,))
+
+
+def check_dataset(path: str | os.PathLike[str], settings: Settings) -> CheckOutcome:
+    """Check every event file of the dataset ``path`` belongs to; raises ``HstlcError`` if unreadable."""
+    p = Path(path)
+    files = _dataset_files(p)
+    per_file: list[tuple[Path, CheckResult]] = []
+    observation: Observation | None = None
+    merged = CheckResult()
+    for event_file in files.event_files:
+        obs, times = read_event_times(event_file)
+        result = run_checks(
+            obs, times, bad_proposals=settings.bad_proposals, min_exptime=settings.min_exptime
+        )
+        del times
+        if observation is None:
+            observation = obs
+        per_file.append((event_file, result))
+        merged = merged.merged(result)
+        log.debug("%s: %s", event_file.name, ", ".join(result.reasons) or "good")
+    return CheckOutcome(
+        path=p,
+        rootname=observation.rootname if observation is not None else files.rootname,
+        files=files.files,
+        observation=observation,
+        result=merged,
+        per_file=tuple(per_file),
+    )
+
+
+def check_paths(paths: Iterable[str | os.PathLike[str]], settings: Settings) -> list[CheckOutcome]:
+    """Check each dataset named by ``paths`` once (in the order first named); never raises ``HstlcError``."""
+    outcomes: list[CheckOutcome] = []
+    seen: set[Path] = set()
+    for path in paths:
+        p = Path(path)
+        try:
+            key = _dataset_files(p).primary.absolute() if p.exists() else p.absolute()
+        except HstlcError:
+            key = p.absolute()
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            outcomes.append(check_dataset(p, settings))
+        except HstlcError as exc:
+            log.debug("%s: unreadable: %s", p, exc)
+            rootname = p.name.split("_", 1)[0].lower()
+            outcomes.append(CheckOutcome(path=p, rootname=rootname, files=(p,), error=exc))
+    return outcomes
+
+
+@dataclass(frozen=True)
+class QuarantineResult:
+    """Where a bad dataset's files went (``moved``), or why they could not be moved (``error``)."""
+
+    outcome: CheckOutcome
+    moved: tuple[Path, ...] = ()
+    error: HstlcError | None = None
+
+
+def quarantine(outcomes: Sequence[CheckOutcome], settings: Settings) -> list[QuarantineResult]:
+    """Move every bad dataset's files into ``bad_data_dir`` and record each event file in ``bad_data``.
+
+    The files are moved first (:func:`hstlc.filing.move_file`, which never overwrites a different file)
+    and the rows written afterwards, in one transaction per dataset, with the new path and sha256. The
+    catalog schema is created if missing. A dataset whose files cannot be moved is reported, not recorded.
+    """
+    from hstlc.catalog import Catalog, upsert_bad_data
+    from hstlc.filing import move_file, sha256_of
+
+    bad = [o for o in outcomes if o.bad]
+    if not bad:
+        return []
+    dest_dir = settings.bad_data_dir
+    assert dest_dir is not None
+    catalog = Catalog.from_url(settings.database_url)
+    results: list[QuarantineResult] = []
+    try:
+        catalog.init_schema()
+        for outcome in bad:
+            moved: list[Path] = []
+            try:
+                for src in outcome.files:
+                    moved.append(
+                        move_file(src, dest_dir, group=settings.file_group, dir_mode=settings.file_mode)
+                    )
+            except HstlcError as exc:
+                log.error("%s: cannot move into %s: %s", outcome.path.name, dest_dir, exc)
+                results.append(QuarantineResult(outcome, tuple(moved), exc))
+                continue
+            event_names = {f.name for f, _ in outcome.per_file}
+            with catalog.session() as session:
+                for new_path in moved:
+                    if new_path.name in event_names:
+                        upsert_bad_data(
+                            session,
+                            new_path.name,
+                            outcome.result.reasons,
+                            path=str(new_path),
+                            sha256=sha256_of(new_path),
+                        )
+            reasons = "; ".join(outcome.result.reasons)
+            log.info("%s: bad (%s); moved to %s", outcome.rootname, reasons, dest_dir)
+            results.append(QuarantineResult(outcome, tuple(moved)))
+    finally:
+        catalog.dispose()
+    return results
+
+
+__all__ = ["CheckOutcome", "QuarantineResult", "check_dataset", "check_paths", "quarantine"]
