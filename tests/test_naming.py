@@ -68,6 +68,8 @@ def test_hst_legal_values_are_kept_unchanged(value: str) -> None:
         "\x1b[31mred",
         ".hidden",
         "-rf",
+        "-",
+        "--",
         "trailing.",
         "CON",
         "con",
@@ -139,8 +141,8 @@ def test_bad_arguments_are_rejected() -> None:
 def test_any_string_becomes_one_safe_component(value: str, max_length: int) -> None:
     result = safe_component(value, max_length=max_length)
     assert_one_safe_component(result, max_length)
-    if is_safe_component(value, max_length=max_length):
-        assert result == value
+    assert (result == value) == is_safe_component(value, max_length=max_length)
+    assert is_safe_component(result, max_length=max_length)
 
 
 @settings(max_examples=200, deadline=None)

@@ -14,6 +14,8 @@ from astropy.io import fits
 from astropy.table import Table
 from astropy.time import Time
 from astropy.timeseries import TimeSeries
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hstlc.domain import LIGHTCURVE_COLUMNS, LightCurve
 from hstlc.errors import FilingError, InputFileError
@@ -455,12 +457,13 @@ def test_malformed_inputs_raise_input_file_error(tmp_path: Path) -> None:
         read_lightcurve(text_col)
 
 
-def test_truncated_product_raises(tmp_path: Path) -> None:
+@pytest.mark.parametrize("cut", [100, 4000, 20000])
+def test_truncated_product_raises(tmp_path: Path, cut: int) -> None:
     path = write_lightcurve(make_lightcurve(200), tmp_path / "x.fits")
     data = path.read_bytes()
     truncated = tmp_path / "trunc_curve.fits"
-    truncated.write_bytes(data[: len(data) - 4000])
-    with pytest.raises(InputFileError, match=r"^trunc_curve\.fits: "):
+    truncated.write_bytes(data[: len(data) - cut])
+    with pytest.raises(InputFileError, match=r"^trunc_curve\.fits: (file is truncated|not a readable FITS)"):
         read_lightcurve(truncated)
 
 
@@ -606,3 +609,30 @@ def test_file_sha256(tmp_path: Path) -> None:
     assert file_sha256(path) == hashlib.sha256(data).hexdigest()
     with pytest.raises(InputFileError, match=r"^nope\.bin: cannot read file"):
         file_sha256(tmp_path / "nope.bin")
+
+
+meta_values = st.one_of(
+    st.text(max_size=600),
+    st.binary(max_size=100),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.none(),
+    st.lists(st.text(max_size=20), max_size=5),
+    st.tuples(st.text(max_size=30), st.text(max_size=100)),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.dictionaries(st.text(max_size=70), meta_values, max_size=8), meta_values)
+def test_any_meta_writes_a_valid_product(tmp_path: Path, meta: dict[str, Any], targname: Any) -> None:
+    lc = make_lightcurve(4, meta={**meta, "TARGNAME": targname, "EXPSTART": EXPSTART})
+    path = tmp_path / "h.fits"
+    write_lightcurve(lc, path, overwrite=True)
+    with fits.open(path) as hdul:
+        hdul.verify("exception")
+        assert [h.name for h in hdul] == ["PRIMARY", "LIGHTCURVE"]
+    back = read_lightcurve(path)
+    assert_columns_equal(lc, back)
+    assert back.meta["MJDREF"] == EXPSTART
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["h.fits"]

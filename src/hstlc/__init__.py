@@ -24,6 +24,14 @@ from hstlc.errors import (
     ResolverError,
     UnsupportedProductError,
 )
+from hstlc.naming import safe_component, safe_join
+from hstlc.products import (
+    composite_filename,
+    file_sha256,
+    individual_filename,
+    read_lightcurve,
+    write_lightcurve,
+)
 
 __all__ = [
     "CatalogError",
@@ -39,5 +47,12 @@ __all__ = [
     "Settings",
     "UnsupportedProductError",
     "__version__",
+    "composite_filename",
+    "file_sha256",
+    "individual_filename",
     "load_settings",
+    "read_lightcurve",
+    "safe_component",
+    "safe_join",
+    "write_lightcurve",
 ]

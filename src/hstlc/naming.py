@@ -33,7 +33,7 @@ MIN_MAX_LENGTH = _SUFFIX_LENGTH + 3
 
 _UNSAFE_RUN = re.compile(r"[^A-Za-z0-9.+_-]+")
 _DOT_RUN = re.compile(r"\.{2,}")
-_SAFE = re.compile(r"[A-Za-z0-9+_-][A-Za-z0-9.+_-]*")
+_SAFE = re.compile(r"[A-Za-z0-9+_][A-Za-z0-9.+_-]*")
 _WINDOWS_RESERVED = frozenset(
     {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$", "CLOCK$"}
     | {f"COM{i}" for i in range(10)}

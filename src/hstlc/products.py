@@ -61,9 +61,7 @@ import astropy
 import astropy.units as u
 import numpy as np
 from astropy.io import fits
-from astropy.time import Time
 from astropy.utils.exceptions import AstropyWarning
-from erfa import ErfaWarning
 
 from hstlc.domain import LIGHTCURVE_COLUMNS, SECONDS_PER_DAY, LightCurve
 from hstlc.errors import FilingError, InputFileError
@@ -330,6 +328,16 @@ def _expand_meta(meta: Mapping[str, Any]) -> dict[str, tuple[Any, str]]:
     return out
 
 
+_CARD_ORDER: dict[str, int] = {}
+for _key in (*IDENTITY_KEYS, "FILTER", "RADESYS", "FLUXCAL", "FLUXNOTE", *HLSP_DEFAULTS, "HLSPTARG"):
+    _CARD_ORDER.setdefault(_key, len(_CARD_ORDER))
+
+
+def _card_rank(key: str) -> int:
+    """Identity keywords first, in the documented order; everything else keeps its meta order after."""
+    return _CARD_ORDER.get(key, len(_CARD_ORDER))
+
+
 def _is_primary_key(key: str) -> bool:
     return key in _PRIMARY_KEYS or any(p.fullmatch(key) for p in _PRIMARY_PATTERNS)
 
@@ -338,6 +346,10 @@ def _is_primary_key(key: str) -> bool:
 
 
 def _iso(mjd: float) -> str:
+    """``YYYY-MM-DDThh:mm:ss.sss`` (UTC) of an MJD; astropy.time is imported here, only when writing."""
+    from astropy.time import Time
+    from erfa import ErfaWarning
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ErfaWarning)
         return str(Time(mjd, format="mjd", scale="utc", precision=3).isot)
@@ -438,7 +450,7 @@ def _build_hdulist(lc: LightCurve) -> fits.HDUList:
     primary = fits.PrimaryHDU()
     table_header = fits.Header()
     history: list[tuple[str, Any]] = []
-    for key, (value, comment) in {**meta, **hlsp}.items():
+    for key, (value, comment) in sorted({**meta, **hlsp}.items(), key=lambda item: _card_rank(item[0])):
         if key in ("COMMENT", "HISTORY"):
             history.append((key, value))
             continue
