@@ -220,6 +220,8 @@ class IngestDataset(Base):
     """The event file extraction reads (FUV: ``_corrtag_a`` if present; STIS: the corrtag)."""
     config_key: Mapped[str | None] = mapped_column(String(64))
     """Hash of the composite configuration (instrume, detector, targname, opt_elem, cenwave, aperture)."""
+    config: Mapped[list[Any] | None] = mapped_column(JSON)
+    """That configuration: [instrume, detector, targname, opt_elem, cenwave, aperture]."""
     targname: Mapped[str | None] = mapped_column(String(NAME))
     reason: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
