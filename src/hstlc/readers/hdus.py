@@ -75,6 +75,8 @@ def open_fits(path: str | os.PathLike[str]) -> Iterator[fits.HDUList]:
         try:
             hdul = fits.open(p, mode="readonly", memmap=True, lazy_load_hdus=False)
         except (OSError, ValueError, TypeError, IndexError, KeyError) as exc:
+            if p.stat().st_size % 2880:
+                raise InputFileError(p, f"truncated FITS file ({exc})") from None
             raise InputFileError(p, f"cannot read FITS file ({exc})") from None
     for warning in caught:
         log.debug("%s: astropy: %s", p.name, warning.message)

@@ -19,7 +19,7 @@ import logging
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -169,8 +169,8 @@ class FluxRow:
     cenwave: int
     aperture: str
     fpoffset: int | None
-    wavelength: FloatArray
-    sensitivity: FloatArray
+    wavelength: FloatArray = field(repr=False)
+    sensitivity: FloatArray = field(repr=False)
 
 
 @dataclass(frozen=True, eq=False)
@@ -245,10 +245,10 @@ class TdsRow:
     cenwave: int | None
     aperture: str
     segment: str
-    wavelength: FloatArray
-    time: FloatArray
-    slope: FloatArray
-    intercept: FloatArray
+    wavelength: FloatArray = field(repr=False)
+    time: FloatArray = field(repr=False)
+    slope: FloatArray = field(repr=False)
+    intercept: FloatArray = field(repr=False)
     pedigree: str = ""
 
 
@@ -330,9 +330,9 @@ class PhotRow:
     opt_elem: str
     cenwave: int
     sporder: int
-    wavelength: FloatArray
-    throughput: FloatArray
-    error: FloatArray | None
+    wavelength: FloatArray = field(repr=False)
+    throughput: FloatArray = field(repr=False)
+    error: FloatArray | None = field(repr=False)
 
 
 @dataclass(frozen=True, eq=False)
