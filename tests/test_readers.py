@@ -141,8 +141,8 @@ def test_reference_tables(fuv_pair) -> None:
     with fits.open(tds.path) as hdul:
         assert hdul[1].header["REF_TIME"] == tds.ref_time
         raw = hdul[1].data
-        i = [k for k in range(len(raw)) if raw["SEGMENT"][k].strip() == "FUVA"
-             and raw["OPT_ELEM"][k].strip() == "G130M" and raw["CENWAVE"][k] == 1291][0]
+        i = next(k for k in range(len(raw)) if raw["SEGMENT"][k].strip() == "FUVA"
+             and raw["OPT_ELEM"][k].strip() == "G130M" and raw["CENWAVE"][k] == 1291)
         assert len(row.wavelength) == raw["NWL"][i] and len(row.time) == raw["NT"][i]
 
 
