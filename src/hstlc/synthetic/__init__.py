@@ -1,0 +1,44 @@
+"""Synthetic HST COS/STIS TIME-TAG data in exactly the real file formats (FORMATS.md).
+
+The project's one source of test and demo data: seeded, vectorised generators of COS FUV/NUV
+corrtags, STIS MAMA tag files with their x1d, CRDS-format reference tables and deliberately broken
+files, each returning a :class:`SyntheticDataset` with the injected truth.
+"""
+
+from __future__ import annotations
+
+from hstlc.synthetic.cos import (
+    AIRGLOW_LINES,
+    DEFAULT_GEOMETRY,
+    DEFAULT_SDQFLAGS,
+    NOT_EXTRACTED,
+    ExtractionGeometry,
+    make_cos_fuv,
+)
+from hstlc.synthetic.dataset import BAD_CONDITIONS, BAD_PROPOSID, SHORT_EXPTIME, SyntheticDataset
+from hstlc.synthetic.reference import (
+    cos_sensitivity,
+    cos_tds_factor,
+    make_cos_reference_files,
+)
+from hstlc.synthetic.signals import SignalSpec, constant, flare, sinusoid
+
+__all__ = [
+    "AIRGLOW_LINES",
+    "BAD_CONDITIONS",
+    "BAD_PROPOSID",
+    "DEFAULT_GEOMETRY",
+    "DEFAULT_SDQFLAGS",
+    "NOT_EXTRACTED",
+    "SHORT_EXPTIME",
+    "ExtractionGeometry",
+    "SignalSpec",
+    "SyntheticDataset",
+    "constant",
+    "cos_sensitivity",
+    "cos_tds_factor",
+    "flare",
+    "make_cos_fuv",
+    "make_cos_reference_files",
+    "sinusoid",
+]
