@@ -1,0 +1,417 @@
+"""``build_report``: the figures and the static HTML report in ``plot_dir`` (the I/O edge of the report).
+
+Layout of ``plot_dir``::
+
+    index.html                      the report (exploratory tables, exposure, configurations, bad data)
+    products/<stem>.html            one page per product
+    figures/<stem>_lightcurve.png   lightcurve figure
+    figures/<stem>_periodogram.png  three-band periodogram figure
+    .hstlc-report.json              manifest: per product the fingerprint its figures were made from
+
+**Incremental.** A product's figures are remade only when its *fingerprint* changes: the stats row's
+product sha256 and computation time, the product file's size and modification time, the flag power
+threshold and :data:`~hstlc.report.figures.FIGURE_VERSION` — or when a figure file is missing.
+``all_products=True`` remakes every figure. The HTML pages are always rebuilt (cheap, and they show the
+catalog's current state). Figures and pages of products no longer in the catalog are removed.
+
+**Parallel.** Figure jobs run in up to ``num_cores`` worker processes (one job = read the product,
+recompute its periodogram, render two PNGs), started by a forkserver that has the plotting stack
+imported (``spawn`` where there is no forkserver); a worker is only started for every
+:data:`MIN_JOBS_PER_WORKER` jobs, since its start-up costs more than a few figures. Each worker writes
+its files atomically (temporary name, then rename). Only the main process reads the catalog. A product
+that cannot be read or plotted is reported in :attr:`ReportResult.failed` and shown on its page; it does
+not stop the run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+import re
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from hstlc.catalog.report_queries import ProductRow, ReportData, load_report_data
+from hstlc.catalog.store import Catalog
+from hstlc.config import Settings
+from hstlc.errors import FilingError, HstlcError
+from hstlc.filing import ensure_dir
+from hstlc.report.figures import FIGURE_VERSION, figure_png, lightcurve_figure, periodogram_figure
+from hstlc.report.html import CATEGORIES, ProductEntry, classify, render_index, render_product_page
+
+log = logging.getLogger(__name__)
+
+MANIFEST_NAME = ".hstlc-report.json"
+MANIFEST_VERSION = 1
+FIGURES_DIR = "figures"
+PAGES_DIR = "products"
+
+HEADER_KEYS: tuple[str, ...] = (
+    "TELESCOP", "INSTRUME", "DETECTOR", "TARGNAME", "HLSPTARG", "RA_TARG", "DEC_TARG", "RADESYS",
+    "OPT_ELEM", "FILTER", "CENWAVE", "APERTURE", "PROPOSID", "ROOTNAME", "EXPSTART", "EXPEND", "EXPTIME",
+    "XPOSURE", "DATE-OBS", "DATE-BEG", "DATE-END", "MJD-BEG", "MJD-END", "TIMESYS", "TIMEDEL", "STEPSIZE",
+    "WMIN", "WMAX", "FLUXCAL", "FLUXNOTE", "HLSPNAME", "HLSPVER", "HSTLCVER", "FILETYPE", "DATE",
+)
+"""Product header keywords shown on a product page (those present, in this order)."""
+
+MIN_JOBS_PER_WORKER = 4
+"""A worker costs seconds of start-up (imports): fewer jobs than this per worker run serially."""
+
+ProgressCallback = Callable[[int, int], None]
+"""``progress(done, total)`` after each figure job (and once with ``done = 0`` before the first)."""
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._+-]+")
+
+
+def page_stem(filename: str) -> str:
+    """A file-name and URL-safe stem for a product's page and figures.
+
+    Letters, digits and ``._+-`` are kept; anything else becomes ``_``; no leading dot; at most 120
+    characters. When the name had to change, a short hash of the original is appended so two different
+    names never share a stem.
+    """
+    base = filename[:-5] if filename.lower().endswith(".fits") else filename
+    clean = _UNSAFE.sub("_", base).lstrip(".") or "product"
+    if clean != base or len(clean) > 120:
+        digest = hashlib.sha256(filename.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+        clean = f"{clean[:120]}-{digest}"
+    return clean
+
+
+@dataclass(frozen=True)
+class FigureJob:
+    """One product's figures: what a worker needs (plain, picklable values)."""
+
+    filename: str
+    product: str
+    lightcurve_png: str
+    periodogram_png: str
+    title: str
+    power_threshold: float
+
+
+@dataclass(frozen=True)
+class FigureOutcome:
+    filename: str
+    error: str | None = None
+    header: Mapping[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """What :func:`build_report` wrote."""
+
+    index: Path
+    pages: tuple[Path, ...]
+    figures_written: tuple[Path, ...]
+    figures_up_to_date: int
+    """Products whose figures were already current (not remade)."""
+    failed: tuple[tuple[str, str], ...]
+    """(product file name, reason) of products whose figures could not be made."""
+    counts: Mapping[str, int]
+    """Products per category (interesting, boring, null), ``products`` and ``bad_data``."""
+    removed: tuple[Path, ...] = ()
+    """Pages and figures of products no longer in the catalog."""
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise FilingError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+def _header_summary(meta: Mapping[str, Any]) -> dict[str, str]:
+    upper = {str(k).upper(): v for k, v in meta.items()}
+    out: dict[str, str] = {}
+    for key in HEADER_KEYS:
+        value = upper.get(key)
+        if value is None or value == "":
+            continue
+        text = " ".join(str(value).split())
+        out[key] = text if len(text) <= 200 else text[:199] + "…"
+    return out
+
+
+def render_figures(job: FigureJob) -> FigureOutcome:
+    """Read one product, make its lightcurve and periodogram PNGs (atomic writes). Runs in a worker.
+
+    Errors a product can cause (unreadable file, bad values) come back in the outcome, not raised.
+    """
+    from hstlc.products import read_lightcurve
+    from hstlc.science.variability import compute_stats
+
+    start = time.perf_counter()
+    try:
+        lc = read_lightcurve(job.product)
+        write_atomic(Path(job.lightcurve_png), figure_png(lightcurve_figure(lc, title=job.title)))
+        stats = compute_stats(lc, power_threshold=job.power_threshold)
+        figure = periodogram_figure(stats.bands, title=job.title, power_threshold=job.power_threshold)
+        write_atomic(Path(job.periodogram_png), figure_png(figure))
+    except (HstlcError, ValueError, OSError) as exc:
+        return FigureOutcome(job.filename, error=str(exc) or type(exc).__name__,
+                             seconds=time.perf_counter() - start)
+    return FigureOutcome(job.filename, header=_header_summary(lc.meta), seconds=time.perf_counter() - start)
+
+
+def fingerprint(row: ProductRow, power_threshold: float) -> str:
+    """What a product's figures depend on (see the module docstring)."""
+    try:
+        info = row.path.stat()
+        size, mtime = info.st_size, info.st_mtime_ns
+    except OSError:
+        size, mtime = None, None
+    parts = [
+        FIGURE_VERSION, row.product_sha256, row.computed_at.isoformat() if row.computed_at else None,
+        size, mtime, power_threshold,
+    ]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+
+def _load_manifest(path: Path) -> dict[str, dict[str, Any]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        log.warning("%s: unreadable report manifest (%s); remaking every figure", path, exc)
+        return {}
+    if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION:
+        return {}
+    products = data.get("products")
+    return {k: v for k, v in products.items() if isinstance(v, dict)} if isinstance(products, dict) else {}
+
+
+def worker_count(cores: int, jobs: int) -> int:
+    """Worker processes for ``jobs`` figure jobs: at most ``cores``, at least ``MIN_JOBS_PER_WORKER`` each."""
+    return max(1, min(cores, jobs // MIN_JOBS_PER_WORKER))
+
+
+PRELOAD = ["hstlc.report.builder", "hstlc.products", "hstlc.science.variability"]
+
+
+def _process_context() -> multiprocessing.context.BaseContext:
+    """``forkserver`` with this module preloaded where available (workers then fork from a process that
+    has already imported matplotlib, astropy and hstlc, instead of importing them each), else ``spawn``.
+    Never plain ``fork``: the parent holds database connections and may run threads (the progress bar)."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(PRELOAD)
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def _run_jobs(jobs: list[FigureJob], cores: int, progress: ProgressCallback | None) -> list[FigureOutcome]:
+    total = len(jobs)
+    if progress:
+        progress(0, total)
+    outcomes: list[FigureOutcome] = []
+    workers = worker_count(cores, total)
+    if workers <= 1:
+        for job in jobs:
+            outcomes.append(render_figures(job))
+            if progress:
+                progress(len(outcomes), total)
+        return outcomes
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_process_context()) as pool:
+        futures = {pool.submit(render_figures, job): job for job in jobs}
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                outcomes.append(future.result())
+            except Exception as exc:  # a crashed worker must not lose the other products' figures
+                reason = f"worker failed: {type(exc).__name__}: {exc}"
+                outcomes.append(FigureOutcome(job.filename, error=reason))
+            if progress:
+                progress(len(outcomes), total)
+    return outcomes
+
+
+def _title(row: ProductRow) -> str:
+    target = row.targname or ""
+    config = " ".join(str(v) for v in (row.instrume, row.detector, row.opt_elem, row.cenwave) if v)
+    return " — ".join(p for p in (target, config, row.filename) if p)
+
+
+def build_report(
+    catalog: Catalog,
+    settings: Settings,
+    *,
+    all_products: bool = False,
+    progress: ProgressCallback | None = None,
+) -> ReportResult:
+    """Make the figures (changed products only, unless ``all_products``) and rebuild the HTML report.
+
+    Returns the paths written, per-category counts, and the products whose figures failed.
+    """
+    data: ReportData = load_report_data(catalog)
+    assert settings.plot_dir is not None
+    plot_dir = Path(settings.plot_dir)
+    figures_dir, pages_dir = plot_dir / FIGURES_DIR, plot_dir / PAGES_DIR
+    for folder in (plot_dir, figures_dir, pages_dir):
+        ensure_dir(folder, group=settings.file_group, dir_mode=settings.file_mode)
+    manifest_path = plot_dir / MANIFEST_NAME
+    old = _load_manifest(manifest_path)
+    threshold = settings.periodogram_power_threshold
+
+    jobs: list[FigureJob] = []
+    current: dict[str, dict[str, Any]] = {}
+    up_to_date = 0
+    for row in data.products:
+        stem = page_stem(row.filename)
+        entry = {
+            "stem": stem,
+            "fingerprint": fingerprint(row, threshold),
+            "lightcurve": f"{FIGURES_DIR}/{stem}_lightcurve.png",
+            "periodogram": f"{FIGURES_DIR}/{stem}_periodogram.png",
+            "page": f"{PAGES_DIR}/{stem}.html",
+        }
+        previous = old.get(row.filename, {})
+        fresh = (
+            not all_products
+            and previous.get("fingerprint") == entry["fingerprint"]
+            and previous.get("stem") == stem
+            and not previous.get("error")
+            and (plot_dir / entry["lightcurve"]).is_file()
+            and (plot_dir / entry["periodogram"]).is_file()
+        )
+        if fresh:
+            entry["header"] = previous.get("header", [])
+            up_to_date += 1
+        else:
+            jobs.append(
+                FigureJob(
+                    filename=row.filename,
+                    product=str(row.path),
+                    lightcurve_png=str(plot_dir / entry["lightcurve"]),
+                    periodogram_png=str(plot_dir / entry["periodogram"]),
+                    title=_title(row),
+                    power_threshold=threshold,
+                )
+            )
+        current[row.filename] = entry
+
+    log.info("report: %d product(s), %d figure job(s), %d up to date, %d core(s)",
+             len(data.products), len(jobs), up_to_date, settings.num_cores)
+    written: list[Path] = []
+    failed: list[tuple[str, str]] = []
+    for outcome in _run_jobs(jobs, settings.num_cores, progress):
+        entry = current[outcome.filename]
+        if outcome.error:
+            log.warning("%s: figures not made: %s", outcome.filename, outcome.error)
+            failed.append((outcome.filename, outcome.error))
+            entry["error"] = outcome.error
+            entry["fingerprint"] = None
+        else:
+            log.debug("%s: figures made in %.2f s", outcome.filename, outcome.seconds)
+            entry["header"] = [[k, v] for k, v in outcome.header.items()]  # a list keeps HEADER_KEYS order
+            written.extend((plot_dir / entry["lightcurve"], plot_dir / entry["periodogram"]))
+
+    generated = datetime.now(timezone.utc).replace(microsecond=0)
+    entries: list[ProductEntry] = []
+    for row in data.products:
+        entry = current[row.filename]
+        error = entry.get("error")
+        has_figures = not error and (plot_dir / entry["lightcurve"]).is_file()
+        entries.append(
+            ProductEntry(
+                row=row,
+                page=entry["page"],
+                lightcurve_png=entry["lightcurve"] if has_figures else None,
+                periodogram_png=entry["periodogram"] if has_figures else None,
+                header={str(k): str(v) for k, v in entry.get("header") or [] if isinstance(k, str)},
+                figure_error=error,
+            )
+        )
+
+    pages: list[Path] = []
+    pf_threshold = settings.poisson_factor_threshold
+    for item in entries:
+        # the page lives in products/: its figure links go one folder up
+        local = ProductEntry(
+            row=item.row,
+            page=item.page,
+            lightcurve_png=f"../{item.lightcurve_png}" if item.lightcurve_png else None,
+            periodogram_png=f"../{item.periodogram_png}" if item.periodogram_png else None,
+            header=item.header,
+            figure_error=item.figure_error,
+        )
+        path = plot_dir / item.page
+        write_atomic(path, render_product_page(local, poisson_factor_threshold=pf_threshold,
+                                               generated=generated).encode("utf-8"))
+        pages.append(path)
+    index = plot_dir / "index.html"
+    write_atomic(index, render_index(data, entries, poisson_factor_threshold=pf_threshold,
+                                     generated=generated).encode("utf-8"))
+
+    removed = _remove_stale(plot_dir, old, current)
+    manifest = {"version": MANIFEST_VERSION, "products": current}
+    write_atomic(manifest_path, json.dumps(manifest, indent=1, sort_keys=True).encode("utf-8"))
+
+    counts = {c: 0 for c in CATEGORIES}
+    for row in data.products:
+        counts[classify(row, pf_threshold)] += 1
+    counts["products"] = len(data.products)
+    counts["bad_data"] = len(data.bad_data)
+    return ReportResult(
+        index=index,
+        pages=tuple(pages),
+        figures_written=tuple(written),
+        figures_up_to_date=up_to_date,
+        failed=tuple(failed),
+        counts=counts,
+        removed=tuple(removed),
+    )
+
+
+def _remove_stale(plot_dir: Path, old: Mapping[str, Mapping[str, Any]],
+                  current: Mapping[str, Mapping[str, Any]]) -> list[Path]:
+    """Delete the pages and figures the previous run made that no current product uses."""
+    keep = {plot_dir / str(e[k]) for e in current.values() for k in ("lightcurve", "periodogram", "page")}
+    removed = []
+    for entry in old.values():
+        for key in ("lightcurve", "periodogram", "page"):
+            rel = entry.get(key)
+            if not isinstance(rel, str):
+                continue
+            path = plot_dir / rel
+            # only files inside our own sub-folders, never anything a manifest entry could point elsewhere
+            if path in keep or path.parent not in (plot_dir / FIGURES_DIR, plot_dir / PAGES_DIR):
+                continue
+            if ".." in Path(rel).parts or not path.is_file():
+                continue
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
+__all__ = [
+    "FIGURES_DIR",
+    "HEADER_KEYS",
+    "MANIFEST_NAME",
+    "PAGES_DIR",
+    "FigureJob",
+    "FigureOutcome",
+    "ProgressCallback",
+    "ReportResult",
+    "build_report",
+    "fingerprint",
+    "page_stem",
+    "render_figures",
+    "worker_count",
+    "write_atomic",
+]

@@ -1,0 +1,269 @@
+"""The report's static figures: a lightcurve and a three-band periodogram, as matplotlib ``Figure`` objects.
+
+Figures are built on :class:`matplotlib.figure.Figure` with an Agg canvas: no pyplot, no global state, no
+``show()``; they are safe to make in worker processes and are freed when they go out of scope. The caller
+saves them (:func:`save_png`).
+
+Every piece of header-derived text is drawn with ``parse_math=False``, so a target name containing ``$``
+is shown as typed rather than parsed as mathtext.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from hstlc.domain import SECONDS_PER_DAY, LightCurve
+
+FIGURE_VERSION = 1
+"""Bump when the figures' look changes: the report then regenerates every figure once."""
+
+DATASET_COLOURS: tuple[str, ...] = (
+    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#7f7f7f",
+    "#bcbd22",
+)
+"""Colour of DATASET 1, 2, … in a composite (cycled)."""
+
+GAP_FACTOR = 1.5
+"""Consecutive bins further apart than this many steps belong to different GTI runs (not connected)."""
+
+
+class PeakLike(Protocol):
+    periods: Any
+    powers: Any
+
+
+class BandLike(Protocol):
+    """What a periodogram panel needs from one band (``hstlc.statistics`` ``BandResult`` satisfies it)."""
+
+    name: str
+    periods: Any
+    power: Any
+    threshold: float | None
+    fap: float | None
+
+
+def _new_figure(width: float, height: float) -> Figure:
+    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def lightcurve_step(lc: LightCurve) -> float:
+    """The bin width of ``lc`` in seconds: TIMEDEL/STEPSIZE from its headers, else the smallest spacing."""
+    for key in ("TIMEDEL", "STEPSIZE", "timedel", "stepsize"):
+        value = lc.meta.get(key)
+        try:
+            step = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            continue
+        if np.isfinite(step) and step > 0:
+            return step
+    if len(lc) > 1:
+        diffs = np.diff(np.sort(np.asarray(lc.mjd, dtype=np.float64))) * SECONDS_PER_DAY
+        diffs = diffs[diffs > 0]
+        if diffs.size:
+            return float(diffs.min())
+    return float(np.max(lc.bins)) if len(lc) else 1.0
+
+
+def _time_axis(seconds: npt.NDArray[np.float64]) -> tuple[float, str]:
+    """A divisor and axis label that keep the time axis readable for a span of ``seconds``."""
+    span = float(seconds.max() - seconds.min()) if seconds.size else 0.0
+    if span > 2 * SECONDS_PER_DAY:
+        return SECONDS_PER_DAY, "d"
+    if span > 3 * 3600.0:
+        return 3600.0, "h"
+    if span > 3000.0:
+        return 60.0, "min"
+    return 1.0, "s"
+
+
+def break_at_gaps(
+    x: npt.NDArray[np.float64], *ys: npt.NDArray[np.float64], max_gap: float
+) -> tuple[npt.NDArray[np.float64], ...]:
+    """Insert a NaN row wherever consecutive ``x`` differ by more than ``max_gap``.
+
+    Matplotlib does not draw a line through NaN, so runs separated by a GTI gap stay unconnected.
+    ``x`` must be sorted. Returns the new ``x`` followed by each of ``ys``.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    where = np.flatnonzero(np.diff(x) > max_gap) + 1
+    out = [np.insert(x, where, np.nan)]
+    out.extend(np.insert(np.asarray(y, dtype=np.float64), where, np.nan) for y in ys)
+    return tuple(out)
+
+
+def lightcurve_figure(lc: LightCurve, *, title: str = "", width: float = 10.0, height: float = 4.0) -> Figure:
+    """Net count rate against time, with 1σ error bars, one colour per DATASET.
+
+    Time is the bin centre relative to the first bin's start (in s, min, h or d, whichever keeps the
+    numbers readable). Bins in one GTI run are joined by a thin line; runs separated by a gap (more than
+    ``GAP_FACTOR`` steps between bin starts) are not, so gaps are visible. The rate error is ``ERROR/BINS``.
+    """
+    fig = _new_figure(width, height)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.set_ylabel("net rate (counts/s)")
+    if title:
+        ax.set_title(title, parse_math=False, fontsize=10)
+    if len(lc) == 0:
+        ax.text(0.5, 0.5, "no bins with exposure", transform=ax.transAxes, ha="center", va="center")
+        ax.set_xlabel("time")
+        return fig
+
+    step = lightcurve_step(lc)
+    mjd = np.asarray(lc.mjd, dtype=np.float64)
+    order = np.argsort(mjd, kind="stable")
+    mjd0 = float(mjd[order[0]])
+    seconds = (mjd[order] - mjd0) * SECONDS_PER_DAY + 0.5 * step
+    net = np.asarray(lc.net, dtype=np.float64)[order]
+    bins = np.asarray(lc.bins, dtype=np.float64)[order]
+    error = np.asarray(lc.error, dtype=np.float64)[order]
+    rate_error = np.divide(error, bins, out=np.full_like(error, np.nan), where=bins > 0)
+    dataset = np.asarray(lc.dataset)[order]
+    scale, unit = _time_axis(seconds)
+    ax.set_xlabel(f"time since MJD {mjd0:.5f} ({unit})")
+
+    datasets = np.unique(dataset)
+    for i, ds in enumerate(datasets):
+        sel = dataset == ds
+        colour = DATASET_COLOURS[i % len(DATASET_COLOURS)]
+        x, y = break_at_gaps(seconds[sel], net[sel], max_gap=GAP_FACTOR * step)
+        ax.plot(x / scale, y, "-", color=colour, linewidth=0.6, alpha=0.6)
+        label = f"dataset {int(ds)}" if len(datasets) > 1 else None
+        ax.errorbar(
+            seconds[sel] / scale, net[sel], yerr=rate_error[sel], fmt="o", markersize=2.5, color=colour,
+            ecolor=colour, elinewidth=0.6, capsize=0, alpha=0.9, label=label,
+        )
+    if len(datasets) > 1:
+        ax.legend(loc="best", fontsize=8, ncols=min(len(datasets), 5))
+    ax.grid(True, alpha=0.3)
+    ax.ticklabel_format(axis="x", useOffset=False)
+    return fig
+
+
+def _peak_arrays(band: Any) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """The significant peaks of a band as (periods, powers), whatever container holds them."""
+    peaks = getattr(band, "peaks", None)
+    if peaks is None:
+        periods, powers = getattr(band, "peak_periods", ()), getattr(band, "peak_powers", ())
+    elif hasattr(peaks, "periods"):
+        periods, powers = peaks.periods, peaks.powers
+    else:
+        periods, powers = peaks
+    return np.asarray(periods, dtype=np.float64).ravel(), np.asarray(powers, dtype=np.float64).ravel()
+
+
+def band_skip_reason(band: Any) -> str | None:
+    """Why a band was not computed (``None`` when it was)."""
+    for attr in ("skipped", "skip_reason", "skipped_reason"):
+        value = getattr(band, attr, None)
+        if value:
+            return str(value)
+    return None
+
+
+def format_fap(fap: float | None) -> str:
+    """A false-alarm probability as text (``<1e-16`` below double precision, ``n/a`` when missing)."""
+    if fap is None or not np.isfinite(fap):
+        return "n/a"
+    if fap < 1e-16:
+        return "<1e-16"
+    if fap < 1e-3:
+        return f"{fap:.1e}"
+    return f"{fap:.3f}"
+
+
+def periodogram_figure(
+    bands: Sequence[Any],
+    *,
+    title: str = "",
+    power_threshold: float | None = None,
+    width: float = 10.0,
+    height_per_band: float = 2.4,
+) -> Figure:
+    """One panel per band: Lomb–Scargle power against period (log axis), the mean + 3σ line, the
+    significant peaks marked, and the false-alarm probability of the highest peak in the legend.
+
+    ``bands`` are band results (``name``, ``periods`` in s, ``power``, ``threshold``, ``peaks``, ``fap``,
+    and a skip reason when the data cannot constrain the band). ``power_threshold``, when given, draws the
+    flag threshold (a significant peak at or above it sets the periodogram flag).
+    """
+    n = max(len(bands), 1)
+    fig = _new_figure(width, height_per_band * n + (0.4 if title else 0.0))
+    if title:
+        fig.suptitle(title, fontsize=10, parse_math=False)
+    axes = fig.subplots(n, 1, squeeze=False)[:, 0]
+    if not bands:
+        axes[0].text(0.5, 0.5, "no periodogram", transform=axes[0].transAxes, ha="center", va="center")
+        return fig
+    for ax, band in zip(axes, bands, strict=True):
+        name = str(getattr(band, "name", "band"))
+        reason = band_skip_reason(band)
+        periods = np.asarray(getattr(band, "periods", ()), dtype=np.float64).ravel()
+        power = np.asarray(getattr(band, "power", ()), dtype=np.float64).ravel()
+        if reason or periods.size == 0 or power.size != periods.size:
+            ax.text(
+                0.5, 0.5, f"{name}: skipped — {reason or 'no periods'}", transform=ax.transAxes,
+                ha="center", va="center", fontsize=9, parse_math=False,
+            )
+            ax.set_yticks([])
+            ax.set_xticks([])
+            continue
+        order = np.argsort(periods)
+        ax.plot(periods[order], power[order], "-", color="#1f77b4", linewidth=0.8, label="power")
+        threshold = getattr(band, "threshold", None)
+        if threshold is not None and np.isfinite(threshold):
+            ax.axhline(float(threshold), color="#2ca02c", linewidth=1.0, label=f"mean + 3σ = {threshold:.3f}")
+        mean = getattr(band, "mean", None)
+        if mean is not None and np.isfinite(mean):
+            ax.axhline(float(mean), color="#d62728", linewidth=0.8, alpha=0.7, label="mean")
+        if power_threshold is not None:
+            ax.axhline(power_threshold, color="#7f7f7f", linestyle=":", linewidth=0.8,
+                       label=f"flag power {power_threshold:.2f}")
+        peak_periods, peak_powers = _peak_arrays(band)
+        fap = getattr(band, "fap", None)
+        if peak_periods.size:
+            ax.plot(peak_periods, peak_powers, "v", color="black", markersize=5,
+                    label=f"{peak_periods.size} significant peak(s)")
+        best = getattr(band, "best_period", None)
+        fap_label = f"FAP of highest peak = {format_fap(fap)}"
+        if best is not None and np.isfinite(best):
+            fap_label += f" (P = {best:.4g} s)"
+        ax.plot([], [], " ", label=fap_label)
+        ax.set_xscale("log")
+        ax.set_xlim(float(periods.min()), float(periods.max()))
+        ax.set_ylim(bottom=0.0)
+        ax.set_title(f"{name} periods", fontsize=9, loc="left")
+        ax.set_ylabel("power")
+        ax.grid(True, alpha=0.3, which="both")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, borderaxespad=0.0)
+    axes[-1].set_xlabel("period (s)")
+    return fig
+
+
+def figure_png(fig: Figure, *, dpi: int = 100) -> bytes:
+    """The PNG bytes of ``fig`` (rendered with Agg, no metadata that changes between runs)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+__all__ = [
+    "DATASET_COLOURS",
+    "FIGURE_VERSION",
+    "BandLike",
+    "band_skip_reason",
+    "break_at_gaps",
+    "figure_png",
+    "format_fap",
+    "lightcurve_figure",
+    "lightcurve_step",
+    "periodogram_figure",
+]

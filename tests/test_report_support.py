@@ -1,0 +1,213 @@
+"""Test data for the report tests: lightcurve products on disk and a catalog that describes them.
+
+Imported by the other report tests (``from test_report_support import ...``); it holds a few checks of its
+own data so a broken generator fails here first.
+"""
+
+from __future__ import annotations
+
+import html.parser
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hstlc.catalog import Catalog, upsert_bad_data, upsert_metadata, upsert_outputs, upsert_stats
+from hstlc.config import Settings
+from hstlc.domain import LightCurve
+from hstlc.products import file_sha256, write_lightcurve
+from hstlc.science.variability import compute_stats
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+HOSTILE_TARGET = "<script>window.hacked=1</script>&\"'"
+
+
+def make_lightcurve(
+    n: int = 600,
+    *,
+    rate: float = 20.0,
+    period: float | None = None,
+    step: float = 2.0,
+    gap: float = 1500.0,
+    datasets: int = 1,
+    zero: bool = False,
+    seed: int = 0,
+    meta: dict[str, Any] | None = None,
+) -> LightCurve:
+    """Poisson counts in ``step`` bins, a GTI gap of ``gap`` s in the middle, ``datasets`` equal parts."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n, dtype=np.float64) * step
+    t = np.where(t >= (n // 2) * step, t + gap, t)
+    true_rate = np.full(n, rate)
+    if period:
+        true_rate = true_rate * (1.0 + 0.6 * np.sin(2 * np.pi * t / period))
+    bins = np.full(n, step)
+    counts = np.zeros(n) if zero else rng.poisson(true_rate * bins).astype(np.float64)
+    error = np.sqrt(np.maximum(counts, 1.0))
+    net = counts / bins
+    dataset = (np.arange(n) * datasets // n + 1).astype(np.int32)
+    return LightCurve(
+        times=t, mjd=57000.0 + t / 86400.0, bins=bins, gross=counts, background=np.zeros(n), counts=counts,
+        net=net, error=error, flux=net * 1e-15, flux_error=error / bins * 1e-15,
+        signal_to_noise=np.sqrt(counts), dataset=dataset,
+        meta={"STEPSIZE": step, "EXPSTART": 57000.0, **(meta or {})},
+    )
+
+
+@dataclass(frozen=True)
+class Product:
+    filename: str
+    path: Path
+    targname: str
+    kind: str
+    expected: str  # category the report should put it in
+
+
+SPECS: tuple[dict[str, Any], ...] = (
+    dict(root="la1a01aaq", targ="V4046-SGR", period=240.0, expected="interesting"),
+    dict(root="la1a02bbq", targ="GD71", expected="boring"),
+    dict(root="la1a03ccq", targ="GD71", expected="boring", seed=3),
+    dict(root="la1a04ddq", targ="DARK-SKY", zero=True, expected="null"),
+    dict(root="la1a05eeq", targ=HOSTILE_TARGET, expected="boring", seed=5),
+)
+
+
+def _write(lc: LightCurve, folder: Path, filename: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return write_lightcurve(lc, folder / filename, overwrite=True)
+
+
+def _record_stats(session: Any, path: Path, kind: str) -> None:
+    from hstlc.products import read_lightcurve
+
+    stats = compute_stats(read_lightcurve(path))
+    upsert_stats(session, path.name, lightcurve_path=str(path.parent), product_type=kind,
+                 product_sha256=file_sha256(path), **stats.row())
+
+
+COMPOSITE = "hlsp_hstlc_hst_cos-fuv_gd71_g130m_1291_psa_v1_sci.fits"
+
+
+def _record_member(session: Any, spec: dict[str, Any], segment: str, path: Path, settings: Settings) -> None:
+    """The metadata and outputs rows of one segment file of an FUV pair."""
+    row = upsert_metadata(
+        session, f"{spec['root']}_corrtag_{segment}.fits", path=str(path.parent), telescop="HST",
+        instrume="COS", detector="FUV", targname=spec["targ"], opt_elem="G130M", cenwave=1291,
+        aperture="PSA", fppos=3, rootname=spec["root"], segment=f"FUV{segment.upper()}", proposid=13902,
+        expstart=57000.0, expend=57000.05, exptime=1200.0, obstype="SPECTROSCOPIC",
+    )
+    composite = COMPOSITE if spec["targ"] == "GD71" else None
+    upsert_outputs(
+        session, row.id, individual_path=str(path.parent), individual_filename=path.name,
+        composite_path=str(settings.composite_dir) if composite else None, composite_filename=composite,
+    )
+
+
+def populate(catalog: Catalog, settings: Settings, *, hostile: bool = True) -> list[Product]:
+    """Five individual products (periodic, two constant, empty, hostile name), one composite of the two
+    GD71 datasets, an FUV pair's two metadata rows per dataset, and two bad-data rows."""
+    assert settings.outputs_dir is not None and settings.composite_dir is not None
+    products: list[Product] = []
+    specs = [s for s in SPECS if hostile or s["targ"] != HOSTILE_TARGET]
+    with catalog.session() as session:
+        for spec in specs:
+            meta = {"TARGNAME": spec["targ"], "INSTRUME": "COS", "DETECTOR": "FUV", "OPT_ELEM": "G130M",
+                    "CENWAVE": 1291, "APERTURE": "PSA", "ROOTNAME": spec["root"]}
+            lc = make_lightcurve(period=spec.get("period"), zero=spec.get("zero", False),
+                                 seed=spec.get("seed", 0), meta=meta)
+            filename = f"{spec['root']}_curve.fits"
+            path = _write(lc, settings.outputs_dir / "target", filename)
+            for segment in ("a", "b"):
+                _record_member(session, spec, segment, path, settings)
+            _record_stats(session, path, "individual")
+            products.append(Product(filename, path, spec["targ"], "individual", spec["expected"]))
+        # the GD71 composite: two datasets
+        comp = make_lightcurve(n=800, datasets=2, seed=11, meta={"TARGNAME": "GD71", "INSTRUME": "COS"})
+        comp_name = COMPOSITE
+        comp_path = _write(comp, settings.composite_dir, comp_name)
+        _record_stats(session, comp_path, "composite")
+        products.append(Product(comp_name, comp_path, "GD71", "composite", "boring"))
+        upsert_bad_data(session, "lb0b01xxq_corrtag_a.fits", ["No events", "Short Exposure"],
+                        path="/data/bad")
+        upsert_bad_data(session, "lb0b02yyq_tag.fits", ["Bad EXPFLAG"], path=None)
+    return products
+
+
+class Page(html.parser.HTMLParser):
+    """Parses a page and keeps what the tests look at: links, images, tables, script/style text."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[str] = []
+        self.images: list[str] = []
+        self.tables: dict[str, list[list[str]]] = {}
+        self.scripts: list[str] = []
+        self.elements: list[str] = []
+        self._table: str | None = None
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+        self._in_script = False
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        self.elements.append(tag)
+        for key in ("src", "href"):
+            if a.get(key) is not None:
+                (self.images if key == "src" else self.links).append(str(a[key]))
+        if tag == "table" and a.get("id"):
+            self._table = str(a["id"])
+            self.tables[self._table] = []
+        elif tag == "tr" and self._table is not None:
+            self._row = []
+        elif tag in ("td", "th") and self._row is not None:
+            self._cell = []
+        elif tag == "script":
+            self._in_script = True
+            self.scripts.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._row is not None and self._cell is not None:
+            self._row.append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "tr" and self._table is not None and self._row is not None:
+            self.tables[self._table].append(self._row)
+            self._row = None
+        elif tag == "table":
+            self._table = None
+        elif tag == "script":
+            self._in_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+        if self._in_script:
+            self.scripts[-1] += data
+
+
+EXTERNAL = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:|//)", re.IGNORECASE)
+
+
+def external_references(page: Page) -> list[str]:
+    """Every src/href that is not a plain relative path or an in-page anchor."""
+    return [u for u in page.links + page.images if EXTERNAL.match(u)]
+
+
+def test_generated_lightcurves_have_the_intended_character() -> None:
+    periodic = compute_stats(make_lightcurve(period=240.0))
+    flat = compute_stats(make_lightcurve(seed=1))
+    empty = compute_stats(make_lightcurve(zero=True))
+    assert periodic.periodogram and not flat.periodogram
+    assert empty.total == 0 and empty.poisson_factor is None
+    lc = make_lightcurve(datasets=3)
+    assert sorted(set(lc.dataset.tolist())) == [1, 2, 3]
+
+
+def test_external_reference_detector() -> None:
+    page = Page('<a href="https://x">a</a><a href="//cdn/x">b</a><img src="data:x"><a href="p/q.html">c</a>'
+                '<a href="#top">d</a><a href="file:///etc/passwd">e</a><a href="javascript:alert(1)">f</a>')
+    assert external_references(page) == ["https://x", "//cdn/x", "file:///etc/passwd", "javascript:alert(1)",
+                                          "data:x"]
