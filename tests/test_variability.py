@@ -212,6 +212,20 @@ def test_pearson_undefined_cases() -> None:
     assert r == pytest.approx(0.8315218) and 0 < p < 1
 
 
+def test_pearson_matches_scipy() -> None:
+    from scipy.stats import pearsonr
+
+    rng = np.random.default_rng(13)
+    for n in (3, 10, 1000):
+        x, y = np.sort(rng.random(n)) + 56000.0, rng.random(n)
+        y += 0.3 * (x - 56000.0)
+        expected = pearsonr(x, y)
+        r, p = pearson(x, y)
+        assert r == pytest.approx(expected.statistic, rel=1e-9)
+        assert p == pytest.approx(expected.pvalue, rel=1e-6, abs=1e-300)
+    assert pearson([0.0, 1.0, 2.0], [1.0, 2.0, 3.0]) == (pytest.approx(1.0), 0.0)
+
+
 def test_composite_times_are_taken_from_mjd() -> None:
     """A composite's TIMES restart per dataset; statistics follow MJD order (rows may come in any order)."""
     first = poisson_lc(400, rate=5.0, seed=11)

@@ -39,7 +39,7 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats as scipy_stats
+from scipy.special import betainc
 
 from hstlc.domain import SECONDS_PER_DAY, LightCurve
 from hstlc.science.periodogram import (
@@ -180,8 +180,11 @@ def pearson(x: npt.ArrayLike, y: npt.ArrayLike) -> tuple[float | None, float | N
     y_ = np.asarray(y, dtype=np.float64)
     if x_.size < 3 or np.ptp(x_) == 0 or np.ptp(y_) == 0:
         return None, None
-    result = scipy_stats.pearsonr(x_, y_)
-    r, p = float(result.statistic), float(result.pvalue)
+    dx = x_ - x_.mean()
+    dy = y_ - y_.mean()
+    r = float(np.clip(np.dot(dx, dy) / math.sqrt(float(np.dot(dx, dx)) * float(np.dot(dy, dy))), -1.0, 1.0))
+    # two-sided p of Student's t with n − 2 degrees of freedom: I_{1−r²}((n−2)/2, 1/2)
+    p = float(betainc((x_.size - 2) / 2.0, 0.5, 1.0 - r * r))
     if not (math.isfinite(r) and math.isfinite(p)):
         return None, None
     return r, p

@@ -1,0 +1,101 @@
+"""The catalog queries of ``hstlc stats``: which products exist, what their stats were computed from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hstlc.catalog.schema import Outputs, Stats
+from hstlc.catalog.store import upsert_stats
+
+ProductChoice = Literal["individual", "composite", "both"]
+PRODUCT_CHOICES: tuple[str, ...] = ("individual", "composite", "both")
+
+
+@dataclass(frozen=True)
+class ProductRef:
+    """A lightcurve product recorded in ``outputs``: its full path, file name and type."""
+
+    path: Path
+    filename: str
+    product_type: str
+
+
+@dataclass(frozen=True)
+class StatsFingerprint:
+    """What a product's stored stats were computed from."""
+
+    product_sha256: str | None
+    product_type: str | None
+
+
+def _product_path(folder: str | None, filename: str) -> Path:
+    """``outputs`` keeps the folder (as the original did) or, from some writers, the full path."""
+    base = Path(folder) if folder else Path()
+    return base if base.name == filename else base / filename
+
+
+def list_products(session: Session, products: ProductChoice = "both") -> list[ProductRef]:
+    """Every distinct individual and/or composite product named in ``outputs``, sorted by file name.
+
+    A composite is shared by all its members' rows and is listed once.
+    """
+    if products not in PRODUCT_CHOICES:
+        raise ValueError(f"products must be one of {', '.join(PRODUCT_CHOICES)}, got {products!r}")
+    found: dict[str, ProductRef] = {}
+    if products in ("individual", "both"):
+        rows = session.execute(
+            select(Outputs.individual_path, Outputs.individual_filename).where(
+                Outputs.individual_filename.is_not(None)
+            )
+        )
+        for folder, filename in rows:
+            found.setdefault(filename, ProductRef(_product_path(folder, filename), filename, "individual"))
+    if products in ("composite", "both"):
+        rows = session.execute(
+            select(Outputs.composite_path, Outputs.composite_filename).where(
+                Outputs.composite_filename.is_not(None)
+            )
+        )
+        for folder, filename in rows:
+            found.setdefault(filename, ProductRef(_product_path(folder, filename), filename, "composite"))
+    return [found[name] for name in sorted(found)]
+
+
+def stats_fingerprints(session: Session) -> dict[str, StatsFingerprint]:
+    """``lightcurve_filename`` → the sha256 and type its stored stats were computed from."""
+    rows = session.execute(select(Stats.lightcurve_filename, Stats.product_sha256, Stats.product_type))
+    return {name: StatsFingerprint(sha, kind) for name, sha, kind in rows}
+
+
+def record_stats(
+    session: Session,
+    product: ProductRef,
+    *,
+    product_sha256: str,
+    values: dict[str, Any],
+) -> Stats:
+    """Upsert the ``stats`` row of ``product`` with ``values`` (the statistic columns and ``details``)."""
+    return upsert_stats(
+        session,
+        product.filename,
+        lightcurve_path=str(product.path.parent),
+        product_type=product.product_type,
+        product_sha256=product_sha256,
+        **values,
+    )
+
+
+__all__ = [
+    "PRODUCT_CHOICES",
+    "ProductChoice",
+    "ProductRef",
+    "StatsFingerprint",
+    "list_products",
+    "record_stats",
+    "stats_fingerprints",
+]

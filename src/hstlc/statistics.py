@@ -1,0 +1,245 @@
+"""``hstlc stats`` as a library: variability statistics of lightcurve products, kept in the catalog.
+
+:func:`compute_stats` (pure, from :mod:`hstlc.science.variability`) works on a ``LightCurve``;
+:func:`stats_for_file` on one product file; :func:`run_stats` on every product the catalog's ``outputs``
+table names, **incrementally**: a product is (re)computed only when its stats row is missing, was made
+from a file with another sha256, or ``recompute_all`` is set. A missing or unreadable product is
+reported in its :class:`StatsOutcome` and the run goes on. With ``settings.num_cores > 1`` products are
+read and computed in worker processes; the catalog is written by this process only, one transaction per
+product (so an interrupted run keeps what it finished).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from hstlc.catalog import Catalog
+from hstlc.catalog.stats_queries import (
+    PRODUCT_CHOICES,
+    ProductChoice,
+    ProductRef,
+    list_products,
+    record_stats,
+    stats_fingerprints,
+)
+from hstlc.config import Settings
+from hstlc.errors import HstlcError, InputFileError
+from hstlc.products import file_sha256, read_lightcurve
+from hstlc.science.periodogram import BandResult
+from hstlc.science.variability import LightCurveStats, compute_stats
+
+log = logging.getLogger(__name__)
+
+Status = Literal["computed", "unchanged", "failed", "missing"]
+Progress = Callable[[int, int, "StatsOutcome"], None]
+"""Called after each product as ``progress(done, total, outcome)``."""
+
+
+@dataclass(frozen=True)
+class StatsOutcome:
+    """What happened to one product: ``computed`` (``values`` holds the stored columns), ``unchanged``
+    (its stats are current), ``missing`` (the file is gone) or ``failed`` (``error`` says why)."""
+
+    path: Path
+    filename: str
+    product_type: str | None
+    status: Status
+    product_sha256: str | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("computed", "unchanged")
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict (``--json``)."""
+        return {
+            "product": self.filename,
+            "path": str(self.path),
+            "product_type": self.product_type,
+            "status": self.status,
+            "product_sha256": self.product_sha256,
+            "error": self.error,
+            **self.values,
+        }
+
+
+def _finite(value: Any) -> Any:
+    """Non-finite floats → ``None`` throughout (JSON columns and MySQL/PostgreSQL floats reject NaN)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def stats_values(stats: LightCurveStats) -> dict[str, Any]:
+    """The ``stats`` table values of ``stats`` (statistic columns and the ``details`` JSON)."""
+    return _finite(stats.row())
+
+
+def stats_for_file(path: str | os.PathLike[str], settings: Settings | None = None) -> LightCurveStats:
+    """The statistics of one product file (no catalog). Raises :class:`InputFileError` if unreadable."""
+    source = Path(path)
+    threshold = settings.periodogram_power_threshold if settings is not None else 0.30
+    lc = read_lightcurve(source)
+    try:
+        return compute_stats(lc, power_threshold=threshold)
+    except ValueError as exc:
+        raise InputFileError(source, f"cannot compute statistics ({exc})") from None
+
+
+WorkResult = tuple[Status, str | None, dict[str, Any], str | None]
+"""``(status, product sha256, stats values, error)`` of one product."""
+
+#: Products to compute per worker process before a process pool pays for its start-up.
+MIN_PRODUCTS_PER_WORKER = 2
+
+
+def _fingerprint(path: Path, known_sha: str | None) -> WorkResult | str:
+    """The product's sha256 if it must be computed, else its final result (missing, unreadable, unchanged)."""
+    if not path.is_file():
+        return "missing", None, {}, f"{path.name}: no such file ({path})"
+    try:
+        sha = file_sha256(path)
+    except HstlcError as exc:
+        return "failed", None, {}, str(exc)
+    if known_sha is not None and sha == known_sha:
+        return "unchanged", sha, {}, None
+    return sha
+
+
+def _compute(path: Path, sha: str, threshold: float) -> WorkResult:
+    """Read one product and compute its stats (runs in a worker process or inline)."""
+    try:
+        stats = compute_stats(read_lightcurve(path), power_threshold=threshold)
+    except HstlcError as exc:
+        return "failed", None, {}, str(exc)
+    except ValueError as exc:
+        return "failed", None, {}, f"{path.name}: cannot compute statistics ({exc})"
+    return "computed", sha, stats_values(stats), None
+
+
+def _work(path: Path, known_sha: str | None, threshold: float) -> WorkResult:
+    first = _fingerprint(path, known_sha)
+    return first if not isinstance(first, str) else _compute(path, first, threshold)
+
+
+def _results(
+    todo: list[tuple[ProductRef, str | None]], threshold: float, cores: int
+) -> Iterator[tuple[ProductRef, WorkResult]]:
+    """Hash every product here; compute the new or changed ones inline or in a process pool."""
+    pending: list[tuple[ProductRef, str]] = []
+    for product, known in todo:
+        first = _fingerprint(product.path, known)
+        if isinstance(first, str):
+            pending.append((product, first))
+        else:
+            yield product, first
+    if cores <= 1 or len(pending) < MIN_PRODUCTS_PER_WORKER * cores:
+        for product, sha in pending:
+            yield product, _compute(product.path, sha, threshold)
+        return
+    # spawn, not fork: the FFT backends start threads, and forking a threaded process is unsafe
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=cores, mp_context=context) as pool:
+        futures: list[tuple[ProductRef, Future[WorkResult]]] = [
+            (product, pool.submit(_compute, product.path, sha, threshold)) for product, sha in pending
+        ]
+        for product, future in futures:
+            yield product, future.result()
+
+
+def run_stats(
+    catalog: Catalog,
+    settings: Settings,
+    *,
+    products: ProductChoice = "both",
+    recompute_all: bool = False,
+    progress: Progress | None = None,
+) -> list[StatsOutcome]:
+    """Compute and store the stats of every new or changed product in the catalog (see module docstring).
+
+    Returns one :class:`StatsOutcome` per product, sorted by file name.
+    """
+    if products not in PRODUCT_CHOICES:
+        raise ValueError(f"products must be one of {', '.join(PRODUCT_CHOICES)}, got {products!r}")
+    catalog.check_schema()
+    with catalog.session() as session:
+        refs = list_products(session, products)
+        known = stats_fingerprints(session)
+    log.info("%d %s product(s) in the catalog", len(refs), products)
+
+    todo: list[tuple[ProductRef, str | None]] = []
+    for ref in refs:
+        stored = known.get(ref.filename)
+        current = None
+        if not recompute_all and stored is not None and stored.product_type == ref.product_type:
+            current = stored.product_sha256
+        todo.append((ref, current))
+
+    outcomes: list[StatsOutcome] = []
+    threshold = settings.periodogram_power_threshold
+    for done, (ref, (status, sha, values, error)) in enumerate(
+        _results(todo, threshold, settings.num_cores), start=1
+    ):
+        if status == "computed":
+            assert sha is not None
+            with catalog.session() as session:
+                record_stats(session, ref, product_sha256=sha, values=values)
+            log.info("%s: stats computed (flag %s)", ref.filename, values.get("periodogram"))
+        elif status == "unchanged":
+            log.debug("%s: unchanged since its stats were computed", ref.filename)
+        else:
+            log.warning("%s", error)
+        outcome = StatsOutcome(ref.path, ref.filename, ref.product_type, status, sha, values, error)
+        outcomes.append(outcome)
+        if progress is not None:
+            progress(done, len(todo), outcome)
+    return sorted(outcomes, key=lambda o: o.filename)
+
+
+def stats_for_files(
+    paths: list[str | os.PathLike[str]] | list[Path], settings: Settings | None = None
+) -> list[StatsOutcome]:
+    """:func:`stats_for_file` for each path, as outcomes (an unreadable file is ``failed``, not raised)."""
+    threshold = settings.periodogram_power_threshold if settings is not None else 0.30
+    outcomes = []
+    for item in paths:
+        path = Path(item)
+        status, sha, values, error = _work(path, None, threshold)
+        outcomes.append(StatsOutcome(path, path.name, None, status, sha, values, error))
+    return outcomes
+
+
+def band_summary(outcome_or_stats: StatsOutcome | LightCurveStats, name: str) -> dict[str, Any] | None:
+    """The summary dict of band ``name`` (best_period, fap, skipped …) of a computed outcome or stats."""
+    if isinstance(outcome_or_stats, LightCurveStats):
+        band: BandResult = outcome_or_stats.band(name)
+        return _finite(band.summary())
+    details = outcome_or_stats.values.get("details") or {}
+    summary = details.get("bands", {}).get(name)
+    return summary if isinstance(summary, dict) else None
+
+
+__all__ = [
+    "LightCurveStats",
+    "StatsOutcome",
+    "band_summary",
+    "compute_stats",
+    "run_stats",
+    "stats_for_file",
+    "stats_for_files",
+    "stats_values",
+]
