@@ -9,6 +9,7 @@ from hstlc.science.stis_events import (
     bpix_dq_map,
     calibrate_events,
     event_wavelengths,
+    flat_at,
     is_echelle,
     lowres_index,
     order_lookup,
@@ -166,3 +167,11 @@ def test_vectorised_speed_million_events() -> None:
     assert len(cal.epsilon) == 1_000_000 and np.allclose(cal.epsilon, 1.0)
     in_order = cal.wavelength > 0
     assert 0 < in_order.mean() < 0.05
+
+
+def test_flat_at_events_equals_full_resample() -> None:
+    rng = np.random.default_rng(4)
+    flat = rng.uniform(0.5, 1.5, (37, 53))
+    row = rng.integers(0, 2048, 5000)
+    col = rng.integers(0, 2048, 5000)
+    np.testing.assert_allclose(flat_at(flat, row, col), resample_flat(flat)[row, col], rtol=1e-12)

@@ -69,6 +69,29 @@ def resample_flat(flat: npt.ArrayLike, *, shape: tuple[int, int] = (HIRES, HIRES
     return rows[:, xlo] * (1.0 - wx)[None, :] + rows[:, xhi] * wx[None, :]
 
 
+def flat_at(flat: npt.ArrayLike, row: npt.ArrayLike, col: npt.ArrayLike, *,
+            shape: tuple[int, int] = (HIRES, HIRES)) -> npt.NDArray[np.float64]:
+    """The flat resampled to ``shape`` (as :func:`resample_flat`) at 0-indexed pixels (row, col) only.
+
+    Same values as ``resample_flat(flat, shape=shape)[row, col]`` without building the full image, which
+    is cheaper when there are fewer events than output pixels.
+    """
+    image = np.asarray(flat, dtype=np.float64)
+    if image.ndim != 2 or min(image.shape) < 1:
+        raise ValueError(f"a flat field must be a non-empty 2-D array, got shape {image.shape}")
+    r = np.asarray(row, dtype=np.intp)
+    c = np.asarray(col, dtype=np.intp)
+    if len(r) >= shape[0] * shape[1] // 4:
+        return resample_flat(image, shape=shape)[r, c]
+    ylo, yhi, wy = _axis_weights(shape[0], image.shape[0])
+    xlo, xhi, wx = _axis_weights(shape[1], image.shape[1])
+    y0, y1, fy = ylo[r], yhi[r], wy[r]
+    x0, x1, fx = xlo[c], xhi[c], wx[c]
+    top = image[y0, x0] * (1.0 - fx) + image[y0, x1] * fx
+    bottom = image[y1, x0] * (1.0 - fx) + image[y1, x1] * fx
+    return top * (1.0 - fy) + bottom * fy
+
+
 def bpix_dq_map(
     pix1: npt.ArrayLike,
     pix2: npt.ArrayLike,
@@ -203,24 +226,23 @@ def calibrate_events(
         dq[outside] |= DQ_DETECTOR_PROBLEM
         notes.append(f"{int(outside.sum())} event(s) outside the 2048x2048 grid flagged DQ 4")
 
-    flat: npt.NDArray[np.float64] | None = None
+    flat: npt.NDArray[np.float64] | None = None  # product of the flats at each event
     if pflat is not None:
-        flat = resample_flat(pflat)
+        flat = flat_at(pflat, row, col)
         applied.append("pflat")
     else:
         notes.append("no P-flat: EPSILON not flat-fielded by it")
     if lflat is not None:
-        resampled = resample_flat(lflat)
-        flat = resampled if flat is None else flat * resampled
+        values = flat_at(lflat, row, col)
+        flat = values if flat is None else flat * values
         applied.append("lflat")
     else:
         notes.append("no L-flat: EPSILON from the P-flat only" if pflat is not None else "no L-flat")
     if flat is not None:
         good = np.isfinite(flat) & (flat > 0)
-        inverse = np.zeros_like(flat)
-        np.divide(1.0, flat, out=inverse, where=good)
-        epsilon = inverse[row, col]
-        bad_events = ~good[row, col]
+        epsilon = np.zeros_like(flat)
+        np.divide(1.0, flat, out=epsilon, where=good)
+        bad_events = ~good
         if np.any(bad_events):
             dq[bad_events] |= DQ_DETECTOR_PROBLEM
             notes.append(f"{int(bad_events.sum())} event(s) on non-positive flat values: EPSILON 0, DQ 4")
@@ -265,6 +287,7 @@ __all__ = [
     "bpix_dq_map",
     "calibrate_events",
     "event_wavelengths",
+    "flat_at",
     "hires_index",
     "is_echelle",
     "lowres_index",
