@@ -12,6 +12,7 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.1.0"
 
+from hstlc.checks import CheckResult, run_checks
 from hstlc.config import Settings, load_settings
 from hstlc.domain import EventList, LightCurve, Observation
 from hstlc.errors import (
@@ -32,10 +33,24 @@ from hstlc.products import (
     read_lightcurve,
     write_lightcurve,
 )
+from hstlc.quality import CheckOutcome, check_dataset, check_paths
+from hstlc.readers import (
+    DatasetFiles,
+    ProductKind,
+    companion_files,
+    detect_product,
+    read_dataset,
+    read_event_times,
+    read_observation,
+)
+from hstlc.stis_corrtag import write_stis_corrtag
 
 __all__ = [
     "CatalogError",
+    "CheckOutcome",
+    "CheckResult",
     "ConfigError",
+    "DatasetFiles",
     "EventList",
     "ExtractionError",
     "FilingError",
@@ -43,16 +58,26 @@ __all__ = [
     "InputFileError",
     "LightCurve",
     "Observation",
+    "ProductKind",
     "ResolverError",
     "Settings",
     "UnsupportedProductError",
     "__version__",
+    "check_dataset",
+    "check_paths",
+    "companion_files",
     "composite_filename",
+    "detect_product",
     "file_sha256",
     "individual_filename",
     "load_settings",
+    "read_dataset",
+    "read_event_times",
     "read_lightcurve",
+    "read_observation",
+    "run_checks",
     "safe_component",
     "safe_join",
     "write_lightcurve",
+    "write_stis_corrtag",
 ]
