@@ -73,13 +73,15 @@ def test_unreadable_exit_2_one_error_line_each(tmp_path: Path, good) -> None:
     assert "Traceback" not in result.output
 
 
-def test_move_records_and_quarantines(tmp_path: Path, good, bad) -> None:
+def test_move_records_and_quarantines(tmp_path: Path, good, bad, catalog_url: str) -> None:
     from hstlc.catalog import BadData, Catalog
     from hstlc.config import load_settings
 
-    result = _run(tmp_path, "--move", *good.event_files, *bad.event_files)
+    args = ["--home-dir", str(tmp_path / "home"), "--db", catalog_url, "check", "--move"]
+    result = runner.invoke(app, [*args, *map(str, good.event_files), *map(str, bad.event_files)])
     assert result.exit_code == 1, result.output
-    settings = load_settings(overrides={"home_dir": tmp_path / "home"}).settings
+    overrides = {"home_dir": tmp_path / "home", "db_connection_string": catalog_url}
+    settings = load_settings(overrides=overrides).settings
     quarantined = sorted(p.name for p in settings.bad_data_dir.iterdir())
     assert quarantined == sorted(p.name for p in bad.event_files)
     assert all(not p.exists() for p in bad.event_files)
