@@ -201,3 +201,17 @@ def test_corrtag_writer_round_trip(tmp_path: Path) -> None:
         write_stis_corrtag(files["tag"])  # without flats the content differs
     assert write_stis_corrtag(files["tag"], overwrite=True) == out
     assert not list(tmp_path.glob(".hstlc-tmp-*"))
+
+
+def test_check_and_x1d_reader_on_stis(tmp_path: Path) -> None:
+    from hstlc.config import load_settings
+    from hstlc.quality import check_dataset
+    from hstlc.readers.x1d import read_x1d
+
+    files = make_stis(tmp_path)
+    settings = load_settings(overrides={"home_dir": tmp_path / "home"}).settings
+    outcome = check_dataset(files["tag"], settings)
+    assert outcome.ok and outcome.files == (files["tag"], files["x1d"])
+    spectrum = read_x1d(files["x1d"])
+    assert spectrum.instrume == "STIS" and len(spectrum.rows) == 1
+    assert spectrum.rows[0]["SPORDER"] == 1 and spectrum.rows[0]["WAVELENGTH"].shape == (1024,)
