@@ -1,0 +1,150 @@
+"""``hstlc stats`` through Typer's CliRunner: files without a catalog, the catalog run, errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from hstlc.catalog import Catalog, upsert_metadata, upsert_outputs
+from hstlc.cli import app
+from hstlc.domain import SECONDS_PER_DAY, LightCurve
+from hstlc.products import write_lightcurve
+
+runner = CliRunner()
+
+
+def write_product(path: Path, *, seed: int, period: float | None = None, n: int = 900) -> Path:
+    rng = np.random.default_rng(seed)
+    times = np.arange(n) * 2.0
+    bins = np.full(n, 2.0)
+    model = 8.0 + (4.0 * np.sin(2 * np.pi * times / period) if period else np.zeros(n))
+    counts = rng.poisson(model * bins).astype(np.float64)
+    zeros = np.zeros(n)
+    lc = LightCurve(
+        times=times, mjd=56000.0 + times / SECONDS_PER_DAY, bins=bins, gross=counts, background=zeros,
+        counts=counts, net=counts / bins, error=np.sqrt(counts), flux=zeros, flux_error=zeros,
+        signal_to_noise=zeros, dataset=np.ones(n, dtype=np.int32), meta={"STEPSIZE": 2.0},
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_lightcurve(lc, path, overwrite=True)
+
+
+def invoke(tmp_path: Path, *args: str, db: str | None = None):
+    base = ["--home-dir", str(tmp_path / "home")] + (["--db", db] if db else [])
+    return runner.invoke(app, [*base, "stats", *args])
+
+
+@pytest.fixture
+def stocked(catalog: Catalog, tmp_path: Path) -> dict[str, Path]:
+    files = {
+        "flat": write_product(tmp_path / "out" / "lb4m01aaq_curve.fits", seed=1),
+        "periodic": write_product(tmp_path / "out" / "lb4m01abq_curve.fits", seed=2, period=180.0),
+        "comp": write_product(tmp_path / "c" / "hlsp_hstlc_hst_cos-fuv_x_g130m_1291_psa_v1_sci.fits", seed=3),
+    }
+    with catalog.session() as session:
+        for key, root in (("flat", "lb4m01aaq"), ("periodic", "lb4m01abq")):
+            row = upsert_metadata(session, f"{root}_corrtag_a.fits", path="/data")
+            session.flush()
+            upsert_outputs(
+                session, row.id, individual_path=str(files[key].parent), individual_filename=files[key].name,
+                composite_path=str(files["comp"].parent), composite_filename=files["comp"].name,
+            )
+    return files
+
+
+def test_help_names_the_options() -> None:
+    result = runner.invoke(app, ["stats", "--help"])
+    assert result.exit_code == 0
+    for option in ("--products", "--all", "--json", "FILE"):
+        assert option in result.output
+
+
+def test_file_as_json(tmp_path: Path) -> None:
+    product = write_product(tmp_path / "lb4m01abq_curve.fits", seed=2, period=180.0)
+    result = invoke(tmp_path, str(product), "--json")
+    assert result.exit_code == 0, result.output
+    (entry,) = json.loads(result.stdout)
+    assert entry["product"] == "lb4m01abq_curve.fits" and entry["status"] == "computed"
+    assert entry["periodogram"] is True and entry["deliver"] is True
+    assert entry["details"]["bands"]["short"]["best_period"] == pytest.approx(180.0, rel=0.02)
+    assert entry["details"]["bands"]["short"]["fap"] < 1e-3
+    assert entry["details"]["bands"]["long"]["skipped"].startswith("baseline")
+
+
+def test_file_table(tmp_path: Path) -> None:
+    product = write_product(tmp_path / "lb4m01abq_curve.fits", seed=2, period=180.0)
+    result = invoke(tmp_path, str(product))
+    assert result.exit_code == 0, result.output
+    assert "lb4m01abq_curve.fits" in result.stdout
+    assert "3 min / " in result.stdout  # best short period and its FAP
+    assert "skipped" in result.stdout and "yes" in result.stdout
+    assert "1 computed, 0 unchanged, 0 missing, 0 failed" in result.stdout
+
+
+def test_missing_file_is_an_error(tmp_path: Path) -> None:
+    missing = tmp_path / "nope_curve.fits"
+    result = invoke(tmp_path, str(missing))
+    assert result.exit_code == 1
+    assert f"Error: nope_curve.fits: no such file ({missing})" in result.stderr.splitlines()
+
+
+def test_one_bad_file_among_good_ones_finishes_with_failures(tmp_path: Path) -> None:
+    good = write_product(tmp_path / "lb4m01aaq_curve.fits", seed=1)
+    bad = tmp_path / "bad_curve.fits"
+    bad.write_text("not FITS")
+    result = invoke(tmp_path, str(good), str(bad))
+    assert result.exit_code == 3
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and errors[0].startswith("Error: bad_curve.fits: not a readable FITS file")
+    assert "1 computed, 0 unchanged, 0 missing, 1 failed" in result.stdout
+
+
+def test_catalog_run_is_incremental(catalog_url: str, stocked: dict[str, Path], tmp_path: Path) -> None:
+    first = invoke(tmp_path, db=catalog_url)
+    assert first.exit_code == 0, first.output
+    for path in stocked.values():
+        assert path.name in first.stdout
+    assert "3 computed, 0 unchanged" in first.stdout
+
+    second = invoke(tmp_path, db=catalog_url)
+    assert second.exit_code == 0
+    assert "0 computed, 3 unchanged" in second.stdout
+
+    again = invoke(tmp_path, "--all", "--products", "composite", "--json", db=catalog_url)
+    assert again.exit_code == 0
+    (entry,) = json.loads(again.stdout)
+    assert entry["product_type"] == "composite" and entry["status"] == "computed"
+
+
+def test_catalog_run_with_a_missing_product(
+    catalog_url: str, stocked: dict[str, Path], tmp_path: Path
+) -> None:
+    stocked["flat"].unlink()
+    result = invoke(tmp_path, db=catalog_url)
+    assert result.exit_code == 3
+    assert f"Error: lb4m01aaq_curve.fits: no such file ({stocked['flat']})" in result.stderr.splitlines()
+    assert "2 computed, 0 unchanged, 1 missing, 0 failed" in result.stdout
+
+
+def test_empty_catalog(catalog: Catalog, catalog_url: str, tmp_path: Path) -> None:
+    result = invoke(tmp_path, "--products", "individual", db=catalog_url)
+    assert result.exit_code == 0, result.output
+    expected = "No individual lightcurve products in the catalog (run 'hstlc ingest' first)."
+    assert result.stdout.strip() == expected
+
+
+def test_uninitialised_catalog(tmp_path: Path) -> None:
+    result = invoke(tmp_path)
+    assert result.exit_code == 1
+    # one message (rich may wrap it at the pinned console width: the path is long)
+    assert result.stderr.startswith("Error: sqlite:///") and result.stderr.count("Error:") == 1
+    assert result.stderr.rstrip().endswith("run 'hstlc db init'")
+
+
+def test_bad_products_choice(tmp_path: Path) -> None:
+    result = invoke(tmp_path, "--products", "all")
+    assert result.exit_code == 2
