@@ -11,13 +11,18 @@ from astropy.io import fits
 from hstlc.synthetic import (
     BAD_CONDITIONS,
     BAD_PROPOSID,
+    TICK,
     ExtractionGeometry,
     cos_sensitivity,
     cos_tds_factor,
     flare,
     make_cos_fuv,
+    make_cos_nuv,
     make_cos_reference_files,
+    make_stis_reference_files,
+    make_stis_tag,
     sinusoid,
+    write_corrupt_files,
 )
 from hstlc.synthetic.events import SERIOUS_DQ
 
@@ -368,3 +373,199 @@ def test_cos_fuv_with_reference_dir_names_tables_and_records_flux(tmp_path: Path
     assert set(ds.reference_files) == {"fluxtab", "tdstab"}
     flux = ds.truth["segments"]["FUVA"]["flux"]
     assert flux is not None and 1e-18 < flux < 1e-12
+
+
+# ---------------------------------------------------------------------------------------- COS NUV, x1d
+def test_cos_nuv_three_stripes_in_one_file(tmp_path: Path) -> None:
+    ds = make_cos_nuv(tmp_path, exptime=200.0, source_rate={"NUVA": 20.0, "NUVB": 40.0, "NUVC": 10.0})
+    assert [p.name for p in ds.event_files] == ["lb4m02abq_corrtag.fits"]
+    with fits.open(ds.event_files[0]) as hdul:
+        p0, ev = hdul[0].header, hdul["EVENTS"]
+        assert p0["DETECTOR"] == "NUV" and p0["SEGMENT"] == "N/A" and p0["OPT_ELEM"] == "G185M"
+        assert _formats(ev)["TIME"] == "1E" and len(ev.columns) == 12
+        assert np.all(ev.data["PHA"] == 0)
+        h1 = ev.header
+        assert "EXPTIMEA" not in h1
+        y, w = ev.data["YCORR"], ev.data["WAVELENGTH"]
+        for stripe, lo, hi in (("A", 1665, 1710), ("B", 1764, 1809), ("C", 1863, 1908)):
+            assert h1[f"SP_HGT_{stripe}"] == 57
+            loc = h1[f"SP_LOC_{stripe}"]
+            sel = (np.abs(y - loc) < 28) & (w > 0)
+            assert lo < w[sel].min() and w[sel].max() < hi, stripe
+        # outside every stripe region no wavelength is assigned
+        far = (y > 520) & (y < 1000)
+        assert far.any() and np.all(w[far] == 0)
+    truth = ds.truth["segments"]
+    assert set(truth) == {"NUVA", "NUVB", "NUVC"}
+    assert truth["NUVB"]["n_source"] > 1.5 * truth["NUVA"]["n_source"]
+
+
+def test_cos_nuv_stripe_subset_and_imaging(tmp_path: Path) -> None:
+    ds = make_cos_nuv(tmp_path / "s", exptime=50.0, stripes=("NUVA", "NUVB"), opt_elem="G230L", cenwave=2950)
+    with fits.open(ds.event_files[0]) as hdul:
+        assert hdul[1].header["SP_LOC_C"] == -999 and hdul[1].header["SP_LOC_B"] > 0
+    im = make_cos_nuv(tmp_path / "i", exptime=50.0, opt_elem="MIRRORA")
+    assert im.x1d is None
+    with fits.open(im.event_files[0]) as hdul:
+        assert hdul[0].header["OBSTYPE"] == "IMAGING" and hdul[0].header["CENWAVE"] == 0
+        assert np.all(hdul[1].data["WAVELENGTH"] == 0)
+        x, y = hdul[1].data["XCORR"], hdul[1].data["YCORR"]
+        assert abs(np.median(x) - 510) < 5 and abs(np.median(y) - 512) < 5
+
+
+def test_cos_x1d_rows_and_columns(tmp_path: Path) -> None:
+    ds = make_cos_fuv(tmp_path / "d", exptime=200.0, x1d=True, reference_dir=tmp_path / "ref")
+    assert ds.x1d is not None and ds.x1d.name == "lb4m01aaq_x1d.fits" and ds.x1d in ds.files
+    with fits.open(ds.x1d) as hdul:
+        assert hdul[0].header["SEGMENT"] == "BOTH"
+        sci = hdul["SCI"]
+        fm = _formats(sci)
+        assert fm["SEGMENT"] == "4A" and fm["EXPTIME"] == "1D" and fm["NELEM"] == "1J"
+        assert fm["WAVELENGTH"] == "16384D" and fm["FLUX"] == "16384E" and fm["DQ"] == "16384I"
+        assert _units(sci)["NET"] == "count /s"
+        assert list(sci.data["SEGMENT"]) == ["FUVA", "FUVB"]
+        assert "SP_LOC_A" in sci.header and "SP_LOC_B" in sci.header and sci.header["SP_LOC_B"] == 530
+        net = sci.data["NET"][0].astype(np.float64)
+        expected = ds.truth["segments"]["FUVA"]["n_source"] / 200.0
+        assert net.sum() == pytest.approx(expected, rel=0.03)
+        flux = sci.data["FLUX"][0][2000:14000]
+        assert np.median(flux) == pytest.approx(ds.truth["segments"]["FUVA"]["flux"], rel=0.1)
+    nuv = make_cos_nuv(tmp_path / "n", exptime=50.0, x1d=True)
+    with fits.open(nuv.x1d) as hdul:
+        assert list(hdul["SCI"].data["SEGMENT"]) == ["NUVA", "NUVB", "NUVC"]
+        assert _formats(hdul["SCI"])["WAVELENGTH"] == "1274D"
+
+
+# ------------------------------------------------------------------------------------------- STIS
+def test_stis_first_order_tag_and_x1d(tmp_path: Path) -> None:
+    ds = make_stis_tag(tmp_path, exptime=300.0, source_rate=40.0, background_rate=0.01)
+    assert [p.name for p in ds.event_files] == ["o8k401010_tag.fits"]
+    assert ds.x1d is not None and ds.x1d.name == "o8k401010_x1d.fits"
+    with fits.open(ds.event_files[0]) as hdul:
+        assert [h.name for h in hdul] == ["PRIMARY", "EVENTS", "GTI"]
+        ev = hdul["EVENTS"]
+        assert _formats(ev) == {"TIME": "1J", "AXIS1": "1I", "AXIS2": "1I", "DETAXIS1": "1I"}
+        assert ev.header["TSCAL1"] == TICK and ev.header["TUNIT1"] == "s"
+        t = ev.data["TIME"]
+        assert t.dtype.kind == "f" and t.max() < 300.0 and np.all(np.diff(t) >= 0)
+        raw = ev.data.field("TIME")  # astropy scales; ticks are integers
+        assert np.allclose(raw / TICK, np.rint(raw / TICK), atol=1e-6)
+        for ax in ("AXIS1", "AXIS2", "DETAXIS1"):
+            assert ev.data[ax].min() >= 1 and ev.data[ax].max() <= 2048
+        p0, h1 = hdul[0].header, ev.header
+        assert p0["INSTRUME"] == "STIS" and p0["DETECTOR"] == "FUV-MAMA" and p0["OPT_ELEM"] == "G140L"
+        assert p0["PFLTFILE"] == "N/A"
+        for key in ("EXPSTART", "EXPTIME", "EXPFLAG", "SDQFLAGS"):
+            assert key in h1
+        a2 = ev.data["AXIS2"]
+    with fits.open(ds.x1d) as hdul:
+        sci = hdul["SCI"]
+        fm = _formats(sci)
+        assert fm["SPORDER"] == "1I" and fm["WAVELENGTH"] == "1024D" and fm["A2CENTER"] == "1E"
+        row = sci.data[0]
+        assert row["SPORDER"] == 1 and row["NELEM"] == 1024
+        centre = 2 * row["A2CENTER"] - 0.5
+        truth = ds.truth["segments"]["order 1"]
+        assert truth["a2center_hires"] == centre
+        in_box = np.abs(a2 - centre) < row["EXTRSIZE"]
+        assert in_box.sum() == truth["n_source"] + truth["n_background_in_box"]
+        assert row["NET"].sum() * 300.0 == pytest.approx(truth["n_source"], rel=0.05)
+
+
+def test_stis_echelle_orders(tmp_path: Path) -> None:
+    ds = make_stis_tag(tmp_path, echelle=True, n_orders=4, exptime=100.0, source_rate=30.0)
+    with fits.open(ds.x1d) as hdul:
+        d = hdul["SCI"].data
+        assert len(d) == 4 and len(set(d["SPORDER"])) == 4
+        assert hdul[0].header["OPT_ELEM"] == "E140M"
+        centres = d["A2CENTER"]
+        assert len(set(np.round(centres))) == 4
+        # each order: shorter wavelengths in higher orders
+        mid = d["WAVELENGTH"][:, 512]
+        assert np.all(np.diff(mid[np.argsort(d["SPORDER"])]) < 0)
+    with fits.open(ds.event_files[0]) as hdul:
+        a2 = hdul[1].data["AXIS2"]
+    for c in centres:
+        assert np.sum(np.abs(a2 - (2 * c - 0.5)) < 7) > 0.9 * 30 * 100
+
+
+def test_stis_imaging_has_no_x1d(tmp_path: Path) -> None:
+    ds = make_stis_tag(tmp_path, imaging=True, exptime=50.0)
+    assert ds.x1d is None and len(ds.files) == 1
+    with fits.open(ds.event_files[0]) as hdul:
+        assert hdul[0].header["OBSTYPE"] == "IMAGING" and hdul[0].header["CENWAVE"] == 0
+
+
+def test_stis_gti_and_signal(tmp_path: Path) -> None:
+    gti = [(0.0, 100.0), (150.0, 400.0)]
+    ds = make_stis_tag(tmp_path, gti=gti, exptime=400.0, signal=sinusoid(50.0, 0.8), source_rate=80.0)
+    with fits.open(ds.event_files[0]) as hdul:
+        assert hdul[1].header["EXPTIME"] == pytest.approx(350.0)
+        g = hdul["GTI"].data
+        assert np.allclose(g["START"], [0, 150]) and np.allclose(g["STOP"], [100, 400])
+        t = hdul[1].data["TIME"]
+    assert not np.any((t >= 100) & (t < 150))
+    truth = ds.truth["segments"]["order 1"]
+    assert abs(truth["n_source"] - truth["expected_source"]) < 5 * np.sqrt(truth["expected_source"])
+
+
+@pytest.mark.parametrize("reason", sorted(BAD_CONDITIONS))
+def test_bad_conditions_stis(tmp_path: Path, reason: str) -> None:
+    kwargs = {"exptime": 100.0, "source_rate": 20.0, "x1d": False} | dict(BAD_CONDITIONS[reason])
+    ds = make_stis_tag(tmp_path, **kwargs)
+    p0, h1, t = _events(ds.event_files[0])
+    present = {
+        "Bad EXPFLAG": h1["EXPFLAG"] != "NORMAL",
+        "Non-linear time": bool(np.any(np.diff(t) < 0)),
+        "No events": len(t) == 0,
+        "Singular event": len(t) > 1 and np.all(t == t[0]),
+        "Bad Proposal": p0["PROPOSID"] == BAD_PROPOSID,
+        "Short Exposure": h1["EXPTIME"] < 1.0,
+    }
+    assert present[reason] and sum(present.values()) == 1, present
+
+
+def test_stis_reference_files(tmp_path: Path) -> None:
+    refs = make_stis_reference_files(tmp_path, pflat_shape=(2048, 2048), lflat_shape=(300, 300))
+    assert set(refs) == {"pfltfile", "lfltfile", "bpixtab", "phottab"}
+    assert refs["pfltfile"].name.endswith("_pfl.fits") and refs["lfltfile"].name.endswith("_lfl.fits")
+    for key, shape in (("pfltfile", (2048, 2048)), ("lfltfile", (300, 300))):
+        with fits.open(refs[key]) as hdul:
+            assert [(h.name, h.ver) for h in hdul[1:]] == [("SCI", 1), ("ERR", 1), ("DQ", 1)]
+            assert hdul["SCI"].data.shape == shape
+            assert 0.8 < hdul["SCI"].data.mean() < 1.2
+    with fits.open(refs["bpixtab"]) as hdul:
+        d = hdul[1].data
+        assert {"PIX1", "PIX2", "LENGTH", "AXIS", "VALUE", "OPT_ELEM"} <= set(d.names)
+        assert hdul[1].header["SIZAXIS1"] == 1024
+        assert len(set(d["OPT_ELEM"])) > 2 and set(d["AXIS"]) == {1, 2}
+        g140l = d[d["OPT_ELEM"] == "G140L"]
+        e140m = d[d["OPT_ELEM"] == "E140M"]
+        assert set(g140l["PIX1"][g140l["AXIS"] == 2]) != set(e140m["PIX1"][e140m["AXIS"] == 2])
+    with fits.open(refs["phottab"]) as hdul:
+        d = hdul[1].data
+        assert {"OPT_ELEM", "CENWAVE", "SPORDER", "NELEM", "WAVELENGTH", "THROUGHPUT", "ERROR"} <= set(
+            d.names
+        )
+        assert np.any(d["SPORDER"] > 1) and np.any(d["SPORDER"] == 1)
+    tag = make_stis_tag(tmp_path / "d", exptime=20.0, reference_dir=tmp_path / "r")
+    with fits.open(tag.event_files[0]) as hdul:
+        assert hdul[0].header["PFLTFILE"] == "oref$hstlcsyn_pfl.fits"
+        assert hdul[0].header["PHOTTAB"] == "oref$hstlcsyn_pht.fits"
+
+
+# ---------------------------------------------------------------------------------------- corrupt
+def test_corrupt_files(tmp_path: Path) -> None:
+    files = write_corrupt_files(tmp_path)
+    assert set(files) == {"not_fits", "truncated", "no_events", "no_time", "no_expstart"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in files.values())
+    with pytest.raises(OSError):
+        fits.open(files["not_fits"])
+    assert files["truncated"].stat().st_size % 2880 != 0
+    with fits.open(files["no_events"]) as hdul:
+        assert "EVENTS" not in [h.name for h in hdul]
+    with fits.open(files["no_time"]) as hdul:
+        assert "TIME" not in hdul["EVENTS"].columns.names and "XCORR" in hdul["EVENTS"].columns.names
+    with fits.open(files["no_expstart"]) as hdul:
+        assert "EXPSTART" not in hdul[0].header and "EXPSTART" not in hdul["EVENTS"].header
+        assert len(hdul["EVENTS"].data) > 0

@@ -1,12 +1,13 @@
 """Synthetic HST COS/STIS TIME-TAG data in exactly the real file formats (FORMATS.md).
 
 The project's one source of test and demo data: seeded, vectorised generators of COS FUV/NUV
-corrtags, STIS MAMA tag files with their x1d, CRDS-format reference tables and deliberately broken
-files, each returning a :class:`SyntheticDataset` with the injected truth.
+corrtags (and x1d), STIS MAMA tag files with their x1d, CRDS-format reference tables and
+deliberately broken files, each returning a :class:`SyntheticDataset` with the injected truth.
 """
 
 from __future__ import annotations
 
+from hstlc.synthetic.corrupt import write_corrupt_files
 from hstlc.synthetic.cos import (
     AIRGLOW_LINES,
     DEFAULT_GEOMETRY,
@@ -14,14 +15,18 @@ from hstlc.synthetic.cos import (
     NOT_EXTRACTED,
     ExtractionGeometry,
     make_cos_fuv,
+    make_cos_nuv,
 )
 from hstlc.synthetic.dataset import BAD_CONDITIONS, BAD_PROPOSID, SHORT_EXPTIME, SyntheticDataset
 from hstlc.synthetic.reference import (
     cos_sensitivity,
     cos_tds_factor,
     make_cos_reference_files,
+    make_stis_reference_files,
+    stis_throughput,
 )
 from hstlc.synthetic.signals import SignalSpec, constant, flare, sinusoid
+from hstlc.synthetic.stis import TICK, make_stis_tag
 
 __all__ = [
     "AIRGLOW_LINES",
@@ -31,6 +36,7 @@ __all__ = [
     "DEFAULT_SDQFLAGS",
     "NOT_EXTRACTED",
     "SHORT_EXPTIME",
+    "TICK",
     "ExtractionGeometry",
     "SignalSpec",
     "SyntheticDataset",
@@ -39,6 +45,11 @@ __all__ = [
     "cos_tds_factor",
     "flare",
     "make_cos_fuv",
+    "make_cos_nuv",
     "make_cos_reference_files",
+    "make_stis_reference_files",
+    "make_stis_tag",
     "sinusoid",
+    "stis_throughput",
+    "write_corrupt_files",
 ]

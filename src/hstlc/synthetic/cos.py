@@ -9,7 +9,9 @@ the slit height, and optional DQ-flagged events.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,7 @@ from hstlc.synthetic.exposure import Exposure, break_monotonic, make_exposure
 from hstlc.synthetic.fitsfile import Col, primary_hdu, table_hdu, write_hdus
 from hstlc.synthetic.optics import (
     COS_FUV_SIZE,
+    COS_NUV_SIZE,
     COS_NUV_STRIPE_LOC,
     LinearSolution,
     cos_fuv_solution,
@@ -465,6 +468,7 @@ def _events_cards(
     expflag: str,
     sdqflags: int,
     letters: Sequence[str],
+    shift_letters: Sequence[str],
     geometry_cards: Mapping[str, float],
     shift1: float,
     shift2: float,
@@ -479,7 +483,7 @@ def _events_cards(
         cards[f"EXPTIME{letter}"] = exposure.exptime
     cards.update({"EXPFLAG": expflag, "DATE-OBS": date_obs, "TIME-OBS": time_obs, "SDQFLAGS": sdqflags})
     cards.update(geometry_cards)
-    for letter in letters:
+    for letter in shift_letters:
         cards[f"SHIFT1{letter}"] = shift1
         cards[f"SHIFT2{letter}"] = shift2
         cards[f"DPIXEL1{letter}"] = 0.0
@@ -502,6 +506,356 @@ def _apply_time_conditions(
         cols["TIME"] = np.full(len(cols["TIME"]), single_time, dtype=np.float32)
     if nonmonotonic_time:
         cols["TIME"] = break_monotonic(cols["TIME"].astype(np.float64)).astype(np.float32)
+
+
+X1D_COLUMNS_FIXED: tuple[Col, ...] = (Col("SEGMENT", "4A"), Col("EXPTIME", "1D", "s"), Col("NELEM", "1J"))
+
+
+def _x1d_columns(n: int) -> list[Col]:
+    """COS x1d SCI columns (FORMATS §4.1) for rows of ``n`` pixels."""
+    e, d, i = f"{n}E", f"{n}D", f"{n}I"
+    flux_unit = "erg /s /cm**2 /angstrom"
+    return [
+        *X1D_COLUMNS_FIXED,
+        Col("WAVELENGTH", d, "angstrom"),
+        Col("FLUX", e, flux_unit),
+        Col("ERROR", e, flux_unit),
+        Col("ERROR_LOWER", e, flux_unit),
+        Col("VARIANCE_FLAT", e),
+        Col("VARIANCE_COUNTS", e),
+        Col("VARIANCE_BKG", e),
+        Col("GROSS", e, "count /s"),
+        Col("GCOUNTS", e, "count"),
+        Col("NET", e, "count /s"),
+        Col("BACKGROUND", e, "count /s"),
+        Col("DQ", i),
+        Col("DQ_WGT", e),
+        Col("DQ_OUTER", i),
+        Col("BACKGROUND_PER_PIXEL", e, "count /s /pixel"),
+        Col("NUM_EXTRACT_ROWS", i),
+        Col("ACTUAL_EE", d),
+        Col("Y_LOWER_OUTER", d),
+        Col("Y_UPPER_OUTER", d),
+        Col("Y_LOWER_INNER", d),
+        Col("Y_UPPER_INNER", d),
+    ]
+
+
+def _x1d_row(
+    tr: _Trace,
+    cols: Mapping[str, np.ndarray],
+    *,
+    exptime: float,
+    sdqflags: int,
+    nelem: int,
+    x_offset: float,
+    opt_elem: str,
+    cenwave: int,
+    calibrated: bool,
+    x_mid: float,
+    mjd: float,
+) -> dict[str, Any]:
+    """One x1d row: a boxcar extraction of the events of ``tr`` (ε-weighted, DQ-clean)."""
+    g = tr.geometry
+    x = cols["XFULL"].astype(np.float64)
+    y = cols["YFULL"].astype(np.float64)
+    ok = ~is_rejected(cols["DQ"], sdqflags)
+    tilt = g.sp_slp * (x - x_mid)
+    w = cols["EPSILON"].astype(np.float64)
+    pix = np.floor(x + x_offset).astype(np.int64)
+    inside = ok & (pix >= 0) & (pix < nelem)
+    box = inside & (np.abs(y - g.sp_loc - tilt) < g.sp_hgt / 2.0)
+    bkg = inside & (
+        (np.abs(y - g.b_bkg1 - tilt) < g.b_hgt1 / 2.0) | (np.abs(y - g.b_bkg2 - tilt) < g.b_hgt2 / 2.0)
+    )
+    live = exptime if exptime > 0 else 1.0
+    gcounts = np.bincount(pix[box], weights=w[box], minlength=nelem)[:nelem]
+    bcounts = np.bincount(pix[bkg], weights=w[bkg], minlength=nelem)[:nelem]
+    bscale = g.sp_hgt / (g.b_hgt1 + g.b_hgt2)
+    gross = gcounts / live
+    background = bcounts * bscale / live
+    net = gross - background
+    centres = np.arange(nelem, dtype=np.float64) + 0.5 - x_offset
+    wave = tr.solution.w0 + tr.solution.dispersion * (centres - tr.solution.x0)
+    if calibrated:
+        sens = cos_sensitivity(opt_elem, cenwave, tr.name, wave) * cos_tds_factor(
+            opt_elem, tr.name, wave, mjd
+        )
+        flux = np.where(sens > 0, net / np.where(sens > 0, sens, 1.0), 0.0)
+        err = np.where(
+            sens > 0, np.sqrt(gcounts + bcounts * bscale**2) / live / np.where(sens > 0, sens, 1.0), 0
+        )
+    else:
+        flux = np.zeros(nelem)
+        err = np.zeros(nelem)
+    rows = np.full(nelem, int(g.sp_hgt), dtype=np.int16)
+    lower = g.sp_loc - g.sp_hgt / 2.0 + g.sp_slp * (centres - x_mid)
+    return {
+        "SEGMENT": tr.name,
+        "EXPTIME": exptime,
+        "NELEM": nelem,
+        "WAVELENGTH": wave,
+        "FLUX": flux,
+        "ERROR": err,
+        "ERROR_LOWER": err,
+        "VARIANCE_FLAT": np.zeros(nelem),
+        "VARIANCE_COUNTS": gcounts,
+        "VARIANCE_BKG": bcounts * bscale**2,
+        "GROSS": gross,
+        "GCOUNTS": gcounts,
+        "NET": net,
+        "BACKGROUND": background,
+        "DQ": np.where(tr.solution.wavelength(centres) > 0, 0, 128).astype(np.int16),
+        "DQ_WGT": np.ones(nelem),
+        "DQ_OUTER": np.zeros(nelem, dtype=np.int16),
+        "BACKGROUND_PER_PIXEL": bcounts / (g.b_hgt1 + g.b_hgt2) / live,
+        "NUM_EXTRACT_ROWS": rows,
+        "ACTUAL_EE": np.ones(nelem),
+        "Y_LOWER_OUTER": lower,
+        "Y_UPPER_OUTER": lower + g.sp_hgt,
+        "Y_LOWER_INNER": lower,
+        "Y_UPPER_INNER": lower + g.sp_hgt,
+    }
+
+
+def _write_x1d(
+    path: Path, rows: Sequence[dict[str, Any]], nelem: int, prim: Mapping[str, Any], sci: Mapping[str, Any]
+) -> Path:
+    spec = _x1d_columns(nelem)
+    data = {c.name: [r[c.name] for r in rows] for c in spec}
+    for c in spec:
+        if c.name not in ("SEGMENT",):
+            data[c.name] = np.asarray(data[c.name])
+    p = dict(prim)
+    p.update({"FILENAME": path.name, "FILETYPE": "SCI EXTRACTED SPECTRA", "NEXTEND": 1})
+    write_hdus(path, [primary_hdu(p), table_hdu("SCI", spec, data, len(rows), header=sci)])
+    return path
+
+
+def _make_cos(
+    directory: str | Path,
+    rootname: str,
+    *,
+    detector: str,
+    segments: Sequence[str],
+    opt_elem: str,
+    cenwave: int,
+    aperture: str,
+    fppos: int,
+    targname: str,
+    ra_targ: float,
+    dec_targ: float,
+    proposid: int,
+    exptime: float,
+    expstart: float,
+    gti: Sequence[Sequence[float]] | npt.ArrayLike | None,
+    raw_gti: Sequence[Sequence[float]] | npt.ArrayLike | None,
+    source_rate: float | Mapping[str, float],
+    background_rate: float,
+    signal: SignalSpec | None,
+    geometry: Mapping[str, ExtractionGeometry | None] | None,
+    profile_sigma: float | None,
+    airglow: bool | Mapping[float, float] | None,
+    dq_fraction: float,
+    benign_dq_fraction: float,
+    sdqflags: int,
+    expflag: str,
+    nonmonotonic_time: bool,
+    single_time: float | None,
+    timeline: bool,
+    shift1: float,
+    shift2: float,
+    doppler: float,
+    reference_dir: str | Path | None,
+    x1d: bool,
+    primary_header: Mapping[str, Any] | None,
+    events_header: Mapping[str, Any] | None,
+    seed: int | None,
+) -> SyntheticDataset:
+    directory = Path(directory)
+    _check_common(rootname, exptime, source_rate, background_rate)
+    fuv = detector == "FUV"
+    opt_elem = opt_elem.upper()
+    cenwave = int(cenwave)
+    imaging = opt_elem.startswith("MIRROR")
+    if imaging and fuv:
+        raise ValueError("COS imaging uses the NUV MIRRORA/MIRRORB")
+    signal = signal or constant()
+    exposure = make_exposure(expstart=expstart, exptime=exptime, gti=gti, raw_gti=raw_gti)
+    ref_cards, refs = _ref_cards(None if imaging else reference_dir, opt_elem, cenwave, aperture)
+    if imaging:
+        traces = [_imaging_trace(source_rate)]
+    else:
+        traces = _build_traces(
+            segments,
+            opt_elem=opt_elem,
+            cenwave=cenwave,
+            source_rate=source_rate,
+            geometry=geometry,
+            calibrated=bool(refs),
+            exposure=exposure,
+        )
+    lines = {} if imaging else _airglow(airglow)
+    size = COS_FUV_SIZE if fuv else COS_NUV_SIZE
+    x_mid = size[0] / 2.0
+    # one file per FUV segment, one NUV file holding all stripes
+    groups = [[tr] for tr in traces] if fuv else [traces]
+    seeds = np.random.SeedSequence(seed).spawn(len(groups))
+
+    def simulate(k: int) -> tuple[dict[str, np.ndarray], dict[str, dict[str, Any]]]:
+        cols, truth = _simulate(
+            np.random.default_rng(seeds[k]),
+            groups[k],
+            size=size,
+            exposure=exposure,
+            signal=signal,
+            background_rate=background_rate,
+            airglow_lines=lines,
+            profile_sigma=profile_sigma,
+            region_pad=np.inf if fuv else 15.0,
+            dq_fraction=dq_fraction,
+            benign_dq_fraction=benign_dq_fraction,
+            sdqflags=sdqflags,
+            shift1=shift1,
+            shift2=shift2,
+            doppler=doppler,
+            pha=fuv,
+        )
+        _apply_time_conditions(cols, nonmonotonic_time, single_time)
+        return cols, truth
+
+    letters_all = ("A", "B") if fuv else ("A", "B", "C")
+    common_prim = {
+        "rootname": rootname,
+        "detector": detector,
+        "opt_elem": opt_elem,
+        "cenwave": 0 if imaging else cenwave,
+        "aperture": aperture,
+        "fppos": fppos,
+        "obstype": "IMAGING" if imaging else "SPECTROSCOPIC",
+        "targname": targname,
+        "ra_targ": ra_targ,
+        "dec_targ": dec_targ,
+        "proposid": proposid,
+        "ref_cards": ref_cards,
+        "calibrated": bool(refs),
+    }
+
+    def write(k: int, cols: dict[str, np.ndarray]) -> tuple[Path, dict[str, Any], dict[str, Any]]:
+        group = groups[k]
+        if fuv:
+            letter = group[0].name[-1]
+            path = directory / f"{rootname}_corrtag_{letter.lower()}.fits"
+            segment, filetype, own = group[0].name, "CALIBRATED FUV TIME-TAG EVENT LIST", (letter,)
+        else:
+            path = directory / f"{rootname}_corrtag.fits"
+            segment, filetype, own = "N/A", "CALIBRATED NUV TIME-TAG EVENT LIST", ()
+        geo_cards: dict[str, float] = {}
+        extracted = {tr.name[-1]: tr for tr in group if tr.extracted and not imaging}
+        for letter in letters_all:
+            tr = extracted.get(letter)
+            geo_cards.update(tr.geometry.keywords(letter) if tr else not_extracted_keywords(letter))
+        prim = _primary_cards(filename=path.name, filetype=filetype, segment=segment, **common_prim)
+        prim.update(primary_header or {})
+        evh = _events_cards(
+            exposure,
+            expflag=expflag,
+            sdqflags=sdqflags,
+            letters=own,
+            shift_letters=letters_all if not fuv else own,
+            geometry_cards=geo_cards,
+            shift1=shift1,
+            shift2=shift2,
+        )
+        evh.update(events_header or {})
+        hdus = [primary_hdu(prim), table_hdu("EVENTS", EVENT_COLUMNS, cols, len(cols["TIME"]), header=evh)]
+        hdus += exposure.gti_hdus()
+        if timeline:
+            hdus.append(_timeline_hdu(cols["TIME"], exposure))
+        hdus[0].header["NEXTEND"] = len(hdus) - 1
+        write_hdus(path, hdus)
+        return path, prim, evh
+
+    def run(k: int) -> tuple[Path, dict[str, Any], list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
+        cols, truth = simulate(k)
+        path, prim, evh = write(k, cols)
+        rows = []
+        if x1d and not imaging:
+            nelem, offset = (16384, 0.0) if fuv else (1274, 100.0)
+            rows = [
+                _x1d_row(
+                    tr,
+                    cols,
+                    exptime=exposure.exptime,
+                    sdqflags=sdqflags,
+                    nelem=nelem,
+                    x_offset=offset,
+                    opt_elem=opt_elem,
+                    cenwave=cenwave,
+                    calibrated=bool(refs),
+                    x_mid=x_mid,
+                    mjd=exposure.midpoint,
+                )
+                for tr in groups[k]
+            ]
+        n = len(cols["TIME"])
+        seg_truth = {name: {**t, "n_events": n} for name, t in truth.items()}
+        return path, seg_truth, rows, prim, evh
+
+    workers = min(len(groups), os.cpu_count() or 1, 2)
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(run, range(len(groups))))
+    else:
+        results = [run(k) for k in range(len(groups))]
+
+    event_files = [r[0] for r in results]
+    seg_truth: dict[str, Any] = {}
+    for r in results:
+        seg_truth.update(r[1])
+    files = list(event_files)
+    x1d_path = None
+    if x1d and not imaging:
+        rows = [row for r in results for row in r[2]]
+        prim = dict(results[0][3])
+        prim["SEGMENT"] = ("BOTH" if len(rows) == 2 else rows[0]["SEGMENT"]) if fuv else "N/A"
+        sci = {k: v for k, v in results[0][4].items() if k not in ("EXPTIMEA", "EXPTIMEB")}
+        for r in results[1:]:
+            sci.update({k: v for k, v in r[4].items() if v != NOT_EXTRACTED})
+        x1d_path = _write_x1d(directory / f"{rootname}_x1d.fits", rows, 16384 if fuv else 1274, prim, sci)
+        files.append(x1d_path)
+    files += list(refs.values())
+    truth_all = {
+        "instrument": "COS",
+        "detector": detector,
+        "rootname": rootname,
+        "opt_elem": opt_elem,
+        "cenwave": 0 if imaging else cenwave,
+        "obstype": "IMAGING" if imaging else "SPECTROSCOPIC",
+        "expstart": exposure.expstart,
+        "expend": exposure.expend,
+        "exptime": exposure.exptime,
+        "gti": exposure.gti.tolist(),
+        "raw_gti": exposure.raw_gti.tolist(),
+        "signal": signal.as_dict(),
+        "signal_spec": signal,
+        "source_rate": source_rate,
+        "background_rate": background_rate,
+        "background_rate_unit": "events/s per YCORR pixel over the whole detector width",
+        "airglow": lines,
+        "sdqflags": sdqflags,
+        "segments": seg_truth,
+    }
+    return SyntheticDataset(rootname, tuple(files), tuple(event_files), x1d_path, truth_all, refs)
+
+
+def _imaging_trace(source_rate: float | Mapping[str, float]) -> _Trace:
+    """A point source at the NUV detector centre (MIRRORA/B): wavelengths stay 0."""
+    rate = float(source_rate["NUV"]) if isinstance(source_rate, Mapping) else float(source_rate)
+    prof = np.exp(-0.5 * ((np.arange(1024) + 0.5 - 512.0) / 3.0) ** 2)
+    sol = LinearSolution(0.0, 0.0, 0.0, 0.0, 0.0)
+    geo = ExtractionGeometry(512.0, 20.0, 100.0, 40.0, 900.0, 40.0)
+    return _Trace("NUV", sol, geo, False, rate, prof, 0.0, None)
 
 
 def make_cos_fuv(
@@ -538,135 +892,99 @@ def make_cos_fuv(
     shift2: float = 0.0,
     doppler: float = 2.0,
     reference_dir: str | Path | None = None,
+    x1d: bool = False,
     primary_header: Mapping[str, Any] | None = None,
     events_header: Mapping[str, Any] | None = None,
     seed: int | None = 0,
 ) -> SyntheticDataset:
     """Write ``<rootname>_corrtag_a.fits`` / ``_corrtag_b.fits`` (one per entry of ``segments``).
 
-    Rates are per segment (``source_rate`` may be a mapping FUVA/FUVB → rate). ``gti`` (list of
-    [start, stop] s) writes a second GTI table (EXTVER=2) after the raw one and sets EXPTIME = Σ GTI;
-    events fall only inside it. ``geometry`` maps a segment to an :class:`ExtractionGeometry` (or
-    ``None`` for ``-999`` keywords). With ``reference_dir`` a FLUXTAB/TDSTAB is written there, named in
-    the primary header, and the source spectrum is a flat f_λ (``truth['segments'][s]['flux']``)
-    shaped by SENSITIVITY × TDS. ``primary_header``/``events_header`` override or (value ``None``)
-    delete any card. ``truth`` keys: instrument, rootname, expstart, expend, exptime, gti, raw_gti,
-    signal, source_rate, background_rate, airglow, sdqflags, segments → per-segment counts.
+    Rates are per segment (``source_rate`` may be a mapping FUVA/FUVB → counts/s; ``background_rate``
+    is events/s per YCORR pixel spread over the whole segment). ``gti`` (list of [start, stop] s)
+    writes a second GTI table (EXTVER=2) after the raw one (``raw_gti`` or [0, max(exptime, last
+    stop)]) and sets EXPTIME = Σ GTI; events fall only inside it. ``geometry`` maps a segment to an
+    :class:`ExtractionGeometry` (or ``None`` for ``-999`` keywords). ``airglow=True`` adds Lyα and
+    O I lines filling the slit height (or pass {wavelength: counts/s}). ``dq_fraction`` of events get
+    a rejected DQ bit (8, 16 from SDQFLAGS or the serious 64/512/2048), ``benign_dq_fraction`` a
+    harmless one (4, 1024). With ``reference_dir`` a FLUXTAB/TDSTAB is written there, named in the
+    primary header, and the source is a flat f_λ (``truth['segments'][s]['flux']``) shaped by
+    SENSITIVITY × TDS at the exposure midpoint. ``x1d=True`` also writes ``<rootname>_x1d.fits``.
+    ``primary_header``/``events_header`` override or (value ``None``) delete any card.
+    The bad-data conditions are in :data:`BAD_CONDITIONS`.
+
+    ``truth``: instrument, detector, rootname, opt_elem, cenwave, expstart, expend, exptime, gti,
+    raw_gti, signal (dict) and signal_spec, source_rate, background_rate, airglow, sdqflags and
+    ``segments[name]`` with n_events (in the file), n_source, n_source_clean, sum_epsilon_source_clean,
+    expected_source (= rate × ∫signal over the GTIs), n_airglow(_clean), n_background,
+    n_background_in_box(_clean), n_background_in_bkg1/2, expected_background_in_box, geometry,
+    extracted, wavelength_range, flux. "In box" means ``|y − (SP_LOC + SP_SLP·(x − 8192))| < SP_HGT/2``;
+    source events lie strictly within SP_HGT/2 − 1 of the trace.
     """
-    directory = Path(directory)
     segs = tuple(s.upper() for s in segments)
     if not segs or any(s not in ("FUVA", "FUVB") for s in segs) or len(set(segs)) != len(segs):
         raise ValueError("segments must be a non-empty subset of ('FUVA', 'FUVB')")
-    _check_common(rootname, exptime, source_rate, background_rate)
-    rng = np.random.default_rng(seed)
-    signal = signal or constant()
-    exposure = make_exposure(expstart=expstart, exptime=exptime, gti=gti, raw_gti=raw_gti)
-    ref_cards, refs = _ref_cards(reference_dir, opt_elem, cenwave, aperture)
-    traces = _build_traces(
-        segs,
-        opt_elem=opt_elem.upper(),
-        cenwave=int(cenwave),
-        source_rate=source_rate,
-        geometry=geometry,
-        calibrated=bool(refs),
-        exposure=exposure,
-    )
-    lines = _airglow(airglow)
+    params = dict(locals())
+    params.pop("segs")
+    params["segments"] = segs
+    return _make_cos(detector="FUV", **params)
 
-    event_files: list[Path] = []
-    seg_truth: dict[str, Any] = {}
-    for tr in traces:
-        cols, truth = _simulate(
-            rng,
-            [tr],
-            size=COS_FUV_SIZE,
-            exposure=exposure,
-            signal=signal,
-            background_rate=background_rate,
-            airglow_lines=lines,
-            profile_sigma=profile_sigma,
-            region_pad=np.inf,
-            dq_fraction=dq_fraction,
-            benign_dq_fraction=benign_dq_fraction,
-            sdqflags=sdqflags,
-            shift1=shift1,
-            shift2=shift2,
-            doppler=doppler,
-            pha=True,
-        )
-        _apply_time_conditions(cols, nonmonotonic_time, single_time)
-        letter = tr.name[-1]
-        suffix = letter.lower()
-        path = directory / f"{rootname}_corrtag_{suffix}.fits"
-        geo_cards: dict[str, float] = {}
-        for other in ("A", "B"):
-            if other == letter and tr.extracted:
-                geo_cards.update(tr.geometry.keywords(other))
-            else:
-                geo_cards.update(not_extracted_keywords(other))
-        prim = _primary_cards(
-            rootname=rootname,
-            filename=path.name,
-            filetype="CALIBRATED FUV TIME-TAG EVENT LIST",
-            detector="FUV",
-            segment=tr.name,
-            opt_elem=opt_elem.upper(),
-            cenwave=int(cenwave),
-            aperture=aperture,
-            fppos=fppos,
-            obstype="SPECTROSCOPIC",
-            targname=targname,
-            ra_targ=ra_targ,
-            dec_targ=dec_targ,
-            proposid=proposid,
-            ref_cards=ref_cards,
-            calibrated=bool(refs),
-        )
-        prim.update(primary_header or {})
-        evh = _events_cards(
-            exposure,
-            expflag=expflag,
-            sdqflags=sdqflags,
-            letters=(letter,),
-            geometry_cards=geo_cards,
-            shift1=shift1,
-            shift2=shift2,
-        )
-        evh.update(events_header or {})
-        hdus = [primary_hdu(prim), table_hdu("EVENTS", EVENT_COLUMNS, cols, len(cols["TIME"]), header=evh)]
-        hdus += exposure.gti_hdus()
-        if timeline:
-            hdus.append(_timeline_hdu(cols["TIME"], exposure))
-        hdus[0].header["NEXTEND"] = len(hdus) - 1
-        write_hdus(path, hdus)
-        event_files.append(path)
-        seg_truth[tr.name] = {**truth[tr.name], "n_events": len(cols["TIME"])}
-        del cols
 
-    files = list(event_files)
-    x1d_path = None
-    files += list(refs.values())
-    truth_all = {
-        "instrument": "COS",
-        "detector": "FUV",
-        "rootname": rootname,
-        "opt_elem": opt_elem.upper(),
-        "cenwave": int(cenwave),
-        "expstart": exposure.expstart,
-        "expend": exposure.expend,
-        "exptime": exposure.exptime,
-        "gti": exposure.gti.tolist(),
-        "raw_gti": exposure.raw_gti.tolist(),
-        "signal": signal.as_dict(),
-        "signal_spec": signal,
-        "source_rate": source_rate,
-        "background_rate": background_rate,
-        "background_rate_unit": "events/s per YCORR pixel over the whole segment width",
-        "airglow": lines,
-        "sdqflags": sdqflags,
-        "segments": seg_truth,
-    }
-    return SyntheticDataset(rootname, tuple(files), tuple(event_files), x1d_path, truth_all, refs)
+def make_cos_nuv(
+    directory: str | Path,
+    rootname: str = "lb4m02abq",
+    *,
+    stripes: Sequence[str] = ("NUVA", "NUVB", "NUVC"),
+    opt_elem: str = "G185M",
+    cenwave: int = 1786,
+    aperture: str = "PSA",
+    fppos: int = 3,
+    targname: str = "SYNTH-WD1",
+    ra_targ: float = 150.125,
+    dec_targ: float = 2.25,
+    proposid: int = 12345,
+    exptime: float = 1000.0,
+    expstart: float = 55500.30,
+    gti: Sequence[Sequence[float]] | npt.ArrayLike | None = None,
+    raw_gti: Sequence[Sequence[float]] | npt.ArrayLike | None = None,
+    source_rate: float | Mapping[str, float] = 50.0,
+    background_rate: float = 0.02,
+    signal: SignalSpec | None = None,
+    geometry: Mapping[str, ExtractionGeometry | None] | None = None,
+    profile_sigma: float | None = None,
+    airglow: bool | Mapping[float, float] | None = None,
+    dq_fraction: float = 0.0,
+    benign_dq_fraction: float = 0.0,
+    sdqflags: int = 184,
+    expflag: str = "NORMAL",
+    nonmonotonic_time: bool = False,
+    single_time: float | None = None,
+    timeline: bool = True,
+    shift1: float = 1.5,
+    shift2: float = 0.0,
+    doppler: float = 0.5,
+    reference_dir: str | Path | None = None,
+    x1d: bool = False,
+    primary_header: Mapping[str, Any] | None = None,
+    events_header: Mapping[str, Any] | None = None,
+    seed: int | None = 0,
+) -> SyntheticDataset:
+    """Write ``<rootname>_corrtag.fits``: one COS NUV event list holding stripes A, B and C.
+
+    Same controls and truth as :func:`make_cos_fuv`, per stripe (``source_rate`` per stripe; mapping
+    keys NUVA/NUVB/NUVC; ``stripes`` picks which stripes carry a source, the other stripes' keywords
+    are ``-999``). The primary SEGMENT is ``N/A``; extraction keywords SP_LOC_A/B/C … sit in the
+    EVENTS header; wavelengths are assigned only inside a stripe's region (box ± 15 px), 0 elsewhere;
+    PHA is 0. ``opt_elem="MIRRORA"``/``"MIRRORB"`` writes an IMAGING exposure (CENWAVE 0, a point
+    source at the detector centre, all WAVELENGTH 0, truth under ``segments['NUV']``).
+    """
+    names = tuple(s.upper() for s in stripes)
+    if not names or any(s not in ("NUVA", "NUVB", "NUVC") for s in names) or len(set(names)) != len(names):
+        raise ValueError("stripes must be a non-empty subset of ('NUVA', 'NUVB', 'NUVC')")
+    params = dict(locals())
+    params.pop("names")
+    params.pop("stripes")
+    params["segments"] = names
+    return _make_cos(detector="NUV", **params)
 
 
 __all__ = [
@@ -677,5 +995,6 @@ __all__ = [
     "NOT_EXTRACTED",
     "ExtractionGeometry",
     "make_cos_fuv",
+    "make_cos_nuv",
     "not_extracted_keywords",
 ]

@@ -53,11 +53,14 @@ class TimeDraw:
     gti_index: npt.NDArray[np.intp]
 
 
-def poisson_times(rng: np.random.Generator, rate: float, gti: F64) -> TimeDraw:
+def poisson_times(
+    rng: np.random.Generator, rate: float, gti: F64, *, quantum: float | None = None
+) -> TimeDraw:
     """A homogeneous Poisson process of ``rate`` events/s inside ``gti``, sorted by time.
 
-    Times are exactly representable as float32 inside their GTI (events that float32 rounding
-    would push onto a GTI boundary are dropped) so the file's TIME column honours [start, stop).
+    Times are made exactly representable as stored: float32 (default, COS TIME ``1E``) or multiples
+    of ``quantum`` seconds (STIS clock ticks). Events that this rounding would push out of their
+    GTI are dropped, so the file's TIME column honours [start, stop).
     """
     durations = gti[:, 1] - gti[:, 0] if len(gti) else np.zeros(0)
     live = float(durations.sum())
@@ -78,7 +81,10 @@ def poisson_times(rng: np.random.Generator, rate: float, gti: F64) -> TimeDraw:
         a, b = int(edges[k]), int(edges[k + 1])
         piece = t[a:b]
         piece += gti[k, 0] - starts_live[k]
-        piece[:] = piece.astype(np.float32)
+        if quantum is None:
+            piece[:] = piece.astype(np.float32)
+        else:
+            piece[:] = np.rint(piece / quantum) * quantum
         keep[a:b] = (piece >= gti[k, 0]) & (piece < gti[k, 1])
     idx = np.repeat(np.arange(len(gti), dtype=np.intp), np.diff(edges))
     if not keep.all():

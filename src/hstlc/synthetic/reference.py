@@ -249,6 +249,173 @@ def oref_name(path: Path) -> str:
     return f"oref${Path(path).name}"
 
 
+# -------------------------------------------------------------------------------------------- STIS
+STIS_PHOT_NELEM = 100
+STIS_REFERENCE_OPT_ELEMS = ("G140L", "G140M", "E140M", "G230L", "E230M", "MIRROR")
+HST_AREA = 45238.93416
+"""HST collecting area (cm²) used by calstis absolute flux calibration."""
+
+
+def stis_throughput(opt_elem: str, wave: npt.ArrayLike) -> F64:
+    """The PHOTTAB THROUGHPUT model of a grating (a smooth bump, 0.2–2 %)."""
+    w = np.asarray(wave, dtype=np.float64)
+    centre = 1450.0 if opt_elem.upper().startswith(("G140", "E140")) else 2400.0
+    return 0.002 + 0.018 * np.exp(-0.5 * ((w - centre) / (0.35 * centre)) ** 2)
+
+
+def _stis_phot_rows(opt_elem: str, n_orders: int) -> list[tuple[int, int, F64]]:
+    """(CENWAVE, SPORDER, wavelengths) rows of the PHOTTAB for one grating."""
+    from hstlc.synthetic.optics import (
+        STIS_GRATINGS,
+        stis_echelle_orders,
+        stis_echelle_wavelengths,
+        stis_first_order_wavelengths,
+    )
+
+    opt_elem = opt_elem.upper()
+    if opt_elem not in STIS_GRATINGS:
+        return []
+    rows = []
+    for cenwave in STIS_GRATINGS[opt_elem][2]:
+        if opt_elem.startswith("E"):
+            for order in stis_echelle_orders(opt_elem, cenwave, n_orders):
+                w = stis_echelle_wavelengths(opt_elem, order)
+                rows.append((cenwave, order, np.linspace(w[0] - 2, w[-1] + 2, STIS_PHOT_NELEM // 2)))
+        else:
+            w = stis_first_order_wavelengths(opt_elem, cenwave)
+            rows.append((cenwave, 1, np.linspace(w[0] - 5, w[-1] + 5, STIS_PHOT_NELEM)))
+    return rows
+
+
+def _image_set(shape: tuple[int, int], sci: F64, name_cards: dict[str, object]) -> list:
+    from astropy.io import fits
+
+    hdus = []
+    err = np.full(shape, 0.01, dtype=np.float32)
+    dq = np.zeros(shape, dtype=np.int16)
+    dq[0, :] = 4  # an edge row flagged, as real flats do
+    for name, data in (("SCI", sci.astype(np.float32)), ("ERR", err), ("DQ", dq)):
+        hdu = fits.ImageHDU(data=data, name=name, ver=1)
+        hdu.header.update(name_cards)
+        hdus.append(hdu)
+    return hdus
+
+
+def make_stis_reference_files(
+    directory: str | Path,
+    *,
+    detector: str = "FUV-MAMA",
+    pflat_shape: tuple[int, int] = (1024, 1024),
+    lflat_shape: tuple[int, int] = (256, 256),
+    opt_elems: Sequence[str] = STIS_REFERENCE_OPT_ELEMS,
+    n_orders: int = 5,
+    prefix: str = DEFAULT_PREFIX,
+    seed: int = 11,
+) -> dict[str, Path]:
+    """Write STIS MAMA P-flat, L-flat, BPIXTAB and PHOTTAB; return ``{pfltfile, lfltfile, bpixtab, phottab}``.
+
+    Flats are image sets (SCI, ERR, DQ; EXTVER 1) with values near 1: the P-flat carries pixel-to-pixel
+    noise, the L-flat (coarser; any shape, non-integer ratios to the P-flat allowed, e.g. (300, 300)) a
+    smooth large-scale pattern. BPIXTAB (FORMATS §5.4) rows are low-res, 1-indexed, and differ per
+    OPT_ELEM: each grating gets its own bad column and hot pixels, so a reader that ignores OPT_ELEM
+    flags too much. PHOTTAB rows: OPT_ELEM, CENWAVE, SPORDER, NELEM, WAVELENGTH, THROUGHPUT, ERROR.
+    """
+    directory = Path(directory)
+    rng = np.random.default_rng(seed)
+    if min(pflat_shape) < 8 or min(lflat_shape) < 2:
+        raise ValueError("flat shapes are too small")
+    cards = {"INSTRUME": "STIS", "DETECTOR": detector.upper()}
+    pfl = 1.0 + 0.02 * rng.standard_normal(pflat_shape)
+    pfltfile = directory / f"{prefix}_pfl.fits"
+    write_hdus(
+        pfltfile,
+        [
+            primary_hdu({**cards, "FILETYPE": "PIXEL-TO-PIXEL FLAT", "NEXTEND": 3}),
+            *_image_set(pflat_shape, pfl, {}),
+        ],
+    )
+    yy, xx = np.mgrid[0 : lflat_shape[0], 0 : lflat_shape[1]]
+    lfl = 1.0 + 0.05 * np.cos(2 * np.pi * xx / lflat_shape[1]) * np.cos(np.pi * yy / lflat_shape[0])
+    lfltfile = directory / f"{prefix}_lfl.fits"
+    write_hdus(
+        lfltfile,
+        [
+            primary_hdu({**cards, "FILETYPE": "LOW-ORDER FLAT", "NEXTEND": 3}),
+            *_image_set(lflat_shape, lfl, {}),
+        ],
+    )
+
+    # BPIXTAB: per grating a bad column (AXIS 2 run), a bad row segment (AXIS 1 run) and two hot pixels
+    rows: list[tuple[int, int, int, int, int, str]] = []
+    for k, opt in enumerate(opt_elems):
+        col = 100 + 97 * k
+        rows.append((col, 1, 1024, 2, 4, opt.upper()))
+        rows.append((200, 700 + 11 * k, 40, 1, 16, opt.upper()))
+        rows.append((300 + 13 * k, 512, 1, 1, 16, opt.upper()))
+        rows.append((900 - 7 * k, 510, 1, 1, 512, opt.upper()))
+    bpx_cols = [
+        Col("PIX1", "1I", "pixel"),
+        Col("PIX2", "1I", "pixel"),
+        Col("LENGTH", "1I", "pixel"),
+        Col("AXIS", "1I"),
+        Col("VALUE", "1I"),
+        Col("OPT_ELEM", "8A"),
+    ]
+    bpx_data = {
+        name: [r[i] for r in rows]
+        for i, name in enumerate(("PIX1", "PIX2", "LENGTH", "AXIS", "VALUE", "OPT_ELEM"))
+    }
+    bpixtab = directory / f"{prefix}_bpx.fits"
+    write_hdus(
+        bpixtab,
+        [
+            primary_hdu({**cards, "FILETYPE": "DATA QUALITY INITIALIZATION TABLE"}),
+            table_hdu("BPIXTAB", bpx_cols, bpx_data, len(rows), header={"SIZAXIS1": 1024, "SIZAXIS2": 1024}),
+        ],
+    )
+
+    # PHOTTAB
+    prow = [(opt.upper(), c, m, w) for opt in opt_elems for c, m, w in _stis_phot_rows(opt, n_orders)]
+    n = STIS_PHOT_NELEM
+    wave = np.zeros((len(prow), n))
+    thr = np.zeros((len(prow), n), dtype=np.float32)
+    for i, (opt, _, _, w) in enumerate(prow):
+        wave[i, : len(w)] = w
+        wave[i, len(w) :] = w[-1]
+        thr[i, : len(w)] = stis_throughput(opt, w)
+    phot_cols = [
+        Col("OPT_ELEM", "8A"),
+        Col("CENWAVE", "1J", "angstrom"),
+        Col("SPORDER", "1I"),
+        Col("NELEM", "1I"),
+        Col("WAVELENGTH", f"{n}D", "angstrom"),
+        Col("THROUGHPUT", f"{n}E"),
+        Col("ERROR", f"{n}E"),
+        Col("PEDIGREE", "30A"),
+        Col("DESCRIP", "60A"),
+    ]
+    phot_data = {
+        "OPT_ELEM": [r[0] for r in prow],
+        "CENWAVE": [r[1] for r in prow],
+        "SPORDER": [r[2] for r in prow],
+        "NELEM": [len(r[3]) for r in prow],
+        "WAVELENGTH": wave,
+        "THROUGHPUT": thr,
+        "ERROR": thr * np.float32(0.02),
+        "PEDIGREE": ["DUMMY"] * len(prow),
+        "DESCRIP": ["hstlc synthetic throughput"] * len(prow),
+    }
+    phottab = directory / f"{prefix}_pht.fits"
+    write_hdus(
+        phottab,
+        [
+            primary_hdu({**cards, "FILETYPE": "PHOTOMETRIC CONVERSION TABLE"}),
+            table_hdu("PHOTTAB", phot_cols, phot_data, len(prow)),
+        ],
+    )
+    return {"pfltfile": pfltfile, "lfltfile": lfltfile, "bpixtab": bpixtab, "phottab": phottab}
+
+
 __all__ = [
     "DEFAULT_PREFIX",
     "TDS_TIMES",
@@ -256,5 +423,7 @@ __all__ = [
     "cos_tds_factor",
     "lref_name",
     "make_cos_reference_files",
+    "make_stis_reference_files",
     "oref_name",
+    "stis_throughput",
 ]
