@@ -1,4 +1,4 @@
-"""COS NUV stripes (FORMATS.md §6 defect 9) and STIS extraction regions, background and flux (defects 9, 10)."""
+"""COS NUV stripes (FORMATS.md §6 defect 9); STIS regions, background and flux (defects 9, 10)."""
 
 from __future__ import annotations
 
