@@ -1,0 +1,395 @@
+"""The Sesame client against a real HTTP server on 127.0.0.1 (never the internet).
+
+Also home of :class:`SesameServer` and the ``sesame`` fixture, which the resolver and CLI tests import.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+from xml.sax.saxutils import escape
+
+import pytest
+
+from hstlc.config import Settings, load_settings
+from hstlc.resolver.sesame import (
+    SesameError,
+    SesameResult,
+    fetch_sesame,
+    parse_sesame_xml,
+    sesame_bases,
+    sesame_url,
+)
+
+# --- a Sesame-shaped test server ---------------------------------------------------------------------
+
+
+def sesame_xml(
+    name: str,
+    *resolvers: dict[str, Any],
+    target_attrs: str = 'option="IxpS"',
+) -> bytes:
+    """A Sesame ``-oxpI`` reply: one ``<Resolver>`` per dict (keys: name, oname, aliases, ra, dec, info)."""
+    blocks = []
+    for r in resolvers:
+        parts = [f'<Resolver name="{escape(r.get("name", "S=Simbad"))}">']
+        if "info" in r:
+            parts.append(f"<INFO>{escape(r['info'])}</INFO>")
+        if "ra" in r:
+            parts.append("<oid>@1234</oid><otype>G</otype>")
+            parts.append(f"<jpos>00:42:44.33 +41:16:07.5</jpos><jradeg>{r['ra']}</jradeg>")
+            parts.append(f"<jdedeg>{r['dec']}</jdedeg>")
+        if "oname" in r:
+            parts.append(f"<oname>{escape(r['oname'])}</oname>")
+        parts.extend(f"<alias>{escape(a)}</alias>" for a in r.get("aliases", ()))
+        parts.append("</Resolver>")
+        blocks.append("".join(parts))
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<Sesame xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
+        f"<Target {target_attrs}>\n<name>{escape(name)}</name>\n"
+        + "\n".join(blocks)
+        + "\n</Target>\n</Sesame>\n"
+    )
+    return body.encode("utf-8")
+
+
+def found_xml(name: str, *aliases: str, oname: str | None = None) -> bytes:
+    return sesame_xml(name, {"oname": oname or (aliases[0] if aliases else name), "aliases": aliases,
+                             "ra": 10.68470833, "dec": 41.26875})
+
+
+def nothing_found_xml(name: str) -> bytes:
+    return sesame_xml(name, {"name": "S=Simbad", "info": "*** Nothing found ***"},
+                      {"name": "N=NED", "info": "*** Nothing found ***"})
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    delay: float = 0.0
+    content_length: bool = True
+    content_type: str = "text/xml;charset=UTF-8"
+
+
+@dataclass
+class SesameServer:
+    """A threaded HTTP server that answers like Sesame and counts every request.
+
+    ``replies`` maps a (decoded) name to a :class:`Reply`; unknown names get "nothing found". A path
+    starting with ``/fail`` always answers HTTP 500. ``handler`` may replace the whole behaviour.
+    """
+
+    httpd: ThreadingHTTPServer
+    replies: dict[str, Reply] = field(default_factory=dict)
+    raw_requests: list[str] = field(default_factory=list)
+    handler: Callable[[str, str], Reply] | None = None
+    stop: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def base(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def url(self, path: str = "/sesame/-oxpI/SNV") -> str:
+        return self.base + path
+
+    @property
+    def count(self) -> int:
+        with self.lock:
+            return len(self.raw_requests)
+
+    def names(self) -> list[str]:
+        with self.lock:
+            return [unquote(p.partition("?")[2]) for p in self.raw_requests]
+
+    def reply_for(self, path: str, name: str) -> Reply:
+        if self.handler is not None:
+            return self.handler(path, name)
+        if path.startswith("/fail"):
+            return Reply(500, b"<html>Internal Server Error</html>", content_type="text/html")
+        return self.replies.get(name) or Reply(body=nothing_found_xml(name))
+
+    def settings(self, tmp_path: Path, **overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "home_dir": tmp_path / "home",
+            "sesame_url": self.url(),
+            "sesame_mirrors": [],
+            "sesame_timeout": 2.0,
+            "sesame_retries": 0,
+            "sesame_backoff": 0.0,
+        }
+        values.update(overrides)
+        return load_settings(overrides=values).settings
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # clients hanging up are expected here
+            super().handle_error(request, client_address)
+
+
+def _handler_class(server: SesameServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # else delayed ACKs add 40 ms to every keep-alive reply
+
+        def do_GET(self) -> None:
+            with server.lock:
+                server.raw_requests.append(self.path)
+            path, _, query = self.path.partition("?")
+            reply = server.reply_for(path, unquote(query))
+            if reply.delay and server.stop.wait(reply.delay):
+                return
+            try:
+                self.send_response(reply.status)
+                self.send_header("Content-Type", reply.content_type)
+                if reply.content_length:
+                    self.send_header("Content-Length", str(len(reply.body)))
+                else:
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
+                self.end_headers()
+                self.wfile.write(reply.body)
+            except (BrokenPipeError, ConnectionResetError):  # the client gave up (size limit): fine
+                pass
+
+        def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
+            pass
+
+    return Handler
+
+
+@pytest.fixture
+def sesame(monkeypatch: pytest.MonkeyPatch) -> Iterator[SesameServer]:
+    """A Sesame-like server on 127.0.0.1 (port chosen by the OS), stopped after the test."""
+    yield from serve_sesame(monkeypatch)
+
+
+def serve_sesame(monkeypatch: pytest.MonkeyPatch) -> Iterator[SesameServer]:
+    """Run a :class:`SesameServer` for the duration of a fixture (other test modules reuse this)."""
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    httpd = _QuietServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    server = SesameServer(httpd)
+    httpd.RequestHandlerClass = _handler_class(server)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.stop.set()
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(5)
+
+
+# --- parsing -------------------------------------------------------------------------------------------
+
+
+def test_found_collects_aliases_from_every_resolver() -> None:
+    xml = sesame_xml(
+        "M31",
+        {"name": "Sca=Simbad (CfA, via client/server)", "oname": "M  31", "aliases": ["M  31", "NGC  224"],
+         "ra": 10.68470833, "dec": 41.26875},
+        {"name": "N=NED", "oname": "MESSIER 031", "aliases": ["MESSIER 031", "UGC 00454"],
+         "ra": 10.6847, "dec": 41.2690},
+        {"name": "V=VizieR", "info": "*** Nothing found ***"},
+    )
+    result = parse_sesame_xml(xml, "M31")
+    assert result == SesameResult("M31", True, ("M 31", "NGC 224", "MESSIER 031", "UGC 00454"),
+                                  10.68470833, 41.26875)
+
+
+def test_tag_case_and_namespaces_do_not_matter() -> None:
+    xml = (b'<sesame xmlns="urn:x"><target><resolver name="S"><JRADEG>1.5</JRADEG><jdedeg>-2</jdedeg>'
+           b"<ALIAS>HD 209458</ALIAS><alias>V* V376 Peg</alias></resolver></target></sesame>")
+    result = parse_sesame_xml(xml, "HD209458")
+    assert result.found and result.aliases == ("HD 209458", "V* V376 Peg")
+    assert (result.ra, result.dec) == (1.5, -2.0)
+
+
+@pytest.mark.parametrize(
+    "xml",
+    [
+        nothing_found_xml("NOSUCHSTAR"),
+        b'<?xml version="1.0"?><Sesame><Target option="I"><name>NOSUCHSTAR</name></Target></Sesame>',
+        b"<Sesame><Target><name>X</name><Resolver name='S'><INFO>*** nothing FOUND ***</INFO>"
+        b"<jradeg>1</jradeg><jdedeg>2</jdedeg><alias>X 1</alias></Resolver></Target></Sesame>",
+        b"<Sesame><Target><Resolver name='S'><jradeg>1</jradeg><alias>ONLY RA</alias></Resolver>"
+        b"</Target></Sesame>",
+        b"<Sesame><Target><Resolver name='S'><jradeg>nan</jradeg><jdedeg>2</jdedeg></Resolver>"
+        b"</Target></Sesame>",
+    ],
+    ids=["info-nothing-found", "target-without-resolver", "info-wins-over-position", "no-dec", "nan"],
+)
+def test_nothing_found_shapes(xml: bytes) -> None:
+    result = parse_sesame_xml(xml, "NOSUCHSTAR")
+    assert result.found is False
+    assert result.aliases == ()
+
+
+@pytest.mark.parametrize(
+    ("xml", "message"),
+    [
+        (b"<Sesame><Target><Resolver>", "not well-formed XML"),
+        (b"", "not well-formed XML"),
+        (b"<html><body>Service unavailable</body></html>", "not a Sesame document (root element <html>)"),
+    ],
+)
+def test_malformed_replies_raise(xml: bytes, message: str) -> None:
+    with pytest.raises(SesameError, match=re.escape(message)):
+        parse_sesame_xml(xml, "M31")
+
+
+def xxe_xml(secret: Path) -> bytes:
+    return (
+        '<?xml version="1.0"?>\n'
+        f'<!DOCTYPE Sesame [<!ENTITY xxe SYSTEM "file://{secret}">]>\n'
+        '<Sesame><Target><Resolver name="S=Simbad"><jradeg>1</jradeg><jdedeg>2</jdedeg>'
+        "<oname>&xxe;</oname><alias>&xxe;</alias></Resolver></Target></Sesame>"
+    ).encode()
+
+
+def billion_laughs_xml(levels: int = 10) -> bytes:
+    lines = ['<!ENTITY lol0 "lollollollollollollollollollol">']
+    lines += [f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, levels)]
+    return (
+        '<?xml version="1.0"?>\n<!DOCTYPE Sesame [\n' + "\n".join(lines) + "\n]>\n"
+        '<Sesame><Target><Resolver name="S"><jradeg>1</jradeg><jdedeg>2</jdedeg>'
+        f"<alias>&lol{levels - 1};</alias></Resolver></Target></Sesame>"
+    ).encode()
+
+
+def test_xxe_is_refused_without_reading_the_file(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-42", encoding="utf-8")
+    with pytest.raises(SesameError, match="refused an unsafe Sesame reply") as info:
+        parse_sesame_xml(xxe_xml(secret), "M31")
+    assert "TOP-SECRET-42" not in str(info.value)
+
+
+def test_entity_bomb_is_refused_quickly_in_little_memory() -> None:
+    xml = billion_laughs_xml()
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        with pytest.raises(SesameError, match="refused an unsafe Sesame reply"):
+            parse_sesame_xml(xml, "M31")
+        elapsed = time.perf_counter() - start
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert elapsed < 0.5
+    assert peak < 5_000_000  # expanded, the bomb would be 3 GB
+
+
+# --- the HTTP client -------------------------------------------------------------------------------------
+
+
+def test_url_percent_encodes_plus_and_blanks() -> None:
+    assert sesame_url("http://h/s", "2MASSJ09215939+4509126") == "http://h/s?2MASSJ09215939%2B4509126"
+    assert sesame_url("http://h/s", "NGC 224/x&y") == "http://h/s?NGC%20224%2Fx%26y"
+
+
+def test_plus_reaches_the_server_encoded(sesame: SesameServer, tmp_path: Path) -> None:
+    name = "2MASSJ09215939+4509126"
+    sesame.replies[name] = Reply(body=found_xml(name, "2MASS J09215939+4509126"))
+    result = fetch_sesame(name, settings=sesame.settings(tmp_path))
+    assert result.found and result.aliases == ("2MASS J09215939+4509126",)
+    assert sesame.raw_requests == ["/sesame/-oxpI/SNV?2MASSJ09215939%2B4509126"]
+
+
+def test_found_and_nothing_found_over_http(sesame: SesameServer, tmp_path: Path) -> None:
+    sesame.replies["M31"] = Reply(body=found_xml("M31", "M  31", "NGC  224"))
+    settings = sesame.settings(tmp_path)
+    assert fetch_sesame("M31", settings=settings).aliases == ("M 31", "NGC 224")
+    assert fetch_sesame("NOSUCHSTAR", settings=settings).found is False
+    assert sesame.count == 2
+
+
+def test_http_500_is_retried_with_backoff_then_fails(sesame: SesameServer, tmp_path: Path) -> None:
+    settings = sesame.settings(tmp_path, sesame_url=sesame.url("/fail/sesame"), sesame_retries=2,
+                               sesame_backoff=0.25)
+    sleeps: list[float] = []
+    with pytest.raises(SesameError) as info:
+        fetch_sesame("M31", settings=settings, sleep=sleeps.append)
+    assert sesame.count == 3
+    assert sleeps == [0.25, 0.5]
+    assert str(info.value) == (
+        f"M31: Sesame failed ({sesame.base[7:]}: HTTP 500; {sesame.base[7:]}: HTTP 500; "
+        f"{sesame.base[7:]}: HTTP 500)"
+    )
+
+
+def test_mirror_fallback(sesame: SesameServer, tmp_path: Path) -> None:
+    sesame.replies["M31"] = Reply(body=found_xml("M31", "M  31"))
+    settings = sesame.settings(tmp_path, sesame_url=sesame.url("/fail/sesame"),
+                               sesame_mirrors=[sesame.url("/mirror/sesame")], sesame_retries=1)
+    result = fetch_sesame("M31", settings=settings)
+    assert result.found
+    paths = [p.partition("?")[0] for p in sesame.raw_requests]
+    assert paths == ["/fail/sesame", "/fail/sesame", "/mirror/sesame"]
+
+
+def test_client_errors_and_bad_xml_go_to_the_next_mirror_without_retry(
+    sesame: SesameServer, tmp_path: Path
+) -> None:
+    def handler(path: str, name: str) -> Reply:
+        if path.startswith("/notfound"):
+            return Reply(404, b"no")
+        if path.startswith("/garbage"):
+            return Reply(body=b"<Sesame><Target>")
+        return Reply(body=found_xml(name, "M  31"))
+
+    sesame.handler = handler
+    settings = sesame.settings(tmp_path, sesame_url=sesame.url("/notfound"),
+                               sesame_mirrors=[sesame.url("/garbage"), sesame.url("/ok")], sesame_retries=3)
+    assert fetch_sesame("M31", settings=settings).found
+    assert [p.partition("?")[0] for p in sesame.raw_requests] == ["/notfound", "/garbage", "/ok"]
+
+
+def test_reply_slower_than_the_timeout(sesame: SesameServer, tmp_path: Path) -> None:
+    sesame.replies["M31"] = Reply(body=found_xml("M31", "M  31"), delay=3.0)
+    settings = sesame.settings(tmp_path, sesame_timeout=0.3)
+    start = time.monotonic()
+    with pytest.raises(SesameError, match=r"no reply within sesame_timeout=0.3 s"):
+        fetch_sesame("M31", settings=settings)
+    assert time.monotonic() - start < 2.0
+
+
+@pytest.mark.parametrize("content_length", [True, False], ids=["declared", "streamed"])
+def test_over_long_reply_is_abandoned(sesame: SesameServer, tmp_path: Path, content_length: bool) -> None:
+    padding = "".join(f"<alias>NAME {i:07d}</alias>" for i in range(20_000))  # ~500 kB
+    body = found_xml("M31", "M  31").replace(b"</Resolver>", padding.encode() + b"</Resolver>")
+    sesame.replies["M31"] = Reply(body=body, content_length=content_length)
+    settings = sesame.settings(tmp_path, sesame_max_bytes=50_000)
+    with pytest.raises(SesameError, match=r"sesame_max_bytes=50000"):
+        fetch_sesame("M31", settings=settings)
+    assert sesame.count == 1  # an over-long reply is not retried
+
+
+def test_unreachable_server_fails_cleanly(tmp_path: Path) -> None:
+    settings = load_settings(overrides={"home_dir": tmp_path, "sesame_url": "http://127.0.0.1:9/sesame",
+                                        "sesame_mirrors": [], "sesame_retries": 0}).settings
+    with pytest.raises(SesameError, match=r"127.0.0.1:9: connection failed"):
+        fetch_sesame("M31", settings=settings)
+
+
+def test_bases_are_deduplicated(tmp_path: Path) -> None:
+    settings = load_settings(overrides={"home_dir": tmp_path, "sesame_url": "http://a/s",
+                                        "sesame_mirrors": ["http://b/s", "http://a/s"]}).settings
+    assert sesame_bases(settings) == ["http://a/s", "http://b/s"]
