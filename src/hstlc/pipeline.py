@@ -1,0 +1,700 @@
+"""``hstlc ingest``: discover → check → resolve → extract → file → record → composites.
+
+The main process is the only catalog writer; ``num_cores`` worker processes (spawn-safe
+``ProcessPoolExecutor``; with one core the work runs in the main process) read, check and extract.
+
+Crash safety — every kill point is covered:
+
+* products are written to a temporary name and renamed (``hstlc.products``); input files are moved
+  with :func:`hstlc.filing.move_file` (rename, or verified copy; never an overwrite or a deletion of the
+  only copy);
+* before a dataset's files move, its *journal* — the planned moves and the catalog rows to write — is
+  committed to ``datasets`` (status ``filing``/``quarantining``). Then the files move, then its catalog
+  rows and its done-marker commit in ONE transaction. A run killed in between leaves the journal; the
+  next run finishes it first (moves are idempotent: a file already at its destination with the planned
+  sha256 counts as moved), so files moved to ``filesystem_dir`` but not yet recorded are recorded;
+* composites to rebuild are queued (``composite_queue``) in the same transaction as the members'
+  done-markers and taken off the queue in the transaction that points ``outputs.composite_*`` at the
+  written composite, so a kill between the two only means the composite is rebuilt next time;
+* a second ingest on the same catalog is refused while one runs (the lock in
+  :mod:`hstlc.catalog.ingest_state`).
+
+A re-run changes nothing: ingested files have left the directory, and a file whose name and sha256 match
+what a dataset's done-marker recorded is left alone and reported as already ingested. A changed file
+(new sha256) is re-ingested: rows and products are updated, and the previous version of a filed file is
+kept under ``<folder>/superseded/<sha256 prefix>/`` rather than overwritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import multiprocessing
+import os
+import socket
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+from hstlc.catalog import Catalog
+from hstlc.catalog import ingest_state as state
+from hstlc.config import Settings
+from hstlc.errors import FilingError, HstlcError
+from hstlc.filing import TEMP_PREFIX, apply_group, move_file, sha256_of
+from hstlc.naming import safe_join
+from hstlc.pipeline_discovery import Candidate, SkippedFile, discover
+from hstlc.pipeline_work import (
+    CompositeJob,
+    FileInfo,
+    ProcessJob,
+    ProcessResult,
+    SurveyResult,
+    build_composite,
+    file_mode,
+    init_worker,
+    process,
+    survey,
+    target_folder,
+)
+
+log = logging.getLogger(__name__)
+
+R = TypeVar("R")
+
+SUPERSEDED = "superseded"
+NAME_LENGTH = 255
+"""Longest target name stored in the catalog (a longer, hostile header value is cut, with a warning)."""
+
+
+def _bounded(rootname: str, value: Any) -> Any:
+    if isinstance(value, str) and len(value) > NAME_LENGTH:
+        log.warning("%s: target name of %d characters cut to %d for the catalog", rootname, len(value),
+                    NAME_LENGTH)
+        return value[:NAME_LENGTH]
+    return value
+
+
+# ------------------------------------------------------------------------------------------ results
+
+
+@dataclass(frozen=True)
+class ProgressUpdate:
+    """A progress report: ``phase`` (``reading``, ``extracting``, ``composites``), counts, last item."""
+
+    phase: str
+    total: int
+    done: int
+    failed: int
+    item: str = ""
+
+
+ProgressCallback = Callable[[ProgressUpdate], None]
+
+
+@dataclass
+class IngestSummary:
+    """What an ingest run did."""
+
+    directory: Path
+    cores: int = 1
+    ingested: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    """Datasets already ingested with the same files: left where they are."""
+    bad: dict[str, list[str]] = field(default_factory=dict)
+    """Quarantined datasets by reason."""
+    failed: dict[str, str] = field(default_factory=dict)
+    """Datasets (or ``composite <file>``) that failed, with the reason."""
+    skipped: list[SkippedFile] = field(default_factory=list)
+    composites: list[Path] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)
+    """Datasets a killed run had started filing, finished by this run."""
+    log_path: Path | None = None
+    wall_seconds: float = 0.0
+    db_seconds: float = 0.0
+    """Time spent in catalog transactions in the main process (writes and the reads around them)."""
+    resolve_seconds: float = 0.0
+
+    @property
+    def bad_count(self) -> int:
+        return len({root for roots in self.bad.values() for root in roots})
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    @property
+    def datasets_per_minute(self) -> float:
+        n = len(self.ingested) + self.bad_count
+        return 60.0 * n / self.wall_seconds if self.wall_seconds > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "directory": str(self.directory),
+            "cores": self.cores,
+            "ingested": sorted(self.ingested),
+            "unchanged": sorted(self.unchanged),
+            "bad": {reason: sorted(roots) for reason, roots in sorted(self.bad.items())},
+            "failed": dict(sorted(self.failed.items())),
+            "skipped": [{"path": str(s.path), "reason": s.reason} for s in self.skipped],
+            "composites": [str(p) for p in self.composites],
+            "recovered": sorted(self.recovered),
+            "log_path": str(self.log_path) if self.log_path else None,
+            "wall_seconds": round(self.wall_seconds, 3),
+            "db_seconds": round(self.db_seconds, 3),
+            "resolve_seconds": round(self.resolve_seconds, 3),
+        }
+
+
+# ------------------------------------------------------------------------------------------ helpers
+
+
+def _executor(cores: int) -> Executor | None:
+    """A spawn-safe process pool for ``cores`` > 1; None means: work in this process, one at a time."""
+    if cores <= 1:
+        return None
+    return ProcessPoolExecutor(
+        max_workers=cores, mp_context=multiprocessing.get_context("spawn"), initializer=init_worker
+    )
+
+
+def _unordered(
+    executor: Executor | None, fn: Callable[[Any], R], items: Sequence[Any], lock: state.IngestLockHandle
+) -> Iterator[tuple[Any, R]]:
+    """``(item, fn(item))`` as each finishes (in this process, in order, without an executor)."""
+    if executor is None:
+        for item in items:
+            lock.ensure_held()
+            yield item, fn(item)
+        return
+    futures = {executor.submit(fn, item): item for item in items}
+    order = {f: i for i, f in enumerate(futures)}
+    pending = set(futures)
+    while pending:
+        finished, pending = wait(pending, timeout=5.0, return_when=FIRST_COMPLETED)
+        lock.ensure_held()
+        for future in sorted(finished, key=order.__getitem__):
+            yield futures[future], future.result()
+
+
+def _survey_job(job: tuple[Candidate, Settings]) -> SurveyResult:
+    return survey(*job)
+
+
+def _log_path() -> Path | None:
+    for handler in logging.getLogger("hstlc").handlers:
+        if isinstance(handler, logging.FileHandler):
+            return Path(handler.baseFilename)
+    return None
+
+
+def _replay(records: Iterable[tuple[str, int, str]]) -> None:
+    for name, level, message in records:
+        logging.getLogger(name).log(level, "%s", message)
+
+
+def fingerprint(files: Iterable[FileInfo]) -> str:
+    """sha256 over the sorted ``name:sha256`` of a dataset's input files."""
+    text = "\n".join(sorted(f"{f.name}:{f.sha256}" for f in files if f.role == "input"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _recorded_shas(record: Any) -> dict[str, str]:
+    if record is None or not record.files:
+        return {}
+    return {str(f["name"]): str(f["sha256"]) for f in record.files if f.get("sha256")}
+
+
+def _superseded_dir(folder: Path, sha: str) -> Path:
+    return safe_join(folder, SUPERSEDED, sha[:16])
+
+
+def sweep_temporaries(folders: Iterable[Path], *, depth: int = 2) -> int:
+    """Remove temporary files our own interrupted writes left (``.hstlc-tmp-*``, ``.<name>.<hex>.tmp``).
+
+    Only runs under the ingest lock, in hstlc's own folders, and only on names no user file has.
+    """
+    removed = 0
+
+    def visit(folder: Path, level: int) -> None:
+        nonlocal removed
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            return
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if level < depth:
+                    visit(Path(entry.path), level + 1)
+                continue
+            name = entry.name
+            ours = name.startswith(TEMP_PREFIX) or (
+                name.startswith(".") and name.endswith(".tmp") and ".fits." in name
+            )
+            if ours and entry.is_file(follow_symlinks=False):
+                try:
+                    os.unlink(entry.path)
+                    removed += 1
+                    log.debug("removed a stale temporary file %s", entry.path)
+                except OSError:
+                    pass
+
+    for folder in folders:
+        if folder.is_dir():
+            visit(folder, 1)
+    return removed
+
+
+# ----------------------------------------------------------------------------------------- the run
+
+
+class _Run:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        settings: Settings,
+        catalog: Catalog,
+        recursive: bool,
+        offline: bool | None,
+        corrtag_extract: bool,
+        cores: int,
+        progress: ProgressCallback | None,
+        lock: state.IngestLockHandle,
+    ) -> None:
+        self.directory = directory
+        self.settings = settings
+        self.catalog = catalog
+        self.recursive = recursive
+        self.offline = offline
+        self.corrtag_extract = corrtag_extract
+        self.cores = cores
+        self.progress = progress
+        self.lock = lock
+        self.summary = IngestSummary(directory=directory, cores=cores, log_path=_log_path())
+
+    # --- catalog access, timed ---------------------------------------------------------------------
+
+    @contextmanager
+    def session(self) -> Iterator[Any]:
+        self.lock.ensure_held()
+        started = time.perf_counter()
+        try:
+            with self.catalog.session() as session:
+                yield session
+        finally:
+            self.summary.db_seconds += time.perf_counter() - started
+
+    def _report(self, phase: str, total: int, done: int, failed: int, item: str = "") -> None:
+        if self.progress is not None:
+            self.progress(ProgressUpdate(phase, total, done, failed, item))
+
+    def _fail(self, rootname: str, reason: str, files: Sequence[FileInfo] = ()) -> None:
+        log.error("%s: %s", rootname, reason)
+        self.summary.failed[rootname] = reason
+        try:
+            with self.session() as session:
+                digest = fingerprint(files) if files else None
+                state.record_failure(session, rootname, reason, fingerprint=digest)
+        except HstlcError as exc:
+            log.error("%s: could not record the failure in the catalog: %s", rootname, exc)
+
+    # --- moves ---------------------------------------------------------------------------------------
+
+    def _move(self, move: dict[str, Any], *, verify: bool) -> None:
+        """Carry out one planned move; idempotent (a completed move is recognised by its sha256)."""
+        src, dest_dir, name, sha = Path(move["src"]), Path(move["dest_dir"]), move["name"], move["sha256"]
+        dest = dest_dir / name
+        group, mode = self.settings.file_group, self.settings.file_mode
+        if dest.exists() and src.absolute() != dest.absolute():
+            same_inode = src.exists() and os.path.samefile(src, dest)
+            if same_inode or sha256_of(dest) == sha:
+                if src.exists() and (same_inode or sha256_of(src) == sha):
+                    move_file(src, dest_dir, group=group, dir_mode=mode)  # identical: drops the source
+                return
+        if not src.exists():
+            raise FilingError(f"{name}: neither at {src} nor (with sha256 {sha[:12]}…) at {dest}")
+        if verify and sha256_of(src) != sha:
+            raise FilingError(f"{src}: changed since the interrupted run planned to move it; left in place")
+        moved = move_file(src, dest_dir, group=group, dir_mode=mode)
+        try:
+            os.chmod(moved, file_mode(self.settings))
+        except OSError as exc:
+            log.warning("%s: cannot set mode (%s)", moved, exc.strerror or exc)
+        apply_group(moved, group)
+
+    def _plan_moves(
+        self, files: Sequence[FileInfo], folder: Path, record: Any
+    ) -> list[dict[str, Any]]:
+        """The moves that file ``files`` into ``folder``, superseding our own older versions first.
+
+        Raises :class:`FilingError` (before anything moves) if a different, unknown file is in the way.
+        """
+        recorded = _recorded_shas(record)
+        moves: list[dict[str, Any]] = []
+        for info in files:
+            dest = folder / info.name
+            if dest.exists():
+                present = sha256_of(dest)
+                if present == info.sha256:
+                    pass  # identical: move_file drops the source
+                elif recorded.get(info.name) == present:
+                    moves.append({"src": str(dest), "dest_dir": str(_superseded_dir(folder, present)),
+                                  "name": info.name, "sha256": present})
+                else:
+                    raise FilingError(
+                        f"{info.name}: a different file already exists at {dest}; not overwritten "
+                        "(move it away and ingest again)"
+                    )
+            moves.append({"src": info.path, "dest_dir": str(folder), "name": info.name,
+                          "sha256": info.sha256})
+        return moves
+
+    def _file_and_commit(self, rootname: str, status: str, moves: list[dict[str, Any]],
+                         rows: dict[str, Any]) -> bool:
+        """Journal, move, then commit the rows with the done-marker. False (and recorded) on failure."""
+        plan = {"moves": moves, "rows": rows}
+        try:
+            with self.session() as session:
+                state.write_journal(session, rootname, status, plan)
+        except HstlcError as exc:
+            self.summary.failed[rootname] = str(exc)
+            log.error("%s: %s", rootname, exc)
+            return False
+        try:
+            for move in moves:
+                self._move(move, verify=False)
+            with self.session() as session:
+                state.commit_dataset(session, rootname, plan)
+        except (HstlcError, OSError) as exc:
+            # The journal stays: the next run finishes the moves (or reports the problem again).
+            self.summary.failed[rootname] = f"{exc} (filing journal kept; re-run ingest to finish)"
+            log.error("%s: %s", rootname, exc)
+            return False
+        return True
+
+    # --- phases ----------------------------------------------------------------------------------------
+
+    def recover(self) -> None:
+        with self.session() as session:
+            pending = [(j.rootname, j.status, j.plan) for j in state.journals(session)]
+        for rootname, status, plan in pending:
+            if not plan:
+                continue
+            log.info("%s: finishing the %s an interrupted run started", rootname, status)
+            try:
+                for move in plan.get("moves", []):
+                    self._move(move, verify=True)
+                with self.session() as session:
+                    state.commit_dataset(session, rootname, plan)
+            except (HstlcError, OSError) as exc:
+                self.summary.failed[rootname] = f"{exc} (interrupted {status} could not be finished)"
+                log.error("%s: %s", rootname, exc)
+                continue
+            self.summary.recovered.append(rootname)
+            marker = plan["rows"]["dataset"]
+            if marker["status"] == state.DONE:
+                self.summary.ingested.append(rootname)
+            else:
+                for bad in plan["rows"].get("bad_data", [])[:1]:
+                    for reason in bad["reasons"]:
+                        self.summary.bad.setdefault(reason, []).append(rootname)
+
+    def run(self) -> IngestSummary:
+        settings = self.settings
+        folders = [settings.outputs_dir, settings.composite_dir, settings.filesystem_dir,
+                   settings.bad_data_dir]
+        swept = sweep_temporaries([Path(f) for f in folders if f is not None])
+        if swept:
+            log.info("removed %d temporary file(s) left by an interrupted run", swept)
+        self.recover()
+
+        exclude = [p for p in settings.directories().values() if p is not None]
+        exclude += [p for p in (settings.lref_dir, settings.oref_dir) if p is not None]
+        found = discover(self.directory, recursive=self.recursive, exclude=exclude)
+        self.summary.skipped = list(found.skipped)
+        candidates = list(found.candidates)
+        log.info("%s: %d dataset(s) found, %d other file(s) skipped", self.directory, len(candidates),
+                 len(found.skipped))
+        with self.session() as session:
+            records = state.dataset_records(session, [c.rootname for c in candidates])
+            # Detach what we need (sessions close at the end of the block).
+            recorded = {r: _Record(rec.status, rec.files, rec.targname, rec.config_key)
+                        for r, rec in records.items()}
+
+        executor = _executor(self.cores)
+        try:
+            good = self._read_and_check(executor, candidates, recorded)
+            self._extract_and_file(executor, good, recorded)
+            self._composites(executor)
+        finally:
+            if executor is not None:
+                executor.shutdown(wait=True, cancel_futures=True)
+        return self.summary
+
+    def _read_and_check(
+        self, executor: Executor | None, candidates: list[Candidate], recorded: dict[str, _Record]
+    ) -> list[tuple[Candidate, SurveyResult]]:
+        total, failed = len(candidates), 0
+        self._report("reading", total, 0, 0)
+        results: dict[str, tuple[Candidate, SurveyResult]] = {}
+        jobs = [(c, self.settings) for c in candidates]
+        for done, ((candidate, _), result) in enumerate(
+            _unordered(executor, _survey_job, jobs, self.lock), start=1
+        ):
+            _replay(result.logs)
+            if result.error:
+                self._fail(candidate.rootname, result.error)
+                failed += 1
+            else:
+                results[candidate.rootname] = (candidate, result)
+            self._report("reading", total, done, failed, candidate.rootname)
+
+        good: list[tuple[Candidate, SurveyResult]] = []
+        for rootname in sorted(results):
+            candidate, result = results[rootname]
+            record = recorded.get(rootname)
+            if record is not None and record.status in (state.DONE, state.BAD):
+                shas = _recorded_shas(record)
+                if all(shas.get(f.name) == f.sha256 for f in result.files):
+                    log.info("%s: already ingested with the same files; left in %s", rootname,
+                             candidate.directory)
+                    self.summary.unchanged.append(rootname)
+                    continue
+                log.info("%s: changed since it was ingested; ingesting the new version", rootname)
+            if result.reasons:
+                self._quarantine(candidate, result, record)
+            else:
+                good.append((candidate, result))
+        return good
+
+    def _quarantine(self, candidate: Candidate, result: SurveyResult, record: _Record | None) -> None:
+        folder = Path(self.settings.bad_data_dir)
+        try:
+            moves = self._plan_moves(result.files, folder, record)
+        except HstlcError as exc:
+            self._fail(candidate.rootname, str(exc), result.files)
+            return
+        event_names = {p.name for p in candidate.event_files}
+        files = [{"name": f.name, "sha256": f.sha256, "role": f.role, "location": str(folder)}
+                 for f in result.files]
+        rows = {
+            "bad_data": [
+                {"filename": f.name, "reasons": list(result.reasons), "path": str(folder), "sha256": f.sha256}
+                for f in result.files
+                if f.name in event_names
+            ],
+            "dataset": {"status": state.BAD, "fingerprint": fingerprint(result.files), "files": files},
+        }
+        log.warning("%s: bad data (%s); moving it to %s", candidate.rootname, "; ".join(result.reasons),
+                    folder)
+        if self._file_and_commit(candidate.rootname, state.QUARANTINING, moves, rows):
+            for reason in result.reasons:
+                self.summary.bad.setdefault(reason, []).append(candidate.rootname)
+
+    def _resolve(self, names: Iterable[str]) -> dict[str, str]:
+        from hstlc.resolver import Resolver
+
+        distinct = sorted({n for n in names})
+        started = time.perf_counter()
+        try:
+            with Resolver(catalog=self.catalog, settings=self.settings, offline=self.offline) as resolver:
+                resolutions = resolver.resolve_many(distinct)
+        finally:
+            self.summary.resolve_seconds += time.perf_counter() - started
+        resolved = {}
+        for name in distinct:
+            res = resolutions.get(name)
+            value = res.resolved if res is not None and res.resolved else name
+            resolved[name] = value.strip() or "UNKNOWN"
+            if res is not None and res.resolved != name:
+                log.info("target %r resolved to %r (%s)", name, res.resolved, res.method)
+        return resolved
+
+    def _extract_and_file(
+        self,
+        executor: Executor | None,
+        good: list[tuple[Candidate, SurveyResult]],
+        recorded: dict[str, _Record],
+    ) -> None:
+        names = {c.rootname: (s.observations[0].get("targname") or "").strip() for c, s in good}
+        resolved = self._resolve(names.values()) if good else {}
+        total, failed = len(good), 0
+        self._report("extracting", total, 0, 0)
+        surveyed = {c.rootname: (c, s) for c, s in good}
+        jobs = [
+            ProcessJob(c, resolved.get(names[c.rootname], "UNKNOWN"), self.settings, self.corrtag_extract)
+            for c, _ in good
+        ]
+        for done, (job, outcome) in enumerate(_unordered(executor, process, jobs, self.lock), start=1):
+            candidate, result = surveyed[job.candidate.rootname]
+            targname = job.targname
+            _replay(outcome.logs)
+            if outcome.error:
+                self._fail(candidate.rootname, outcome.error, result.files)
+                ok = False
+            else:
+                ok = self._file_good(candidate, result, outcome, targname, recorded.get(candidate.rootname))
+            failed += 0 if ok else 1
+            self._report("extracting", total, done, failed, candidate.rootname)
+
+    def _file_good(self, candidate: Candidate, result: SurveyResult, outcome: ProcessResult, targname: str,
+                   record: _Record | None) -> bool:
+        settings = self.settings
+        folder = target_folder(Path(settings.filesystem_dir), targname)
+        files = list(result.files) + list(outcome.derived)
+        if candidate.corrtag is not None and candidate.tag is not None and not outcome.derived:
+            # A corrtag beside its _tag was derived from it (by an earlier, interrupted run or the user).
+            files = [replace(f, role="derived") if f.name == candidate.corrtag.name else f for f in files]
+        try:
+            moves = self._plan_moves(files, folder, record)
+        except HstlcError as exc:
+            self._fail(candidate.rootname, str(exc), result.files)
+            return False
+        product = Path(outcome.product)
+        metadata = []
+        shas = {f.name: f.sha256 for f in files}
+        for obs in result.observations:
+            values = dict(obs)
+            values["targname_orig"] = _bounded(candidate.rootname, values.get("targname"))
+            values["targname"] = _bounded(candidate.rootname, targname)
+            values["path"] = str(folder)
+            values["sha256"] = shas.get(values["filename"])
+            values["outputs"] = {"individual_path": str(product.parent), "individual_filename": product.name}
+            metadata.append(values)
+        marker = {
+            "status": state.DONE,
+            "fingerprint": fingerprint(files),
+            "files": [{"name": f.name, "sha256": f.sha256, "role": f.role, "location": str(folder)}
+                      for f in files],
+            "primary_path": str(folder / outcome.extraction_file),
+            "targname": _bounded(candidate.rootname, targname),
+            "config": list(outcome.config),
+        }
+        rows = {"metadata": metadata, "dataset": marker}
+        if self._file_and_commit(candidate.rootname, state.FILING, moves, rows):
+            self.summary.ingested.append(candidate.rootname)
+            return True
+        return False
+
+    def _composites(self, executor: Executor | None) -> None:
+        with self.session() as session:
+            queued = state.queued_composites(session)
+            jobs: list[tuple[CompositeJob, list[str]]] = []
+            for key, config in queued:
+                members = state.composite_members(session, key)
+                if not members:
+                    state.dequeue_composite(session, key)
+                    log.info("composite %s has no members left; nothing to build", config)
+                    continue
+                jobs.append((CompositeJob(key, tuple(config), tuple(m.primary_path for m in members),
+                                          self.settings), [m.rootname for m in members]))
+        total, failed = len(jobs), 0
+        if not jobs:
+            return
+        self._report("composites", total, 0, 0)
+        members = {job.key: roots for job, roots in jobs}
+        composite_jobs = [j for j, _ in jobs]
+        for done, (job, outcome) in enumerate(
+            _unordered(executor, build_composite, composite_jobs, self.lock), start=1
+        ):
+            roots = members[job.key]
+            _replay(outcome.logs)
+            label = "composite " + "/".join(str(v) for v in job.config)
+            if outcome.error:
+                log.error("%s: %s", label, outcome.error)
+                self.summary.failed[label] = outcome.error
+                failed += 1
+            else:
+                path = Path(outcome.path)
+                try:
+                    with self.session() as session:
+                        state.record_composite(session, job.key, roots, path=str(path.parent),
+                                               filename=path.name)
+                    self.summary.composites.append(path)
+                except HstlcError as exc:
+                    self.summary.failed[label] = str(exc)
+                    failed += 1
+            self._report("composites", total, done, failed, label)
+
+
+@dataclass(frozen=True)
+class _Record:
+    status: str
+    files: list[Any] | None
+    targname: str | None
+    config_key: str | None
+
+
+# -------------------------------------------------------------------------------------- public API
+
+
+def ingest(
+    directory: str | os.PathLike[str],
+    *,
+    settings: Settings,
+    catalog: Catalog,
+    recursive: bool = False,
+    offline: bool | None = None,
+    corrtag_extract: bool = False,
+    cores: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> IngestSummary:
+    """Ingest every dataset in ``directory`` into ``catalog`` (see the module docstring).
+
+    Raises :class:`~hstlc.errors.HstlcError` for problems that stop the whole run (missing folder,
+    catalog not initialised, another ingest running); a dataset's own problem is recorded in the
+    summary (``failed``) and the run goes on.
+    """
+    started = time.perf_counter()
+    folder = Path(directory).expanduser().absolute()
+    if not folder.exists():
+        raise FilingError(f"{folder}: folder not found")
+    if not folder.is_dir():
+        raise FilingError(f"{folder}: not a folder (give the folder that holds the event files)")
+    n_cores = max(1, int(cores if cores is not None else settings.num_cores))
+    db_started = time.perf_counter()
+    catalog.check_schema()
+    db_seconds = time.perf_counter() - db_started
+    command = " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])[:2000]
+    with state.IngestLockHandle.acquire(catalog, command=command) as lock:
+        log.info("ingest of %s into %s with %d core(s) on %s (pid %d)", folder, catalog.url, n_cores,
+                 socket.gethostname(), os.getpid())
+        run = _Run(folder, settings=settings, catalog=catalog, recursive=recursive, offline=offline,
+                   corrtag_extract=corrtag_extract, cores=n_cores, progress=progress, lock=lock)
+        summary = run.run()
+    summary.db_seconds += db_seconds
+    summary.wall_seconds = time.perf_counter() - started
+    log.info(
+        "ingest done: %d ingested, %d bad, %d failed, %d unchanged, %d skipped file(s), %d composite(s) "
+        "in %.1f s (catalog %.2f s)",
+        len(summary.ingested), summary.bad_count, len(summary.failed), len(summary.unchanged),
+        len(summary.skipped), len(summary.composites), summary.wall_seconds, summary.db_seconds,
+    )
+    return summary
+
+
+def group_counts(summary: IngestSummary) -> dict[str, int]:
+    """Datasets per outcome (for tables)."""
+    counts: dict[str, int] = defaultdict(int)
+    counts["ingested"] = len(summary.ingested)
+    counts["bad"] = summary.bad_count
+    counts["failed"] = len(summary.failed)
+    counts["unchanged"] = len(summary.unchanged)
+    return dict(counts)
+
+
+__all__ = [
+    "IngestSummary",
+    "ProgressCallback",
+    "ProgressUpdate",
+    "fingerprint",
+    "group_counts",
+    "ingest",
+    "sweep_temporaries",
+]

@@ -1,0 +1,338 @@
+"""The work ingest hands to worker processes: reading, checking, extracting, writing products.
+
+Everything here runs in a worker (or in the main process with one core) and never touches the
+database: results go back to the main process, the only catalog writer. Functions are top-level and
+take and return picklable values (spawn-safe). Log records made in a worker are collected and returned
+with the result so that the main process writes them to the run's log file.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from hstlc.config import Settings
+from hstlc.domain import Observation
+from hstlc.errors import HstlcError
+from hstlc.filing import apply_group, ensure_dir, move_file
+from hstlc.naming import safe_component, safe_join
+from hstlc.pipeline_discovery import Candidate
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: Header values kept for the ``metadata`` row of each event file.
+METADATA_FIELDS: tuple[str, ...] = (
+    "telescop",
+    "instrume",
+    "detector",
+    "segment",
+    "obstype",
+    "opt_elem",
+    "cenwave",
+    "aperture",
+    "fppos",
+    "targname",
+    "ra_targ",
+    "dec_targ",
+    "proposid",
+    "cal_ver",
+    "expstart",
+    "expend",
+    "exptime",
+)
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """One file of a dataset: where it is, its name, sha256 and role (``input`` or ``derived``)."""
+
+    path: str
+    name: str
+    sha256: str
+    role: str = "input"
+
+
+@dataclass(frozen=True)
+class SurveyResult:
+    """What a worker learnt about a dataset without extracting it."""
+
+    rootname: str
+    files: tuple[FileInfo, ...] = ()
+    reasons: tuple[str, ...] = ()
+    """Failing quality checks (empty: the dataset is good)."""
+    observations: tuple[dict[str, Any], ...] = ()
+    """Per event file: ``filename`` and the :data:`METADATA_FIELDS` values."""
+    error: str | None = None
+    seconds: float = 0.0
+    logs: tuple[tuple[str, int, str], ...] = field(default=(), repr=False)
+
+
+@dataclass(frozen=True)
+class ProcessJob:
+    candidate: Candidate
+    targname: str
+    settings: Settings
+    corrtag_extract: bool = False
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    """A dataset extracted: its product, the files derived from it and its composite configuration."""
+
+    rootname: str
+    product: str = ""
+    derived: tuple[FileInfo, ...] = ()
+    extraction_file: str = ""
+    """Name of the event file extraction read (composites re-read it from the filing folder)."""
+    config: tuple[Any, ...] = ()
+    bins: int = 0
+    error: str | None = None
+    seconds: float = 0.0
+    logs: tuple[tuple[str, int, str], ...] = field(default=(), repr=False)
+
+
+@dataclass(frozen=True)
+class CompositeJob:
+    key: str
+    config: tuple[Any, ...]
+    member_files: tuple[str, ...]
+    settings: Settings
+
+
+@dataclass(frozen=True)
+class CompositeResult:
+    key: str
+    path: str = ""
+    members: int = 0
+    error: str | None = None
+    seconds: float = 0.0
+    logs: tuple[tuple[str, int, str], ...] = field(default=(), repr=False)
+
+
+# ------------------------------------------------------------------------------- worker log capture
+
+
+class _Collector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[tuple[str, int, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.records.append((record.name, record.levelno, record.getMessage()))
+        except Exception:  # a bad format string must not kill the work
+            self.records.append((record.name, record.levelno, str(record.msg)))
+
+
+_collector: _Collector | None = None
+
+
+def init_worker() -> None:
+    """Process-pool initializer: collect this worker's ``hstlc`` log records for the main process."""
+    global _collector
+    _collector = _Collector()
+    root = logging.getLogger("hstlc")
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    root.addHandler(_collector)
+    root.setLevel(logging.DEBUG)
+    root.propagate = False
+    logging.captureWarnings(True)
+
+
+def _drain() -> tuple[tuple[str, int, str], ...]:
+    if _collector is None:
+        return ()
+    records, _collector.records = tuple(_collector.records), []
+    return records
+
+
+def _failure(exc: BaseException) -> str:
+    if isinstance(exc, HstlcError):
+        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    log.debug("%s", "".join(traceback.format_exception(exc)))
+    return f"internal error: {type(exc).__name__}: {exc}"
+
+
+def _guard(work: Callable[[], T], fail: Callable[[str], T]) -> T:
+    try:
+        return work()
+    except Exception as exc:  # each dataset is its own unit of work: record and go on
+        return fail(_failure(exc))
+
+
+# ------------------------------------------------------------------------------------------ survey
+
+
+def observation_values(observation: Observation) -> dict[str, Any]:
+    """The ``metadata`` values of one event file (cenwave 0 for IMAGING, fppos 0 for STIS)."""
+    values: dict[str, Any] = {name: getattr(observation, name) for name in METADATA_FIELDS}
+    values["filename"] = Path(observation.filename).name
+    values["rootname"] = observation.rootname.lower() if observation.rootname else None
+    if str(observation.obstype).upper() == "IMAGING":
+        values["cenwave"] = 0
+    if str(observation.instrume).upper() == "STIS":
+        values["fppos"] = 0
+    for name in ("ra_targ", "dec_targ", "expstart", "expend", "exptime"):
+        if values[name] is not None:
+            values[name] = float(values[name])
+    for name in ("cenwave", "fppos", "proposid"):
+        if values[name] is not None:
+            values[name] = int(values[name])
+    return values
+
+
+def survey(candidate: Candidate, settings: Settings) -> SurveyResult:
+    """Hash every file of ``candidate``, run the quality checks and read its event files' headers."""
+    started = time.perf_counter()
+    from hstlc.products import file_sha256
+    from hstlc.quality import check_dataset
+    from hstlc.readers import read_observation
+
+    def work() -> SurveyResult:
+        files = tuple(FileInfo(str(p), p.name, file_sha256(p)) for p in candidate.files)
+        outcome = check_dataset(candidate.primary, settings)
+        reasons = tuple(outcome.result.reasons)
+        metadata_files = [p for p in candidate.event_files if not (candidate.tag and p == candidate.corrtag)]
+        observations = tuple(observation_values(read_observation(p)) for p in metadata_files)
+        return SurveyResult(candidate.rootname, files, reasons, observations,
+                            seconds=time.perf_counter() - started, logs=_drain())
+
+    return _guard(work, lambda why: SurveyResult(candidate.rootname, error=why,
+                                                 seconds=time.perf_counter() - started, logs=_drain()))
+
+
+# --------------------------------------------------------------------------------------- extraction
+
+
+def file_mode(settings: Settings) -> int:
+    """Mode of files hstlc creates: the configured directory mode without execute bits."""
+    return settings.file_mode & 0o666
+
+
+def finish_file(path: Path, settings: Settings) -> None:
+    """Give a file hstlc wrote the configured mode and group."""
+    try:
+        os.chmod(path, file_mode(settings))
+    except OSError as exc:
+        log.warning("%s: cannot set mode %o (%s)", path, file_mode(settings), exc.strerror or exc)
+    apply_group(path, settings.file_group)
+
+
+def target_folder(base: Path, targname: str) -> Path:
+    """``base/<TARGNAME>`` with the name sanitised (never outside ``base``)."""
+    return safe_join(base, safe_component(targname))
+
+
+def _stis_corrtag(job: ProcessJob, derived: list[FileInfo]) -> Path:
+    """The STIS corrtag to extract from: derived from the ``_tag`` unless one exists (or re-derived)."""
+    from hstlc.products import file_sha256
+    from hstlc.stis_corrtag import write_stis_corrtag
+
+    candidate, settings = job.candidate, job.settings
+    tag, existing = candidate.tag, candidate.corrtag
+    if tag is None:
+        assert existing is not None
+        if job.corrtag_extract:
+            log.warning("%s: no _tag file to re-derive the corrtag from; using it as it is", existing.name)
+        return existing
+    if existing is not None and not job.corrtag_extract:
+        return existing
+    if existing is not None:
+        # Re-derive (--corrtag-extract): the old corrtag is kept, never overwritten.
+        digest = file_sha256(existing)
+        keep = safe_join(target_folder(settings.filesystem_dir, job.targname), "superseded", digest[:16])
+        moved = move_file(existing, keep, group=settings.file_group, dir_mode=settings.file_mode)
+        log.info("%s: kept the previous corrtag as %s before re-deriving it", existing.name, moved)
+    corrtag = Path(write_stis_corrtag(tag, oref_dir=settings.oref_dir))
+    derived.append(FileInfo(str(corrtag), corrtag.name, file_sha256(corrtag), role="derived"))
+    return corrtag
+
+
+def process(job: ProcessJob) -> ProcessResult:
+    """Extract ``job``'s dataset and write its individual product (``outputs_dir/<TARGNAME>/``)."""
+    started = time.perf_counter()
+    candidate, settings = job.candidate, job.settings
+
+    def work() -> ProcessResult:
+        from hstlc.extraction import ExtractionParams, extract_file, group_key
+        from hstlc.products import individual_filename, write_lightcurve
+        from hstlc.readers import read_observation
+
+        derived: list[FileInfo] = []
+        if candidate.tag is not None or (candidate.corrtag is not None and _is_stis(candidate.corrtag)):
+            source = _stis_corrtag(job, derived)
+        else:
+            source = candidate.event_files[0]
+        params = ExtractionParams.from_settings(settings)
+        lc = extract_file(source, params, lref_dir=settings.lref_dir, oref_dir=settings.oref_dir,
+                          targname=job.targname)
+        folder = target_folder(settings.outputs_dir, job.targname)
+        ensure_dir(folder, group=settings.file_group, dir_mode=settings.file_mode)
+        product = write_lightcurve(lc, folder / individual_filename(candidate.rootname), overwrite=True)
+        finish_file(product, settings)
+        config = tuple(group_key(read_observation(source), targname=job.targname))
+        return ProcessResult(candidate.rootname, str(product), tuple(derived), source.name, config, len(lc),
+                             seconds=time.perf_counter() - started, logs=_drain())
+
+    return _guard(work, lambda why: ProcessResult(candidate.rootname, error=why,
+                                                  seconds=time.perf_counter() - started, logs=_drain()))
+
+
+def _is_stis(path: Path) -> bool:
+    from hstlc.readers import detect_product
+    from hstlc.readers.detect import ProductKind
+
+    return detect_product(path) in (ProductKind.STIS_CORRTAG, ProductKind.STIS_TAG)
+
+
+def build_composite(job: CompositeJob) -> CompositeResult:
+    """Make and write the composite of one configuration into ``composite_dir``."""
+    started = time.perf_counter()
+    settings = job.settings
+
+    def work() -> CompositeResult:
+        from hstlc.extraction import ExtractionParams, make_composite
+        from hstlc.products import composite_filename, write_lightcurve
+
+        params = ExtractionParams.from_settings(settings)
+        instrume, detector, targname, opt_elem, cenwave, aperture = job.config
+        lc = make_composite([Path(p) for p in job.member_files], params, lref_dir=settings.lref_dir,
+                            oref_dir=settings.oref_dir, targname=targname)
+        folder = Path(settings.composite_dir)
+        ensure_dir(folder, group=settings.file_group, dir_mode=settings.file_mode)
+        name = composite_filename(instrume, detector, targname, opt_elem, cenwave, aperture)
+        path = write_lightcurve(lc, safe_join(folder, name), overwrite=True)
+        finish_file(path, settings)
+        return CompositeResult(job.key, str(path), len(job.member_files),
+                               seconds=time.perf_counter() - started, logs=_drain())
+
+    return _guard(work, lambda why: CompositeResult(job.key, error=why,
+                                                    seconds=time.perf_counter() - started, logs=_drain()))
+
+
+__all__ = [
+    "METADATA_FIELDS",
+    "CompositeJob",
+    "CompositeResult",
+    "FileInfo",
+    "ProcessJob",
+    "ProcessResult",
+    "SurveyResult",
+    "build_composite",
+    "file_mode",
+    "finish_file",
+    "init_worker",
+    "observation_values",
+    "process",
+    "survey",
+    "target_folder",
+]
