@@ -569,3 +569,28 @@ def test_corrupt_files(tmp_path: Path) -> None:
     with fits.open(files["no_expstart"]) as hdul:
         assert "EXPSTART" not in hdul[0].header and "EXPSTART" not in hdul["EVENTS"].header
         assert len(hdul["EVENTS"].data) > 0
+
+
+def test_reference_files_are_reused_when_unchanged(tmp_path: Path) -> None:
+    first = make_cos_reference_files(tmp_path)
+    stamps = {k: p.stat().st_mtime_ns for k, p in first.items()}
+    again = make_cos_reference_files(tmp_path)
+    assert again == first and {k: p.stat().st_mtime_ns for k, p in again.items()} == stamps
+    make_cos_reference_files(tmp_path, ref_time=55000.0)  # different content: rewritten
+    with fits.open(first["tdstab"]) as hdul:
+        assert hdul[1].header["REF_TIME"] == 55000.0
+    assert not list(tmp_path.glob(".*tmp"))
+
+
+def test_truth_outside_airglow_windows_matches_file(tmp_path: Path) -> None:
+    from hstlc.synthetic import AIRGLOW_WINDOWS
+
+    ds = make_cos_fuv(tmp_path, exptime=100.0, background_rate=0.0, segments=("FUVB",), seed=9)
+    truth = ds.truth["segments"]["FUVB"]
+    with fits.open(ds.event_files[0]) as hdul:
+        w, eps = hdul[1].data["WAVELENGTH"], hdul[1].data["EPSILON"].astype(np.float64)
+    keep = np.ones(len(w), dtype=bool)
+    for lo, hi in AIRGLOW_WINDOWS:
+        keep &= ~((w >= lo) & (w <= hi))
+    assert keep.sum() == truth["n_source_clean_outside_airglow_windows"] < truth["n_source_clean"]
+    assert eps[keep].sum() == pytest.approx(truth["sum_epsilon_source_clean_outside_airglow_windows"])

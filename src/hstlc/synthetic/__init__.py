@@ -10,6 +10,7 @@ from __future__ import annotations
 from hstlc.synthetic.corrupt import write_corrupt_files
 from hstlc.synthetic.cos import (
     AIRGLOW_LINES,
+    AIRGLOW_WINDOWS,
     DEFAULT_GEOMETRY,
     DEFAULT_SDQFLAGS,
     NOT_EXTRACTED,
@@ -30,6 +31,7 @@ from hstlc.synthetic.stis import TICK, make_stis_tag
 
 __all__ = [
     "AIRGLOW_LINES",
+    "AIRGLOW_WINDOWS",
     "BAD_CONDITIONS",
     "BAD_PROPOSID",
     "DEFAULT_GEOMETRY",

@@ -57,6 +57,9 @@ NOT_EXTRACTED = -999.0
 AIRGLOW_LINES: Mapping[float, float] = {1215.67: 20.0, 1302.17: 1.0, 1304.86: 1.0, 1306.03: 1.0}
 """Default geocoronal lines (Å) and their count rates (counts/s) used with ``airglow=True``."""
 
+AIRGLOW_WINDOWS: tuple[tuple[float, float], ...] = ((1208.0, 1225.0), (1298.0, 1312.0))
+"""Wavelength windows (Å, inclusive) the original extraction drops by default (FORMATS §6)."""
+
 DEFAULT_SDQFLAGS = 8376
 """184 (edge, dead spot, background feature, out of bounds) + 8192 (gain-sag hole), as in [lc] tests."""
 
@@ -331,11 +334,17 @@ def _simulate(
         g = tr.geometry
         src_c = [c for c, cc in enumerate(comps) if cc[0] == "source" and cc[1] == k]
         air_c = [c for c, cc in enumerate(comps) if cc[0] == "airglow" and cc[1] == k]
+        sum_eps = sum_eps_out = 0.0
+        n_out = 0
         if src_c:
-            clean_src = (comp == src_c[0]) & ~rejected
+            clean_src = np.flatnonzero((comp == src_c[0]) & ~rejected)
             sum_eps = float(np.sum(eps[clean_src], dtype=np.float64))
-        else:
-            sum_eps = 0.0
+            w_src = wave[clean_src]
+            outside = np.ones(len(clean_src), dtype=bool)
+            for lo, hi in AIRGLOW_WINDOWS:
+                outside &= ~((w_src >= lo) & (w_src <= hi))
+            n_out = int(outside.sum())
+            sum_eps_out = float(np.sum(eps[clean_src[outside]], dtype=np.float64))
         tilt = g.sp_slp * (xb - x_mid)
         in_box = np.abs(yb - g.sp_loc - tilt) < g.sp_hgt / 2.0
         in_b1 = np.abs(yb - g.b_bkg1 - tilt) < g.b_hgt1 / 2.0
@@ -346,6 +355,8 @@ def _simulate(
             "n_source": int(n_comp_all[src_c].sum()),
             "n_source_clean": int(n_comp_clean[src_c].sum()),
             "sum_epsilon_source_clean": sum_eps,
+            "n_source_clean_outside_airglow_windows": n_out,
+            "sum_epsilon_source_clean_outside_airglow_windows": sum_eps_out,
             "n_airglow": int(n_comp_all[air_c].sum()),
             "n_airglow_clean": int(n_comp_clean[air_c].sum()),
             "n_background": len(bkg),
@@ -917,8 +928,10 @@ def make_cos_fuv(
     ``segments[name]`` with n_events (in the file), n_source, n_source_clean, sum_epsilon_source_clean,
     expected_source (= rate × ∫signal over the GTIs), n_airglow(_clean), n_background,
     n_background_in_box(_clean), n_background_in_bkg1/2, expected_background_in_box, geometry,
-    extracted, wavelength_range, flux. "In box" means ``|y − (SP_LOC + SP_SLP·(x − 8192))| < SP_HGT/2``;
-    source events lie strictly within SP_HGT/2 − 1 of the trace.
+    extracted, wavelength_range, flux, n_source_clean_outside_airglow_windows and
+    sum_epsilon_source_clean_outside_airglow_windows (:data:`AIRGLOW_WINDOWS`).
+    "In box" means ``|y − (SP_LOC + SP_SLP·(x − 8192))| < SP_HGT/2``; source events lie strictly
+    within SP_HGT/2 − 1 of the trace (y = YFULL = YCORR when ``shift2`` is 0).
     """
     segs = tuple(s.upper() for s in segments)
     if not segs or any(s not in ("FUVA", "FUVB") for s in segs) or len(set(segs)) != len(segs):
@@ -989,6 +1002,7 @@ def make_cos_nuv(
 
 __all__ = [
     "AIRGLOW_LINES",
+    "AIRGLOW_WINDOWS",
     "DEFAULT_GEOMETRY",
     "DEFAULT_SDQFLAGS",
     "EVENT_COLUMNS",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,7 +68,7 @@ def write_hdus(path: Path, hdus: Sequence[fits.hdu.base.ExtensionHDU | fits.Prim
     """Write ``hdus`` to ``path`` through a temporary name and an atomic rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
         fits.HDUList(list(hdus)).writeto(tmp, overwrite=True, checksum=False)
         os.replace(tmp, path)
@@ -74,6 +76,23 @@ def write_hdus(path: Path, hdus: Sequence[fits.hdu.base.ExtensionHDU | fits.Prim
         if tmp.exists():
             tmp.unlink()
     return path
+
+
+CACHE_KEYWORD = "SYNTHKEY"
+"""Primary-header card holding the hash of the arguments a deterministic reference file was made from."""
+
+
+def cache_key(*parts: Any) -> str:
+    """A short stable hash of ``parts`` (their ``repr``) identifying a deterministic file's content."""
+    return hashlib.sha1(repr(parts).encode()).hexdigest()[:16]
+
+
+def is_current(path: Path, key: str) -> bool:
+    """True if ``path`` exists and was written with cache key ``key`` (so it need not be rewritten)."""
+    try:
+        return bool(fits.getval(path, CACHE_KEYWORD, ext=0) == key)
+    except (OSError, KeyError, IndexError, ValueError):
+        return False
 
 
 def primary_hdu(cards: Mapping[str, Any]) -> fits.PrimaryHDU:
@@ -87,4 +106,14 @@ def as_float32(a: Any) -> np.ndarray:
     return np.asarray(a, dtype=np.float32)
 
 
-__all__ = ["Col", "apply_header", "as_float32", "primary_hdu", "table_hdu", "write_hdus"]
+__all__ = [
+    "CACHE_KEYWORD",
+    "Col",
+    "apply_header",
+    "as_float32",
+    "cache_key",
+    "is_current",
+    "primary_hdu",
+    "table_hdu",
+    "write_hdus",
+]

@@ -15,7 +15,15 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from hstlc.synthetic.fitsfile import Col, primary_hdu, table_hdu, write_hdus
+from hstlc.synthetic.fitsfile import (
+    CACHE_KEYWORD,
+    Col,
+    cache_key,
+    is_current,
+    primary_hdu,
+    table_hdu,
+    write_hdus,
+)
 from hstlc.synthetic.optics import (
     COS_FUV_GRATINGS,
     COS_NUV_GRATINGS,
@@ -142,6 +150,21 @@ def make_cos_reference_files(
     REF_TIME in the table header (one row per OPT_ELEM, CENWAVE, APERTURE, SEGMENT as in calcos ≥ 2020).
     """
     directory = Path(directory)
+    fluxtab = directory / f"{prefix}_phot.fits"
+    tdstab = directory / f"{prefix}_tds.fits"
+    key = cache_key(
+        "cos-ref-1",
+        opt_elem.upper(),
+        int(cenwave),
+        tuple(apertures),
+        any_aperture,
+        tuple(tds_times),
+        ref_time,
+        tds_nwl,
+        tds_pedigree,
+    )
+    if is_current(fluxtab, key) and is_current(tdstab, key):
+        return {"fluxtab": fluxtab, "tdstab": tdstab}
     if not 2 <= tds_nwl <= TDS_NWL_MAX or not 1 <= len(tds_times) <= TDS_NT_MAX:
         raise ValueError(f"TDS needs 2..{TDS_NWL_MAX} wavelengths and 1..{TDS_NT_MAX} times")
     ref = float(tds_times[0]) if ref_time is None else float(ref_time)
@@ -172,7 +195,6 @@ def make_cos_reference_files(
         "WAVELENGTH": fwave,
         "SENSITIVITY": fsens.astype(np.float32),
     }
-    fluxtab = directory / f"{prefix}_phot.fits"
     write_hdus(
         fluxtab,
         [
@@ -182,6 +204,7 @@ def make_cos_reference_files(
                     "INSTRUME": "COS",
                     "PEDIGREE": "DUMMY (synthetic)",
                     "DESCRIP": "hstlc synthetic FLUXTAB",
+                    CACHE_KEYWORD: key,
                 }
             ),
             table_hdu("FLUXTAB", flux_cols, flux_data, n),
@@ -224,11 +247,11 @@ def make_cos_reference_files(
         "SLOPE": tslope,
         "INTERCEPT": tinter,
     }
-    tdstab = directory / f"{prefix}_tds.fits"
     prim = {
         "FILETYPE": "TIME DEPENDENT SENSITIVITY TABLE",
         "INSTRUME": "COS",
         "DESCRIP": "hstlc synthetic TDSTAB",
+        CACHE_KEYWORD: key,
     }
     if tds_pedigree is not None:
         prim["PEDIGREE"] = tds_pedigree
@@ -324,9 +347,26 @@ def make_stis_reference_files(
     rng = np.random.default_rng(seed)
     if min(pflat_shape) < 8 or min(lflat_shape) < 2:
         raise ValueError("flat shapes are too small")
-    cards = {"INSTRUME": "STIS", "DETECTOR": detector.upper()}
+    out = {
+        "pfltfile": directory / f"{prefix}_pfl.fits",
+        "lfltfile": directory / f"{prefix}_lfl.fits",
+        "bpixtab": directory / f"{prefix}_bpx.fits",
+        "phottab": directory / f"{prefix}_pht.fits",
+    }
+    key = cache_key(
+        "stis-ref-1",
+        detector.upper(),
+        tuple(pflat_shape),
+        tuple(lflat_shape),
+        tuple(opt_elems),
+        n_orders,
+        seed,
+    )
+    if all(is_current(p, key) for p in out.values()):
+        return out
+    cards = {"INSTRUME": "STIS", "DETECTOR": detector.upper(), CACHE_KEYWORD: key}
     pfl = 1.0 + 0.02 * rng.standard_normal(pflat_shape)
-    pfltfile = directory / f"{prefix}_pfl.fits"
+    pfltfile = out["pfltfile"]
     write_hdus(
         pfltfile,
         [
@@ -336,7 +376,7 @@ def make_stis_reference_files(
     )
     yy, xx = np.mgrid[0 : lflat_shape[0], 0 : lflat_shape[1]]
     lfl = 1.0 + 0.05 * np.cos(2 * np.pi * xx / lflat_shape[1]) * np.cos(np.pi * yy / lflat_shape[0])
-    lfltfile = directory / f"{prefix}_lfl.fits"
+    lfltfile = out["lfltfile"]
     write_hdus(
         lfltfile,
         [
@@ -365,7 +405,7 @@ def make_stis_reference_files(
         name: [r[i] for r in rows]
         for i, name in enumerate(("PIX1", "PIX2", "LENGTH", "AXIS", "VALUE", "OPT_ELEM"))
     }
-    bpixtab = directory / f"{prefix}_bpx.fits"
+    bpixtab = out["bpixtab"]
     write_hdus(
         bpixtab,
         [
@@ -405,7 +445,7 @@ def make_stis_reference_files(
         "PEDIGREE": ["DUMMY"] * len(prow),
         "DESCRIP": ["hstlc synthetic throughput"] * len(prow),
     }
-    phottab = directory / f"{prefix}_pht.fits"
+    phottab = out["phottab"]
     write_hdus(
         phottab,
         [
@@ -413,7 +453,7 @@ def make_stis_reference_files(
             table_hdu("PHOTTAB", phot_cols, phot_data, len(prow)),
         ],
     )
-    return {"pfltfile": pfltfile, "lfltfile": lfltfile, "bpixtab": bpixtab, "phottab": phottab}
+    return out
 
 
 __all__ = [
