@@ -327,7 +327,7 @@ def test_catalog_aliases_override_packaged_and_user_file_overrides_catalog(
 
 def test_open_existing_catalog_never_creates(tmp_path: Path, catalog_url: str) -> None:
     missing = f"sqlite:///{tmp_path / 'nowhere' / 'hstlc.db'}"
-    assert open_existing_catalog(missing) == (None, "no catalog yet (run 'hstlc db init')")
+    assert open_existing_catalog(missing) == (None, "catalog not created yet (run 'hstlc db init')")
     assert not (tmp_path / "nowhere").exists()
     if catalog_url.startswith("sqlite"):
         Path(catalog_url.removeprefix("sqlite:///")).touch()

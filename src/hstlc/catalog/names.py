@@ -169,7 +169,7 @@ def open_existing_catalog(url: str) -> tuple[Catalog | None, str]:
         if database in ("", ":memory:") or (
             not database.startswith("file:") and not Path(database).expanduser().is_file()
         ):
-            return None, "no catalog yet (run 'hstlc db init')"
+            return None, "catalog not created yet (run 'hstlc db init')"
     catalog = Catalog.from_url(url)
     try:
         missing = [t for t in catalog.missing_tables() if t in RESOLVER_TABLES]
