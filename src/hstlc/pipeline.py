@@ -491,7 +491,7 @@ class _Run:
             ],
             "dataset": {"status": state.BAD, "fingerprint": fingerprint(result.files), "files": files},
         }
-        log.warning("%s: bad data (%s); moving it to %s", candidate.rootname, "; ".join(result.reasons),
+        log.info("%s: bad data (%s); moving it to %s", candidate.rootname, "; ".join(result.reasons),
                     folder)
         if self._file_and_commit(candidate.rootname, state.QUARANTINING, moves, rows):
             for reason in result.reasons:

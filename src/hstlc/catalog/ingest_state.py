@@ -92,8 +92,8 @@ class LockHolder:
 
     def describe(self) -> str:
         return (
-            f"pid {self.pid} on {self.host}, started {self.started_at:%Y-%m-%d %H:%M:%S} UTC, "
-            f"last heartbeat {self.heartbeat_at:%Y-%m-%d %H:%M:%S} UTC"
+            f"pid {self.pid} on {self.host} since {self.started_at:%Y-%m-%d %H:%M:%S} UTC, "
+            f"heartbeat {self.heartbeat_at:%H:%M:%S}"
         )
 
 
@@ -164,8 +164,7 @@ class IngestLockHandle:
         if why is None:
             raise IngestLockedError(
                 f"another ingest is running on this catalog ({holder.describe()}); "
-                "wait for it to finish, or if it died on another host, retry after "
-                f"{stale_after:.0f} s without a heartbeat"
+                f"wait for it (a dead one's lock is taken over after {stale_after:.0f} s)"
             )
         with catalog.session() as session:
             taken = session.execute(

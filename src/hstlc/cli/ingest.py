@@ -1,0 +1,130 @@
+"""``hstlc ingest DIR``: checks → resolve → catalog → lightcurves → filing → composites."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from hstlc.catalog import Catalog
+from hstlc.cli.context import EXIT_PARTIAL, command
+from hstlc.pipeline import IngestSummary, ProgressUpdate, ingest
+
+PHASE_LABELS = {"reading": "Reading and checking", "extracting": "Extracting and filing",
+                "composites": "Composites"}
+
+
+class _ProgressBar:
+    """A rich progress bar per phase: done/total, failed, rate, elapsed and remaining time."""
+
+    def __init__(self, console: Console) -> None:
+        self.progress = Progress(
+            TextColumn("{task.description:<22}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("[red]{task.fields[failed]} failed[/]"),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+        )
+        self.tasks: dict[str, TaskID] = {}
+
+    def __call__(self, update: ProgressUpdate) -> None:
+        task = self.tasks.get(update.phase)
+        if task is None:
+            task = self.progress.add_task(PHASE_LABELS.get(update.phase, update.phase), total=update.total,
+                                          failed=0, rate="")
+            self.tasks[update.phase] = task
+        elapsed = self.progress.tasks[task].elapsed or 0.0
+        rate = f"{60.0 * update.done / elapsed:.1f}/min" if elapsed > 0 and update.done else ""
+        self.progress.update(task, completed=update.done, total=update.total, failed=update.failed, rate=rate)
+
+
+def summary_table(summary: IngestSummary) -> Table:
+    table = Table(title=f"Ingest of {summary.directory}")
+    table.add_column("outcome")
+    table.add_column("datasets", justify="right")
+    table.add_column("details", overflow="fold")
+    table.add_row("ingested", str(len(summary.ingested)),
+                  f"{len(summary.recovered)} finished from an interrupted run" if summary.recovered else "")
+    for reason, roots in sorted(summary.bad.items()):
+        table.add_row(f"bad: {escape(reason)}", str(len(roots)), escape(", ".join(sorted(roots))))
+    for name, reason in sorted(summary.failed.items()):
+        table.add_row("[red]failed[/]", "1", f"{escape(name)}: {escape(reason)}")
+    if summary.unchanged:
+        table.add_row("already ingested (left in place)", str(len(summary.unchanged)),
+                      escape(", ".join(sorted(summary.unchanged))))
+    if summary.skipped:
+        table.add_row("other files skipped", str(len(summary.skipped)),
+                      escape("; ".join(f"{s.path.name} ({s.reason})" for s in summary.skipped[:10]))
+                      + (" …" if len(summary.skipped) > 10 else ""))
+    table.add_row("composites written", str(len(summary.composites)), "")
+    return table
+
+
+def ingest_command(
+    ctx: typer.Context,
+    directory: Annotated[Path | None, typer.Argument(
+        help="Folder with the event files (default: the ingest_dir setting).", file_okay=False)] = None,
+    recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Search sub-folders too.")] = False,
+    cores: Annotated[int | None, typer.Option("--cores", min=1, max=512,
+                                                 help="Worker processes (default: num_cores).")] = None,
+    offline: Annotated[bool, typer.Option("--offline", help="Resolve target names without the network.")]
+    = False,
+    corrtag_extract: Annotated[bool, typer.Option(
+        "--corrtag-extract", help="Re-derive STIS corrtags from their _tag files (the old one is kept).")]
+    = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Ingest every dataset in DIR: check, resolve target names, catalog, make lightcurves, file the data,
+    and rebuild the composites that changed. Safe to re-run; exit code 3 if some datasets failed."""
+    overrides = {"num_cores": cores, "resolver_offline": True if offline else None}
+    with command(ctx, "ingest", overrides) as run:
+        settings = run.settings
+        folder = directory if directory is not None else settings.ingest_dir
+        assert folder is not None
+        catalog = Catalog.from_url(settings.database_url)
+        bar = None if as_json or run.options.quiet else _ProgressBar(run.err)
+        try:
+            if bar is not None:
+                with bar.progress:
+                    summary = ingest(folder, settings=settings, catalog=catalog, recursive=recursive,
+                                     offline=True if offline else None, corrtag_extract=corrtag_extract,
+                                     progress=bar)
+            else:
+                summary = ingest(folder, settings=settings, catalog=catalog, recursive=recursive,
+                                 offline=True if offline else None, corrtag_extract=corrtag_extract)
+        finally:
+            catalog.dispose()
+        if summary.log_path is None:
+            summary.log_path = run.log_file
+        if as_json:
+            typer.echo(json.dumps(summary.to_dict(), indent=2))
+        else:
+            run.out.print(summary_table(summary))
+            run.out.print(
+                f"{len(summary.ingested)} ingested, {summary.bad_count} bad, {len(summary.failed)} failed "
+                f"in {summary.wall_seconds:.1f} s. Log: {escape(str(summary.log_path or 'none'))}"
+            )
+    if summary.failed:
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ingest")(ingest_command)
