@@ -43,6 +43,7 @@ from hstlc.readers import (
     read_event_times,
     read_observation,
 )
+from hstlc.resolver import Resolution, resolve_target, resolve_targets
 from hstlc.stis_corrtag import write_stis_corrtag
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "LightCurve",
     "Observation",
     "ProductKind",
+    "Resolution",
     "ResolverError",
     "Settings",
     "UnsupportedProductError",
@@ -75,6 +77,8 @@ __all__ = [
     "read_event_times",
     "read_lightcurve",
     "read_observation",
+    "resolve_target",
+    "resolve_targets",
     "run_checks",
     "safe_component",
     "safe_join",
