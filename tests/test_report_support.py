@@ -105,12 +105,14 @@ def _record_member(session: Any, spec: dict[str, Any], segment: str, path: Path,
     )
 
 
-def populate(catalog: Catalog, settings: Settings, *, hostile: bool = True) -> list[Product]:
+def populate(catalog: Catalog, settings: Settings, *, hostile: bool = True, limit: int | None = None
+             ) -> list[Product]:
     """Five individual products (periodic, two constant, empty, hostile name), one composite of the two
-    GD71 datasets, an FUV pair's two metadata rows per dataset, and two bad-data rows."""
+    GD71 datasets, an FUV pair's two metadata rows per dataset, and two bad-data rows. ``limit`` keeps
+    only the first individual products (fewer figures to draw)."""
     assert settings.outputs_dir is not None and settings.composite_dir is not None
     products: list[Product] = []
-    specs = [s for s in SPECS if hostile or s["targ"] != HOSTILE_TARGET]
+    specs = [s for s in SPECS if hostile or s["targ"] != HOSTILE_TARGET][:limit]
     with catalog.session() as session:
         for spec in specs:
             meta = {"TARGNAME": spec["targ"], "INSTRUME": "COS", "DETECTOR": "FUV", "OPT_ELEM": "G130M",

@@ -1,0 +1,241 @@
+"""build_report on a real catalog (SQLite and the servers): files, categories, incremental, failures,
+queries."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from sqlalchemy import delete
+
+from hstlc.catalog import Catalog, Stats
+from hstlc.catalog.report_queries import load_report_data, product_path
+from hstlc.config import Settings, load_settings
+from hstlc.errors import CatalogError
+from hstlc.products import write_lightcurve
+from hstlc.report import build_report
+from hstlc.report import builder as report_builder
+from hstlc.report.builder import MANIFEST_NAME, page_stem, worker_count
+from test_report_support import (
+    HOSTILE_TARGET,
+    PNG_MAGIC,
+    Page,
+    external_references,
+    make_lightcurve,
+    populate,
+)
+
+
+def _assert_png(path: Path) -> None:
+    data = path.read_bytes()
+    assert data[:8] == PNG_MAGIC, path
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        assert image.size[0] >= 500 and image.size[1] >= 200
+
+
+@pytest.fixture
+def sqlite_catalog(settings: Settings):
+    """The settings' own SQLite catalog: the figure-heavy tests run once, not once per backend (the
+    report's SQL runs on every backend in the tests that take ``catalog``)."""
+    catalog = Catalog.from_url(settings.database_url)
+    catalog.init_schema()
+    yield catalog
+    catalog.dispose()
+
+
+def _mtimes(folder: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in sorted(folder.glob("*.png"))}
+
+
+def test_report_files_categories_and_escaping(catalog: Catalog, settings: Settings) -> None:
+    products = populate(catalog, settings)
+    result = build_report(catalog, settings)
+    plot_dir = settings.plot_dir
+    assert plot_dir is not None
+    assert result.failed == ()
+    assert result.index == plot_dir / "index.html"
+    assert result.counts == {"interesting": 1, "boring": 4, "null": 1, "products": 6, "bad_data": 2}
+    assert len(result.figures_written) == 2 * len(products) and result.figures_up_to_date == 0
+    for path in result.figures_written:
+        _assert_png(path)
+    assert len(result.pages) == len(products)
+
+    index_text = result.index.read_text(encoding="utf-8")
+    index = Page(index_text)
+    assert external_references(index) == []
+    assert "<script>window.hacked" not in index_text and index_text.count("<script") == 1
+    for product in products:
+        table = index.tables[f"table-{product.expected}"]
+        assert product.filename in [row[2] for row in table[1:]], (product.filename, product.expected)
+        href = f"products/{page_stem(product.filename)}.html"
+        assert href in index.links
+        page_path = plot_dir / href
+        page_text = page_path.read_text(encoding="utf-8")
+        page = Page(page_text)
+        assert external_references(page) == []
+        assert page_text.count("<script") == 1
+        for image in page.images:  # relative to the page, and the files exist
+            assert (page_path.parent / image).resolve().is_file(), image
+        assert len(page.images) == 2
+        assert "TARGNAME" in page_text  # header summary from the product
+    hostile = next(p for p in products if p.targname == HOSTILE_TARGET)
+    hostile_page = (plot_dir / f"products/{page_stem(hostile.filename)}.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;window.hacked=1&lt;/script&gt;" in hostile_page
+    assert "<script>window.hacked" not in hostile_page
+    assert (plot_dir / MANIFEST_NAME).is_file()
+
+
+def test_second_run_writes_no_figure_and_changed_products_are_redone(sqlite_catalog: Catalog,
+                                                                    settings: Settings) -> None:
+    catalog = sqlite_catalog
+    products = populate(catalog, settings, limit=2)
+    assert settings.plot_dir is not None
+    figures = settings.plot_dir / "figures"
+    build_report(catalog, settings)
+    first = _mtimes(figures)
+
+    again = build_report(catalog, settings)
+    assert again.figures_written == () and again.figures_up_to_date == len(products)
+    assert _mtimes(figures) == first
+    assert (settings.plot_dir / "index.html").is_file()
+
+    # one product file changes on disk (new content): only its figures are remade
+    changed = products[1]
+    write_lightcurve(make_lightcurve(seed=99, rate=50.0), changed.path, overwrite=True)
+    os.utime(changed.path, ns=(changed.path.stat().st_atime_ns, changed.path.stat().st_mtime_ns + 10**9))
+    third = build_report(catalog, settings)
+    stem = page_stem(changed.filename)
+    expected = [f"{stem}_lightcurve.png", f"{stem}_periodogram.png"]
+    assert sorted(p.name for p in third.figures_written) == expected
+    assert third.figures_up_to_date == len(products) - 1
+
+    # a deleted figure is remade; --all remakes everything
+    (figures / f"{page_stem(products[0].filename)}_periodogram.png").unlink()
+    assert len(build_report(catalog, settings).figures_written) == 2
+    everything = build_report(catalog, settings, all_products=True)
+    assert len(everything.figures_written) == 2 * len(products) and everything.figures_up_to_date == 0
+
+
+def test_missing_product_is_reported_not_fatal(sqlite_catalog: Catalog, settings: Settings) -> None:
+    catalog = sqlite_catalog
+    products = populate(catalog, settings, limit=2)
+    lost = products[0]
+    lost.path.unlink()
+    result = build_report(catalog, settings)
+    assert [name for name, _ in result.failed] == [lost.filename]
+    assert result.failed[0][1] == f"{lost.filename}: no such file"
+    assert len(result.figures_written) == 2 * (len(products) - 1)
+    assert settings.plot_dir is not None
+    page = (settings.plot_dir / f"products/{page_stem(lost.filename)}.html").read_text(encoding="utf-8")
+    assert f"Figures could not be made: {lost.filename}: no such file" in page
+    # a failed product is retried on the next run (and fails again the same way)
+    assert [name for name, _ in build_report(catalog, settings).failed] == [lost.filename]
+
+
+def test_products_gone_from_the_catalog_lose_their_pages(sqlite_catalog: Catalog, settings: Settings) -> None:
+    catalog = sqlite_catalog
+    products = populate(catalog, settings, limit=2)
+    build_report(catalog, settings)
+    gone = products[0]
+    with catalog.session() as session:
+        session.execute(delete(Stats).where(Stats.lightcurve_filename == gone.filename))
+    result = build_report(catalog, settings)
+    assert settings.plot_dir is not None
+    stem = page_stem(gone.filename)
+    assert sorted(p.name for p in result.removed) == sorted(
+        [f"{stem}.html", f"{stem}_lightcurve.png", f"{stem}_periodogram.png"]
+    )
+    assert not (settings.plot_dir / "products" / f"{stem}.html").exists()
+    assert gone.filename not in result.index.read_text(encoding="utf-8")
+
+
+def test_report_queries_count_datasets_once(catalog: Catalog, settings: Settings) -> None:
+    populate(catalog, settings)
+    data = load_report_data(catalog)
+    assert data.datasets == 5
+    exposure = {target: (seconds, n) for target, seconds, n in data.exposure_by_target}
+    assert exposure["GD71"] == (2400.0, 2)  # two FUV pairs: four metadata rows, two datasets
+    assert exposure["V4046-SGR"] == (1200.0, 1)
+    assert data.exposure_by_target[0][0] == "GD71"
+    assert data.configurations == (("COS", "FUV", "G130M", 1291, 5),)
+    assert data.opt_elements == (("G130M", "COS", 5),)
+    assert [b.filename for b in data.bad_data] == ["lb0b01xxq_corrtag_a.fits", "lb0b02yyq_tag.fits"]
+    composite = next(p for p in data.products if p.product_type == "composite")
+    assert composite.rootnames == ("la1a02bbq", "la1a03ccq") and composite.exptime == 2400.0
+    assert composite.targname == "GD71" and composite.cenwave == 1291 and composite.proposids == (13902,)
+    single = next(p for p in data.products if p.filename == "la1a01aaq_curve.fits")
+    assert single.rootnames == ("la1a01aaq",) and single.exptime == 1200.0 and single.periodogram
+
+
+def test_product_path_accepts_folder_or_file() -> None:
+    assert product_path("/a/b", "x.fits") == Path("/a/b/x.fits")
+    assert product_path("/a/b/x.fits", "x.fits") == Path("/a/b/x.fits")
+
+
+def test_uninitialised_catalog_is_a_clear_error(tmp_path: Path, settings: Settings) -> None:
+    catalog = Catalog.from_url(f"sqlite:///{tmp_path / 'empty.db'}")
+    try:
+        with pytest.raises(CatalogError, match=r"catalog is missing table\(s\) .*; run 'hstlc db init'"):
+            build_report(catalog, settings)
+    finally:
+        catalog.dispose()
+
+
+@pytest.mark.parametrize(
+    ("name", "stem"),
+    [
+        ("la1a01aaq_curve.fits", "la1a01aaq_curve"),
+        ("hlsp_hstlc_hst_stis-fuv-mama_x_g140l_1425_52x0.2_v1_sci.fits",
+         "hlsp_hstlc_hst_stis-fuv-mama_x_g140l_1425_52x0.2_v1_sci"),
+    ],
+)
+def test_page_stem_keeps_safe_names(name: str, stem: str) -> None:
+    assert page_stem(name) == stem
+
+
+def test_page_stem_makes_hostile_names_safe_and_distinct() -> None:
+    hostile = ["../../etc/passwd.fits", "a b?c#d%.fits", "a_b_c_d_.fits", ".hidden.fits", "x" * 300 + ".fits",
+               "<script>.fits", "a\x00b.fits"]
+    stems = [page_stem(name) for name in hostile]
+    assert len(set(stems)) == len(stems)
+    for stem in stems:
+        assert "/" not in stem and "\\" not in stem and not stem.startswith(".") and len(stem) <= 131
+        assert all(c.isalnum() or c in "._+-" for c in stem), stem
+
+
+def test_worker_count() -> None:
+    assert worker_count(1, 100) == 1
+    assert worker_count(4, 3) == 1
+    assert worker_count(4, 8) == 2
+    assert worker_count(4, 400) == 4
+
+
+def test_parallel_figures_match_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(report_builder, "MIN_JOBS_PER_WORKER", 1)
+    results = {}
+    for cores in (1, 2):
+        settings = load_settings(overrides={"home_dir": tmp_path / f"c{cores}", "num_cores": cores}).settings
+        catalog = Catalog.from_url(settings.database_url)
+        catalog.init_schema()
+        try:
+            populate(catalog, settings, limit=3)
+            seen: list[tuple[int, int]] = []
+            result = build_report(catalog, settings, progress=lambda d, t, seen=seen: seen.append((d, t)))
+        finally:
+            catalog.dispose()
+        assert result.failed == ()
+        assert seen[0] == (0, 4) and seen[-1] == (4, 4) and len(seen) == 5
+        assert settings.plot_dir is not None
+        results[cores] = {
+            p.name: np.asarray(Image.open(p).convert("L"), dtype=float)
+            for p in sorted((settings.plot_dir / "figures").glob("*.png"))
+        }
+    assert results[1].keys() == results[2].keys() and len(results[1]) == 8
+    for name, serial in results[1].items():
+        assert serial.shape == results[2][name].shape
+        assert np.abs(serial - results[2][name]).mean() < 1.0, name

@@ -1,0 +1,152 @@
+"""The report's matplotlib figures: valid PNGs, gaps not bridged, a colour per dataset, periodogram panels."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+from PIL import Image
+
+from hstlc.report.figures import (
+    DATASET_COLOURS,
+    band_skip_reason,
+    break_at_gaps,
+    figure_png,
+    format_fap,
+    lightcurve_figure,
+    lightcurve_step,
+    periodogram_figure,
+)
+from hstlc.science.variability import compute_stats
+from test_report_support import PNG_MAGIC, make_lightcurve
+
+
+def _png_image(data: bytes) -> Image.Image:
+    assert data[:8] == PNG_MAGIC
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+def test_break_at_gaps_inserts_nan_only_at_gaps() -> None:
+    x = np.array([0.0, 2.0, 4.0, 100.0, 102.0, 500.0])
+    y = np.arange(6.0)
+    bx, by = break_at_gaps(x, y, max_gap=3.0)
+    assert np.isnan(bx).sum() == 2 and np.isnan(by).sum() == 2
+    np.testing.assert_array_equal(bx[~np.isnan(bx)], x)
+    np.testing.assert_array_equal(np.flatnonzero(np.isnan(bx)), [3, 6])
+    cx, _ = break_at_gaps(x[:3], y[:3], max_gap=3.0)
+    assert not np.isnan(cx).any()
+
+
+def test_lightcurve_step_from_header_or_spacing() -> None:
+    assert lightcurve_step(make_lightcurve(step=5.0)) == 5.0
+    lc = make_lightcurve(step=3.0, meta={"STEPSIZE": None})
+    object.__setattr__(lc, "meta", {})
+    assert lightcurve_step(lc) == pytest.approx(3.0, rel=1e-6)
+
+
+def test_lightcurve_figure_is_a_valid_png_with_gaps_unbridged() -> None:
+    lc = make_lightcurve(n=400, gap=2000.0)
+    fig = lightcurve_figure(lc, title="GD71 <b> $x_1$ 100%")
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    assert ax.get_title() == "GD71 <b> $x_1$ 100%"  # shown as typed, not parsed as mathtext
+    connecting = [line for line in ax.lines if line.get_linestyle() == "-"]
+    assert len(connecting) == 1
+    xdata = np.asarray(connecting[0].get_xdata(), dtype=float)
+    assert np.isnan(xdata).sum() == 1  # one GTI gap → the line is broken once
+    image = _png_image(figure_png(fig))
+    assert image.size == (1000, 400)
+    assert np.asarray(image.convert("L")).std() > 5
+
+
+def test_error_bars_are_rate_errors() -> None:
+    lc = make_lightcurve(n=50, step=4.0)
+    fig = lightcurve_figure(lc)
+    container = fig.axes[0].containers[0]
+    segments = container.lines[2][0].get_segments()
+    half_heights = np.array([abs(s[1][1] - s[0][1]) / 2 for s in segments])
+    np.testing.assert_allclose(np.sort(half_heights), np.sort(lc.error / lc.bins))
+
+
+def test_composite_has_one_colour_per_dataset() -> None:
+    lc = make_lightcurve(n=600, datasets=3)
+    fig = lightcurve_figure(lc)
+    ax = fig.axes[0]
+    colours = [c.lines[0].get_color() for c in ax.containers]
+    assert colours == list(DATASET_COLOURS[:3])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["dataset 1", "dataset 2", "dataset 3"]
+    single = lightcurve_figure(make_lightcurve(n=100))
+    assert single.axes[0].get_legend() is None
+
+
+def test_empty_lightcurve_still_makes_a_figure() -> None:
+    lc = make_lightcurve(n=10)
+    empty = type(lc)(**{k: v[:0] for k, v in lc.columns().items()}, meta={})
+    _png_image(figure_png(lightcurve_figure(empty, title="empty")))
+
+
+def test_periodogram_figure_from_real_stats() -> None:
+    stats = compute_stats(make_lightcurve(n=1200, period=240.0, gap=0.0))
+    assert stats.periodogram
+    fig = periodogram_figure(stats.bands, title="periodic", power_threshold=0.3)
+    assert len(fig.axes) == 3
+    short = fig.axes[0]
+    assert short.get_xscale() == "log"
+    labels = [t.get_text() for t in short.get_legend().get_texts()]
+    assert any(label.startswith("mean + 3σ") for label in labels)
+    assert any("significant peak" in label for label in labels)
+    fap_label = next(label for label in labels if label.startswith("FAP"))
+    assert format_fap(stats.band("short").fap) in fap_label
+    hlines = [line for line in short.lines if len(set(np.asarray(line.get_ydata(), dtype=float))) == 1]
+    assert any(np.isclose(float(line.get_ydata()[0]), stats.band("short").threshold) for line in hlines)
+    # the long band cannot be constrained by 40 minutes of data: its panel says why
+    long_band = stats.band("long")
+    assert band_skip_reason(long_band)
+    texts = [t.get_text() for t in fig.axes[2].texts]
+    assert any("skipped" in t and str(long_band.skipped) in t for t in texts)
+    _png_image(figure_png(fig))
+
+
+def test_periodogram_figure_accepts_plain_band_objects() -> None:
+    periods = np.linspace(10, 600, 300)
+    power = np.linspace(0, 0.2, 300)
+    band = SimpleNamespace(name="short", periods=periods, power=power, mean=0.1, threshold=0.19,
+                           peaks=(periods[-2:], power[-2:]), best_period=periods[-1], fap=0.5, skipped=None)
+    fig = periodogram_figure([band])
+    assert len(fig.axes) == 1
+    marker_lines = [line for line in fig.axes[0].lines if line.get_marker() == "v"]
+    assert len(marker_lines) == 1 and len(marker_lines[0].get_xdata()) == 2
+    _png_image(figure_png(periodogram_figure([])))
+
+
+@pytest.mark.parametrize(
+    ("fap", "text"),
+    [(None, "n/a"), (float("nan"), "n/a"), (0.0, "<1e-16"), (2.5e-7, "2.5e-07"), (0.25, "0.250")],
+)
+def test_format_fap(fap: float | None, text: str) -> None:
+    assert format_fap(fap) == text
+
+
+def test_library_never_imports_pyplot() -> None:
+    code = (
+        "import sys\n"
+        "sys.path.insert(0, 'tests')\n"
+        "from test_report_support import make_lightcurve\n"
+        "from hstlc.report.figures import lightcurve_figure, figure_png\n"
+        "import hstlc.report, hstlc.report.builder\n"
+        "figure_png(lightcurve_figure(make_lightcurve(n=50)))\n"
+        "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported'\n"
+    )
+    from pathlib import Path
+
+    root = Path(__file__).parents[1]
+    result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
