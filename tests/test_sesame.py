@@ -393,3 +393,11 @@ def test_bases_are_deduplicated(tmp_path: Path) -> None:
     settings = load_settings(overrides={"home_dir": tmp_path, "sesame_url": "http://a/s",
                                         "sesame_mirrors": ["http://b/s", "http://a/s"]}).settings
     assert sesame_bases(settings) == ["http://a/s", "http://b/s"]
+
+
+def test_a_plain_doctype_is_accepted_and_not_fetched(sesame: SesameServer) -> None:
+    xml = (
+        f'<?xml version="1.0"?>\n<!DOCTYPE Sesame SYSTEM "{sesame.url("/sesame.dtd")}">\n'
+    ).encode() + found_xml("M31", "M  31").split(b"?>\n", 1)[1]
+    assert parse_sesame_xml(xml, "M31").aliases == ("M 31",)
+    assert sesame.count == 0  # the external DTD was not downloaded
