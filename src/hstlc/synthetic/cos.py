@@ -32,7 +32,7 @@ from hstlc.synthetic.events import (
     truncated_normal,
 )
 from hstlc.synthetic.exposure import Exposure, break_monotonic, make_exposure
-from hstlc.synthetic.fitsfile import Col, primary_hdu, table_hdu, write_hdus
+from hstlc.synthetic.fitsfile import Col, apply_header, primary_hdu, table_hdu, write_hdus
 from hstlc.synthetic.optics import (
     COS_FUV_SIZE,
     COS_NUV_SIZE,
@@ -202,6 +202,20 @@ def _build_traces(
     return traces
 
 
+CHUNK_EVENTS = 1 << 20
+"""Events processed per block when filling the EVENTS table (keeps temporaries small and cache-warm)."""
+
+
+@dataclass
+class _Simulated:
+    """One corrtag's EVENTS table (filled), its TIME column as written, per-trace truth and x1d sums."""
+
+    events: Any  # fits.BinTableHDU
+    time: np.ndarray
+    truth: dict[str, dict[str, Any]]
+    x1d_sums: dict[str, tuple[F64, F64]]
+
+
 def _simulate(
     rng: np.random.Generator,
     traces: Sequence[_Trace],
@@ -220,8 +234,15 @@ def _simulate(
     shift2: float,
     doppler: float,
     pha: bool,
-) -> tuple[dict[str, np.ndarray], dict[str, dict[str, Any]]]:
-    """Draw the events of one corrtag file; return its columns and per-trace truth."""
+    nonmonotonic_time: bool = False,
+    single_time: float | None = None,
+    x1d_layout: tuple[int, float] | None = None,
+) -> _Simulated:
+    """Draw the events of one corrtag file into an EVENTS table; gather per-trace truth (and x1d sums).
+
+    Arrival times and components are drawn for the whole exposure; positions, wavelengths, DQ, ε and
+    PHA are then drawn block by block straight into the table's record array.
+    """
     xsize, ysize = size
     # components: (kind, trace index, line wavelength, max rate)
     comps: list[tuple[str, int, float, float]] = []
@@ -237,140 +258,187 @@ def _simulate(
     upper = np.cumsum([c[3] for c in comps]) if comps else np.zeros(0)
     total = float(upper[-1]) if comps else 0.0
 
-    draw = poisson_times(rng, total, exposure.gti)
-    t = draw.time
-    u = rng.random(len(t)) * total
+    t = poisson_times(rng, total, exposure.gti).time
+    u = rng.random(len(t))
+    u *= total
     comp = np.searchsorted(upper, u, side="right").astype(np.int16)
-    np.clip(comp, 0, max(len(comps) - 1, 0), out=comp)
-    if signal.kind != "constant":
+    np.minimum(comp, max(len(comps) - 1, 0), out=comp)
+    if signal.kind != "constant" and len(t):
         lower = np.concatenate(([0.0], upper[:-1]))
         is_src = np.array([c[0] == "source" for c in comps], dtype=bool)
         src_rate = np.array([c[3] / signal.maximum if c[0] == "source" else 0.0 for c in comps])
-        keep = ~is_src[comp] | ((u - lower[comp]) < src_rate[comp] * signal.evaluate(t))
+        m_t = signal.evaluate(t)
+        m_t *= src_rate[comp]
+        u -= lower[comp]
+        keep = u < m_t
+        keep |= ~is_src[comp]
+        del m_t
         t, comp = t[keep], comp[keep]
+        del keep
     del u
     n = len(t)
+    time32 = t.astype(np.float32)
+    if single_time is not None:
+        time32[:] = np.float32(single_time)
+    if nonmonotonic_time:
+        time32 = break_monotonic(time32.astype(np.float64)).astype(np.float32)
 
-    xfull = np.empty(n)
-    yfull = np.empty(n)
+    hdu = table_hdu("EVENTS", EVENT_COLUMNS, {}, n)
+    data = hdu.data
+    data["TIME"][:] = time32
     x_mid = xsize / 2.0
-    order = np.argsort(comp, kind="stable")
-    bounds = np.searchsorted(comp[order], np.arange(len(comps) + 1))
-    for c, (kind, k, line, _) in enumerate(comps):
-        sel = order[bounds[c] : bounds[c + 1]]
-        m = len(sel)
-        if m == 0:
-            continue
-        if kind == "background":
-            xfull[sel] = rng.random(m) * xsize
-            yfull[sel] = rng.random(m) * ysize
-            continue
-        tr = traces[k]
-        g = tr.geometry
-        half = g.sp_hgt / 2.0 - 1.0
-        if kind == "source":
-            x = sample_pixels(rng, m, tr.weights, tr.x_lo)
-            sigma = profile_sigma if profile_sigma is not None else g.sp_hgt / 6.0
-            y = truncated_normal(rng, m, g.sp_loc + g.sp_slp * (x - x_mid), sigma, half)
+    ncomp = max(len(comps), 1)
+    n_all = np.zeros(ncomp, dtype=np.int64)
+    n_clean = np.zeros(ncomp, dtype=np.int64)
+    tr_sums = {tr.name: np.zeros(8) for tr in traces}  # eps, n_out, eps_out, box, box_clean, b1, b2, bkg
+    x1d_sums = (
+        {tr.name: (np.zeros(x1d_layout[0]), np.zeros(x1d_layout[0])) for tr in traces} if x1d_layout else {}
+    )
+    src_of = {cc[1]: c for c, cc in enumerate(comps) if cc[0] == "source"}
+    bkg_c = next((c for c, cc in enumerate(comps) if cc[0] == "background"), -1)
+
+    for a in range(0, n, CHUNK_EVENTS):
+        b = min(a + CHUNK_EVENTS, n)
+        cc = comp[a:b]
+        tt = t[a:b]
+        m_all = b - a
+        xfull = np.empty(m_all)
+        yfull = np.empty(m_all)
+        order = np.argsort(cc, kind="stable")
+        bounds = np.searchsorted(cc[order], np.arange(len(comps) + 1))
+        for c, (kind, k, line, _) in enumerate(comps):
+            sel = order[bounds[c] : bounds[c + 1]]
+            m = len(sel)
+            if m == 0:
+                continue
+            if kind == "background":
+                xfull[sel] = rng.random(m) * xsize
+                yfull[sel] = rng.random(m) * ysize
+                continue
+            tr = traces[k]
+            g = tr.geometry
+            half = g.sp_hgt / 2.0 - 1.0
+            if kind == "source":
+                x = sample_pixels(rng, m, tr.weights, tr.x_lo)
+                sigma = profile_sigma if profile_sigma is not None else g.sp_hgt / 6.0
+                y = truncated_normal(rng, m, g.sp_loc + g.sp_slp * (x - x_mid), sigma, half)
+            else:
+                width = max(0.2, 10.0 * abs(tr.solution.dispersion))
+                x = tr.solution.position(rng.normal(line, width, m))
+                y = g.sp_loc + g.sp_slp * (x - x_mid) + (rng.random(m) * 2.0 - 1.0) * half
+            xfull[sel] = _inside(x, xsize)
+            yfull[sel] = _inside(y, ysize)
+        del order
+
+        # wavelengths: FUV from XFULL over the whole active area; NUV only inside a stripe's region
+        wave = np.zeros(m_all, dtype=np.float32)
+        for tr in traces:
+            g = tr.geometry
+            if np.isinf(region_pad):
+                wave[:] = tr.solution.wavelength(xfull)
+            else:
+                offset = np.abs(yfull - (g.sp_loc + g.sp_slp * (xfull - x_mid)))
+                inside = offset < g.sp_hgt / 2.0 + region_pad
+                wave[inside] = tr.solution.wavelength(xfull[inside])
+        xdopp = xfull - shift1
+        xcorr = xdopp - doppler * np.sin((2.0 * np.pi / ORBIT_SECONDS) * tt)
+        _inside(xcorr, xsize)
+        ycorr = _inside(yfull - shift2, ysize) if shift2 else yfull
+        dq = dq_flags(rng, m_all, fraction=dq_fraction, benign_fraction=benign_dq_fraction)
+        eps = rng.normal(1.0, 0.03, m_all).astype(np.float32)
+        np.minimum(eps, np.float32(1.15), out=eps)
+        np.maximum(eps, np.float32(0.85), out=eps)
+        if pha:
+            pulse = rng.integers(3, 28, m_all, dtype=np.uint8)
+            bad_pha = np.flatnonzero(dq & 512)
+            pulse[bad_pha] = np.where(rng.random(len(bad_pha)) < 0.5, 0, 31).astype(np.uint8)
         else:
-            width = max(0.2, 10.0 * abs(tr.solution.dispersion))
-            x = tr.solution.position(rng.normal(line, width, m))
-            y = g.sp_loc + g.sp_slp * (x - x_mid) + (rng.random(m) * 2.0 - 1.0) * half
-        xfull[sel] = _inside(x, xsize)
-        yfull[sel] = _inside(y, ysize)
-    del order
+            pulse = np.zeros(m_all, dtype=np.uint8)
+        data["RAWX"][a:b] = np.minimum(np.rint(xcorr), xsize - 1)
+        data["RAWY"][a:b] = np.minimum(np.rint(ycorr), ysize - 1)
+        data["XCORR"][a:b] = xcorr
+        data["YCORR"][a:b] = ycorr
+        data["XDOPP"][a:b] = xdopp
+        data["XFULL"][a:b] = xfull
+        data["YFULL"][a:b] = yfull
+        data["WAVELENGTH"][a:b] = wave
+        data["EPSILON"][a:b] = eps
+        data["DQ"][a:b] = dq
+        data["PHA"][a:b] = pulse
+        del xcorr, xdopp
 
-    # wavelengths: FUV from XFULL over the whole active area; NUV only inside a stripe's region
-    wave = np.zeros(n, dtype=np.float32)
-    for tr in traces:
-        g = tr.geometry
-        if np.isinf(region_pad):
-            wave[:] = tr.solution.wavelength(xfull)
-        else:
-            inside = np.abs(yfull - (g.sp_loc + g.sp_slp * (xfull - x_mid))) < g.sp_hgt / 2.0 + region_pad
-            wave[inside] = tr.solution.wavelength(xfull[inside])
+        # truth and x1d sums for this block
+        rejected = is_rejected(dq, sdqflags)
+        n_all += np.bincount(cc, minlength=ncomp)[:ncomp]
+        n_clean += np.bincount(cc[~rejected], minlength=ncomp)[:ncomp]
+        bkg = np.flatnonzero(cc == bkg_c)
+        xb, yb, rb = xfull[bkg], yfull[bkg], rejected[bkg]
+        for k, tr in enumerate(traces):
+            g = tr.geometry
+            acc = tr_sums[tr.name]
+            if k in src_of:
+                clean_src = np.flatnonzero((cc == src_of[k]) & ~rejected)
+                acc[0] += np.sum(eps[clean_src], dtype=np.float64)
+                w_src = wave[clean_src]
+                outside = np.ones(len(clean_src), dtype=bool)
+                for lo, hi in AIRGLOW_WINDOWS:
+                    outside &= ~((w_src >= lo) & (w_src <= hi))
+                acc[1] += outside.sum()
+                acc[2] += np.sum(eps[clean_src[outside]], dtype=np.float64)
+            tilt = g.sp_slp * (xb - x_mid)
+            in_box = np.abs(yb - g.sp_loc - tilt) < g.sp_hgt / 2.0
+            acc[3] += in_box.sum()
+            acc[4] += (in_box & ~rb).sum()
+            acc[5] += (np.abs(yb - g.b_bkg1 - tilt) < g.b_hgt1 / 2.0).sum()
+            acc[6] += (np.abs(yb - g.b_bkg2 - tilt) < g.b_hgt2 / 2.0).sum()
+            acc[7] += len(bkg)
+            if x1d_layout:
+                nelem, x_offset = x1d_layout
+                ok = np.flatnonzero(~rejected)
+                pix = np.floor(xfull[ok] + x_offset).astype(np.int64)
+                y_ok = yfull[ok]
+                tilt_ok = g.sp_slp * (xfull[ok] - x_mid)
+                valid = (pix >= 0) & (pix < nelem)
+                box = valid & (np.abs(y_ok - g.sp_loc - tilt_ok) < g.sp_hgt / 2.0)
+                band = valid & (
+                    (np.abs(y_ok - g.b_bkg1 - tilt_ok) < g.b_hgt1 / 2.0)
+                    | (np.abs(y_ok - g.b_bkg2 - tilt_ok) < g.b_hgt2 / 2.0)
+                )
+                w_ok = eps[ok].astype(np.float64)
+                gsum, bsum = x1d_sums[tr.name]
+                gsum += np.bincount(pix[box], weights=w_ok[box], minlength=nelem)[:nelem]
+                bsum += np.bincount(pix[band], weights=w_ok[band], minlength=nelem)[:nelem]
 
-    xdopp = xfull - shift1
-    xcorr = _inside(xdopp - doppler * np.sin((2.0 * np.pi / ORBIT_SECONDS) * t), xsize)
-    ycorr = _inside(yfull - shift2, ysize) if shift2 else yfull
-    dq = dq_flags(rng, n, fraction=dq_fraction, benign_fraction=benign_dq_fraction)
-    eps = rng.normal(1.0, 0.03, n).astype(np.float32)
-    np.minimum(eps, np.float32(1.15), out=eps)
-    np.maximum(eps, np.float32(0.85), out=eps)
-    if pha:
-        pulse = rng.integers(3, 28, n, dtype=np.uint8)
-        bad_pha = np.flatnonzero(dq & 512)
-        pulse[bad_pha] = np.where(rng.random(len(bad_pha)) < 0.5, 0, 31).astype(np.uint8)
-    else:
-        pulse = np.zeros(n, dtype=np.uint8)
-    cols: dict[str, np.ndarray] = {
-        "TIME": t.astype(np.float32),
-        "RAWX": np.rint(xcorr).astype(np.int16),
-        "RAWY": np.rint(ycorr).astype(np.int16),
-        "XCORR": xcorr.astype(np.float32),
-        "YCORR": ycorr.astype(np.float32),
-        "XDOPP": xdopp.astype(np.float32),
-        "XFULL": xfull.astype(np.float32),
-        "YFULL": yfull.astype(np.float32),
-        "WAVELENGTH": wave,
-        "EPSILON": eps,
-        "DQ": dq,
-        "PHA": pulse,
-    }
-    np.minimum(cols["RAWX"], xsize - 1, out=cols["RAWX"])
-    np.minimum(cols["RAWY"], ysize - 1, out=cols["RAWY"])
-    del xcorr, xdopp
-
-    # truth per trace
-    rejected = is_rejected(dq, sdqflags)
     live = exposure.exptime
     truth: dict[str, dict[str, Any]] = {}
-    bkg_c = next((c for c, cc in enumerate(comps) if cc[0] == "background"), -1)
-    bkg = np.flatnonzero(comp == bkg_c)
-    xb, yb, rb = xfull[bkg], yfull[bkg], rejected[bkg]
-    n_comp_all = np.bincount(comp, minlength=len(comps))
-    n_comp_clean = np.bincount(comp[~rejected], minlength=len(comps))
     for k, tr in enumerate(traces):
         g = tr.geometry
-        src_c = [c for c, cc in enumerate(comps) if cc[0] == "source" and cc[1] == k]
+        acc = tr_sums[tr.name]
+        src_c = [src_of[k]] if k in src_of else []
         air_c = [c for c, cc in enumerate(comps) if cc[0] == "airglow" and cc[1] == k]
-        sum_eps = sum_eps_out = 0.0
-        n_out = 0
-        if src_c:
-            clean_src = np.flatnonzero((comp == src_c[0]) & ~rejected)
-            sum_eps = float(np.sum(eps[clean_src], dtype=np.float64))
-            w_src = wave[clean_src]
-            outside = np.ones(len(clean_src), dtype=bool)
-            for lo, hi in AIRGLOW_WINDOWS:
-                outside &= ~((w_src >= lo) & (w_src <= hi))
-            n_out = int(outside.sum())
-            sum_eps_out = float(np.sum(eps[clean_src[outside]], dtype=np.float64))
-        tilt = g.sp_slp * (xb - x_mid)
-        in_box = np.abs(yb - g.sp_loc - tilt) < g.sp_hgt / 2.0
-        in_b1 = np.abs(yb - g.b_bkg1 - tilt) < g.b_hgt1 / 2.0
-        in_b2 = np.abs(yb - g.b_bkg2 - tilt) < g.b_hgt2 / 2.0
         truth[tr.name] = {
             "source_rate": tr.source_rate,
             "expected_source": tr.source_rate * signal.integral(exposure.gti),
-            "n_source": int(n_comp_all[src_c].sum()),
-            "n_source_clean": int(n_comp_clean[src_c].sum()),
-            "sum_epsilon_source_clean": sum_eps,
-            "n_source_clean_outside_airglow_windows": n_out,
-            "sum_epsilon_source_clean_outside_airglow_windows": sum_eps_out,
-            "n_airglow": int(n_comp_all[air_c].sum()),
-            "n_airglow_clean": int(n_comp_clean[air_c].sum()),
-            "n_background": len(bkg),
-            "n_background_in_box": int(in_box.sum()),
-            "n_background_in_box_clean": int((in_box & ~rb).sum()),
-            "n_background_in_bkg1": int(in_b1.sum()),
-            "n_background_in_bkg2": int(in_b2.sum()),
+            "n_source": int(n_all[src_c].sum()),
+            "n_source_clean": int(n_clean[src_c].sum()),
+            "sum_epsilon_source_clean": float(acc[0]),
+            "n_source_clean_outside_airglow_windows": int(acc[1]),
+            "sum_epsilon_source_clean_outside_airglow_windows": float(acc[2]),
+            "n_airglow": int(n_all[air_c].sum()),
+            "n_airglow_clean": int(n_clean[air_c].sum()),
+            "n_background": int(n_all[bkg_c]) if bkg_c >= 0 else 0,
+            "n_background_in_box": int(acc[3]),
+            "n_background_in_box_clean": int(acc[4]),
+            "n_background_in_bkg1": int(acc[5]),
+            "n_background_in_bkg2": int(acc[6]),
             "expected_background_in_box": background_rate * g.sp_hgt * live,
             "geometry": asdict(g),
             "extracted": tr.extracted,
             "wavelength_range": tr.solution.range,
             "flux": tr.flux,
+            "n_events": n,
         }
-    return cols, truth
+    return _Simulated(hdu, time32, truth, x1d_sums)
 
 
 def _inside(a: F64, size: float) -> F64:
@@ -510,15 +578,6 @@ def _timeline_hdu(time: np.ndarray, exposure: Exposure) -> Any:
     return table_hdu("TIMELINE", spec, cols, len(cols["TIME"]), ver=1)
 
 
-def _apply_time_conditions(
-    cols: dict[str, np.ndarray], nonmonotonic_time: bool, single_time: float | None
-) -> None:
-    if single_time is not None:
-        cols["TIME"] = np.full(len(cols["TIME"]), single_time, dtype=np.float32)
-    if nonmonotonic_time:
-        cols["TIME"] = break_monotonic(cols["TIME"].astype(np.float64)).astype(np.float32)
-
-
 X1D_COLUMNS_FIXED: tuple[Col, ...] = (Col("SEGMENT", "4A"), Col("EXPTIME", "1D", "s"), Col("NELEM", "1J"))
 
 
@@ -554,10 +613,9 @@ def _x1d_columns(n: int) -> list[Col]:
 
 def _x1d_row(
     tr: _Trace,
-    cols: Mapping[str, np.ndarray],
+    sums: tuple[F64, F64],
     *,
     exptime: float,
-    sdqflags: int,
     nelem: int,
     x_offset: float,
     opt_elem: str,
@@ -566,22 +624,10 @@ def _x1d_row(
     x_mid: float,
     mjd: float,
 ) -> dict[str, Any]:
-    """One x1d row: a boxcar extraction of the events of ``tr`` (ε-weighted, DQ-clean)."""
+    """One x1d row from the ε-weighted, DQ-clean box and background-band sums per x1d pixel."""
     g = tr.geometry
-    x = cols["XFULL"].astype(np.float64)
-    y = cols["YFULL"].astype(np.float64)
-    ok = ~is_rejected(cols["DQ"], sdqflags)
-    tilt = g.sp_slp * (x - x_mid)
-    w = cols["EPSILON"].astype(np.float64)
-    pix = np.floor(x + x_offset).astype(np.int64)
-    inside = ok & (pix >= 0) & (pix < nelem)
-    box = inside & (np.abs(y - g.sp_loc - tilt) < g.sp_hgt / 2.0)
-    bkg = inside & (
-        (np.abs(y - g.b_bkg1 - tilt) < g.b_hgt1 / 2.0) | (np.abs(y - g.b_bkg2 - tilt) < g.b_hgt2 / 2.0)
-    )
+    gcounts, bcounts = sums
     live = exptime if exptime > 0 else 1.0
-    gcounts = np.bincount(pix[box], weights=w[box], minlength=nelem)[:nelem]
-    bcounts = np.bincount(pix[bkg], weights=w[bkg], minlength=nelem)[:nelem]
     bscale = g.sp_hgt / (g.b_hgt1 + g.b_hgt2)
     gross = gcounts / live
     background = bcounts * bscale / live
@@ -713,8 +759,10 @@ def _make_cos(
     groups = [[tr] for tr in traces] if fuv else [traces]
     seeds = np.random.SeedSequence(seed).spawn(len(groups))
 
-    def simulate(k: int) -> tuple[dict[str, np.ndarray], dict[str, dict[str, Any]]]:
-        cols, truth = _simulate(
+    x1d_layout = ((16384, 0.0) if fuv else (1274, 100.0)) if (x1d and not imaging) else None
+
+    def simulate(k: int) -> _Simulated:
+        return _simulate(
             np.random.default_rng(seeds[k]),
             groups[k],
             size=size,
@@ -731,9 +779,10 @@ def _make_cos(
             shift2=shift2,
             doppler=doppler,
             pha=fuv,
+            nonmonotonic_time=nonmonotonic_time,
+            single_time=single_time,
+            x1d_layout=x1d_layout,
         )
-        _apply_time_conditions(cols, nonmonotonic_time, single_time)
-        return cols, truth
 
     letters_all = ("A", "B") if fuv else ("A", "B", "C")
     common_prim = {
@@ -752,7 +801,7 @@ def _make_cos(
         "calibrated": bool(refs),
     }
 
-    def write(k: int, cols: dict[str, np.ndarray]) -> tuple[Path, dict[str, Any], dict[str, Any]]:
+    def write(k: int, sim: _Simulated) -> tuple[Path, dict[str, Any], dict[str, Any]]:
         group = groups[k]
         if fuv:
             letter = group[0].name[-1]
@@ -779,26 +828,25 @@ def _make_cos(
             shift2=shift2,
         )
         evh.update(events_header or {})
-        hdus = [primary_hdu(prim), table_hdu("EVENTS", EVENT_COLUMNS, cols, len(cols["TIME"]), header=evh)]
-        hdus += exposure.gti_hdus()
+        apply_header(sim.events.header, evh)
+        hdus = [primary_hdu(prim), sim.events, *exposure.gti_hdus()]
         if timeline:
-            hdus.append(_timeline_hdu(cols["TIME"], exposure))
+            hdus.append(_timeline_hdu(sim.time, exposure))
         hdus[0].header["NEXTEND"] = len(hdus) - 1
         write_hdus(path, hdus)
         return path, prim, evh
 
     def run(k: int) -> tuple[Path, dict[str, Any], list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
-        cols, truth = simulate(k)
-        path, prim, evh = write(k, cols)
+        sim = simulate(k)
+        path, prim, evh = write(k, sim)
         rows = []
-        if x1d and not imaging:
-            nelem, offset = (16384, 0.0) if fuv else (1274, 100.0)
+        if x1d_layout is not None:
+            nelem, offset = x1d_layout
             rows = [
                 _x1d_row(
                     tr,
-                    cols,
+                    sim.x1d_sums[tr.name],
                     exptime=exposure.exptime,
-                    sdqflags=sdqflags,
                     nelem=nelem,
                     x_offset=offset,
                     opt_elem=opt_elem,
@@ -809,9 +857,7 @@ def _make_cos(
                 )
                 for tr in groups[k]
             ]
-        n = len(cols["TIME"])
-        seg_truth = {name: {**t, "n_events": n} for name, t in truth.items()}
-        return path, seg_truth, rows, prim, evh
+        return path, sim.truth, rows, prim, evh
 
     workers = min(len(groups), os.cpu_count() or 1, 2)
     if workers > 1:

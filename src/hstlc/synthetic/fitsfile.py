@@ -65,7 +65,12 @@ def apply_header(header: fits.Header, values: Mapping[str, Any]) -> None:
 
 
 def write_hdus(path: Path, hdus: Sequence[fits.hdu.base.ExtensionHDU | fits.PrimaryHDU]) -> Path:
-    """Write ``hdus`` to ``path`` through a temporary name and an atomic rename."""
+    """Write ``hdus`` to ``path`` through a temporary name and an atomic rename.
+
+    The tables' Column objects are detached from their data afterwards: otherwise astropy copies
+    every column when the record array is freed (seconds and hundreds of MB for big event lists).
+    The HDUs must not be used after this call.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
@@ -75,6 +80,10 @@ def write_hdus(path: Path, hdus: Sequence[fits.hdu.base.ExtensionHDU | fits.Prim
     finally:
         if tmp.exists():
             tmp.unlink()
+        for hdu in hdus:
+            if isinstance(hdu, fits.BinTableHDU):
+                for col in hdu.columns:
+                    col.array = None
     return path
 
 
