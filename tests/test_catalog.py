@@ -120,6 +120,17 @@ def test_long_paths_and_names_fit(catalog: Catalog) -> None:
         assert s.scalars(select(Stats)).one().lightcurve_path == long_path
 
 
+def test_floats_keep_double_precision(catalog: Catalog) -> None:
+    """MJDs need ~1e-8 d (1 ms) resolution: single-precision FLOAT (MySQL's default) would keep 0.01 d."""
+    with catalog.session() as s:
+        upsert_metadata(s, "z_corrtag.fits", **{**_metadata_values("/a"), "expstart": 58123.123456789,
+                                                "ra_targ": 10.68470833})
+    with catalog.session() as s:
+        row = s.scalars(select(Metadata)).one()
+        assert row.expstart == pytest.approx(58123.123456789, abs=1e-9)
+        assert row.ra_targ == pytest.approx(10.68470833, abs=1e-10)
+
+
 def test_transaction_rolls_back_on_error(catalog: Catalog) -> None:
     with pytest.raises(RuntimeError), catalog.session() as s:
         upsert_metadata(s, "y_corrtag.fits", **_metadata_values("/a"))

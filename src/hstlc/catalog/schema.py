@@ -15,7 +15,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
-    Float,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -92,11 +92,11 @@ class Metadata(Base):
     targname_key: Mapped[str | None] = mapped_column(String(NAME))
     """Upper case, whitespace removed: what the resolver matches Sesame aliases against."""
     proposid: Mapped[int | None] = mapped_column(Integer)
-    expstart: Mapped[float | None] = mapped_column(Float)
-    expend: Mapped[float | None] = mapped_column(Float)
-    exptime: Mapped[float | None] = mapped_column(Float)
-    ra_targ: Mapped[float | None] = mapped_column(Float)
-    dec_targ: Mapped[float | None] = mapped_column(Float)
+    expstart: Mapped[float | None] = mapped_column(Double)
+    expend: Mapped[float | None] = mapped_column(Double)
+    exptime: Mapped[float | None] = mapped_column(Double)
+    ra_targ: Mapped[float | None] = mapped_column(Double)
+    dec_targ: Mapped[float | None] = mapped_column(Double)
     sha256: Mapped[str | None] = mapped_column(String(64))
 
     output: Mapped[Outputs | None] = relationship(
@@ -147,13 +147,13 @@ class Stats(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     lightcurve_path: Mapped[str] = mapped_column(Text)
     lightcurve_filename: Mapped[str] = mapped_column(String(NAME))
-    total: Mapped[float | None] = mapped_column(Float)
-    mean: Mapped[float | None] = mapped_column(Float)
-    mu: Mapped[float | None] = mapped_column(Float)
-    stdev: Mapped[float | None] = mapped_column(Float)
-    poisson_factor: Mapped[float | None] = mapped_column(Float)
-    pearson_r: Mapped[float | None] = mapped_column(Float)
-    pearson_p: Mapped[float | None] = mapped_column(Float)
+    total: Mapped[float | None] = mapped_column(Double)
+    mean: Mapped[float | None] = mapped_column(Double)
+    mu: Mapped[float | None] = mapped_column(Double)
+    stdev: Mapped[float | None] = mapped_column(Double)
+    poisson_factor: Mapped[float | None] = mapped_column(Double)
+    pearson_r: Mapped[float | None] = mapped_column(Double)
+    pearson_p: Mapped[float | None] = mapped_column(Double)
     periodogram: Mapped[bool] = mapped_column(Boolean, default=False)
     deliver: Mapped[bool] = mapped_column(Boolean, default=False)
     # hstlc additions
@@ -189,8 +189,8 @@ class SesameCache(Base):
     query: Mapped[str] = mapped_column(String(NAME))
     found: Mapped[bool] = mapped_column(Boolean, default=False)
     aliases: Mapped[list[Any] | None] = mapped_column(JSON)
-    ra: Mapped[float | None] = mapped_column(Float)
-    dec: Mapped[float | None] = mapped_column(Float)
+    ra: Mapped[float | None] = mapped_column(Double)
+    dec: Mapped[float | None] = mapped_column(Double)
     fetched_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
