@@ -594,3 +594,28 @@ def test_truth_outside_airglow_windows_matches_file(tmp_path: Path) -> None:
         keep &= ~((w >= lo) & (w <= hi))
     assert keep.sum() == truth["n_source_clean_outside_airglow_windows"] < truth["n_source_clean"]
     assert eps[keep].sum() == pytest.approx(truth["sum_epsilon_source_clean_outside_airglow_windows"])
+
+
+def test_sampling_helpers_are_exact() -> None:
+    from hstlc.synthetic.events import poisson_times, sample_pixels
+
+    rng = np.random.default_rng(0)
+    weights = np.array([0.0, 1.0, 0.0, 3.0, 0.0, 0.0, 6.0, 0.0])
+    x = sample_pixels(rng, 200_000, weights, 100.0)
+    counts = np.bincount(np.floor(x - 100.0).astype(int), minlength=8)
+    assert np.all(counts[weights == 0] == 0)
+    assert np.allclose(counts / counts.sum(), weights / weights.sum(), atol=0.005)
+    gti = np.array([[0.0, 10.0], [20.0, 20.0], [30.5, 41.0]])
+    t = poisson_times(rng, 5000.0, gti)
+    assert np.all(np.diff(t) >= 0) and np.array_equal(t, t.astype(np.float32))
+    inside = ((t >= 0) & (t < 10)) | ((t >= 30.5) & (t < 41))
+    assert inside.all() and abs(len(t) - 5000 * 20.5) < 5 * np.sqrt(5000 * 20.5)
+    ticks = poisson_times(rng, 100.0, gti, quantum=TICK)
+    assert np.allclose(ticks / TICK, np.rint(ticks / TICK), atol=1e-6)
+    sig = sinusoid(7.0, 0.4, t0=1.0)
+    grid = np.linspace(30.5, 41.0, 200_001)
+    assert sig.integral(gti) == pytest.approx(
+        np.trapezoid(sig.evaluate(np.linspace(0, 10, 200_001)), np.linspace(0, 10, 200_001))
+        + np.trapezoid(sig.evaluate(grid), grid),
+        rel=1e-8,
+    )

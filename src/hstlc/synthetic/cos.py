@@ -258,7 +258,7 @@ def _simulate(
     upper = np.cumsum([c[3] for c in comps]) if comps else np.zeros(0)
     total = float(upper[-1]) if comps else 0.0
 
-    t = poisson_times(rng, total, exposure.gti).time
+    t = poisson_times(rng, total, exposure.gti)
     u = rng.random(len(t))
     u *= total
     comp = np.searchsorted(upper, u, side="right").astype(np.int16)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -45,17 +44,7 @@ def normalise_gti(gti: Sequence[Sequence[float]] | npt.ArrayLike | None, exptime
     return np.ascontiguousarray(g)
 
 
-@dataclass(frozen=True)
-class TimeDraw:
-    """Sorted event times with the index of the GTI each lies in."""
-
-    time: F64
-    gti_index: npt.NDArray[np.intp]
-
-
-def poisson_times(
-    rng: np.random.Generator, rate: float, gti: F64, *, quantum: float | None = None
-) -> TimeDraw:
+def poisson_times(rng: np.random.Generator, rate: float, gti: F64, *, quantum: float | None = None) -> F64:
     """A homogeneous Poisson process of ``rate`` events/s inside ``gti``, sorted by time.
 
     Times are made exactly representable as stored: float32 (default, COS TIME ``1E``) or multiples
@@ -65,7 +54,7 @@ def poisson_times(
     durations = gti[:, 1] - gti[:, 0] if len(gti) else np.zeros(0)
     live = float(durations.sum())
     if rate <= 0 or live <= 0:
-        return TimeDraw(np.zeros(0), np.zeros(0, dtype=np.intp))
+        return np.zeros(0)
     n = int(rng.poisson(rate * live))
     gaps = rng.standard_exponential(n + 1)
     u = np.cumsum(gaps)
@@ -86,10 +75,9 @@ def poisson_times(
         else:
             piece[:] = np.rint(piece / quantum) * quantum
         keep[a:b] = (piece >= gti[k, 0]) & (piece < gti[k, 1])
-    idx = np.repeat(np.arange(len(gti), dtype=np.intp), np.diff(edges))
     if not keep.all():
-        t, idx = t[keep], idx[keep]
-    return TimeDraw(t, idx)
+        t = t[keep]
+    return t
 
 
 def thin(rng: np.random.Generator, t: F64, signal: SignalSpec) -> npt.NDArray[np.bool_]:
@@ -235,7 +223,6 @@ __all__ = [
     "ORBIT_SECONDS",
     "SERIOUS_DQ",
     "TIMELINE_UNITS",
-    "TimeDraw",
     "dq_flags",
     "is_rejected",
     "mjd_to_date_time",

@@ -255,8 +255,7 @@ def make_stis_tag(
     comps.append(("background", -1, 0.0, background_rate * HIRES))
     upper = np.cumsum([c[3] for c in comps])
     total = float(upper[-1])
-    draw = poisson_times(rng, total, exposure.gti, quantum=TICK)
-    t = draw.time
+    t = poisson_times(rng, total, exposure.gti, quantum=TICK)
     u = rng.random(len(t)) * total
     comp = np.minimum(np.searchsorted(upper, u, side="right"), len(comps) - 1)
     if signal.kind != "constant" and len(t):
