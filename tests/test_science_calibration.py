@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hstlc.science.background import background_scale
 from hstlc.science.binning import exposure_grid
@@ -14,6 +16,7 @@ from hstlc.science.calibration import (
     HC_ERG_ANGSTROM,
     HST_AREA_CM2,
     FluxCalibration,
+    PiecewiseLinear,
     ResponseCurve,
     dispersion_at,
     stis_sensitivity,
@@ -251,3 +254,20 @@ def test_pixels_counted_exclude_airglow_columns() -> None:
     # Columns 0..99, minus 1208–1225 Å (cols 8–24, 25 has mean 1225.5), minus dead 50–59, minus 98–99 (1298+).
     assert s.n_columns == 100 - 17 - 10 - 2
     assert s.column_mask[30] and not s.column_mask[10] and not s.column_mask[55]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    knots=st.lists(st.floats(1000, 2000, allow_nan=False), min_size=1, max_size=80),
+    seed=st.integers(0, 2**16),
+    rounded=st.booleans(),
+)
+def test_piecewise_linear_equals_np_interp(knots: list[float], seed: int, rounded: bool) -> None:
+    # The fast per-event curve evaluation must give np.interp's answer (end values held outside).
+    rng = np.random.default_rng(seed)
+    x = np.sort(np.round(knots) if rounded else np.asarray(knots))
+    y = rng.normal(size=len(x)) * 1e12
+    t = np.concatenate([rng.uniform(900, 2100, 2000), x, np.round(rng.uniform(990, 2010, 200), 1)])
+    expected = np.interp(t, x, y)
+    got = PiecewiseLinear(x, y)(t)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-10 * np.abs(y).max())

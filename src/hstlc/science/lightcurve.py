@@ -187,67 +187,87 @@ def accumulate_segment(
 
     for lo in range(0, len(t_all), chunk):
         sl = slice(lo, lo + chunk)
-        t = t_all[sl]
-        xx = x_all[sl]
-        base = in_gti(t, g)
+        xx_c, yy_c = x_all[sl], y_all[sl]
+        # Band membership first (cheap), then everything else only for events in some band.
+        src_c = [ch.source.contains(xx_c, yy_c) for ch in spec.channels]
+        bkg_c: list[np.ndarray | None] = []
+        anyband = np.zeros(len(xx_c), dtype=bool)
+        for i, ch in enumerate(spec.channels):
+            anyband |= src_c[i]
+            inb = None
+            for band in ch.backgrounds:
+                m = band.contains(xx_c, yy_c)
+                inb = m if inb is None else (inb | m)
+            if inb is not None:
+                anyband |= inb
+            bkg_c.append(inb)
         if np.isfinite(spec.xmin):
-            base &= xx >= spec.xmin
+            anyband &= xx_c >= spec.xmin
         if np.isfinite(spec.xmax):
-            base &= xx < spec.xmax
-        idx = np.flatnonzero(base)
+            anyband &= xx_c < spec.xmax
+        idx = np.flatnonzero(anyband)
         if len(idx) == 0:
             continue
-        t, xx, yy = t[idx], xx[idx], y_all[sl][idx]
-        lam, eps, dqq = lam_all[sl][idx], eps_all[sl][idx], dq_all[sl][idx]
+        t = t_all[sl][idx]
+        ingti = in_gti(t, g)
+        if not ingti.all():
+            idx = idx[ingti]
+            t = t[ingti]
+        if len(idx) == 0:
+            continue
+        xx, lam, eps, dqq = xx_c[idx], lam_all[sl][idx], eps_all[sl][idx], dq_all[sl][idx]
         good_dq = (dqq & dq_mask) == 0 if dq_mask else np.ones(len(idx), dtype=bool)
         col = column_index(xx, offset=spec.column_offset, scale=spec.column_scale, ncols=ncols)
         if spec.wavelength_cut:
             good_lam = wavelength_good(lam, spec.wmin, spec.wmax, exclude=spec.exclude)
         else:
             good_lam = np.ones(len(idx), dtype=bool)
-        in_src = [ch.source.contains(xx, yy) for ch in spec.channels]
+        k_all = bin_index(t, e)
         any_src = np.zeros(len(idx), dtype=bool)
         for i, ch in enumerate(spec.channels):
-            box = in_src[i] & ~any_src
-            any_src |= in_src[i]
+            in_src = src_c[i][idx]
+            box = in_src & ~any_src
+            any_src |= in_src
             # Column bookkeeping (events in the box, inside GTIs): wavelength map and dead columns.
-            cb = col[box]
+            bsel = np.flatnonzero(box)
+            cb = col[bsel]
             okc = cb >= 0
-            cb = cb[okc]
+            if not okc.all():
+                bsel, cb = bsel[okc], cb[okc]
             col_n[i] += np.bincount(cb, minlength=ncols)[:ncols]
-            col_good[i] += np.bincount(cb[good_dq[box][okc]], minlength=ncols)[:ncols]
-            lb = lam[box][okc].astype(np.float64)
+            col_good[i] += np.bincount(cb[good_dq[bsel]], minlength=ncols)[:ncols]
+            lb = lam[bsel].astype(np.float64)
             has = (lb > 0) & np.isfinite(lb)
             col_lam[i] += np.bincount(cb[has], weights=lb[has], minlength=ncols)[:ncols]
             col_lam_n[i] += np.bincount(cb[has], minlength=ncols)[:ncols]
             # Source events.
             sel = np.flatnonzero(box & good_dq & good_lam)
+            k = k_all[sel]
+            inside = k >= 0
+            if not inside.all():
+                sel, k = sel[inside], k[inside]
             if len(sel):
-                k = bin_index(t[sel], e)
                 w = eps[sel].astype(np.float64)
-                gross[i] += np.bincount(k[k >= 0], weights=w[k >= 0], minlength=nbins)[:nbins]
-                gross_var[i] += np.bincount(k[k >= 0], weights=(w * w)[k >= 0], minlength=nbins)[:nbins]
-                fw, bad = ch.calibration.flux_weights(w, lam[sel])
-                flux[i] += np.bincount(k[k >= 0], weights=fw[k >= 0], minlength=nbins)[:nbins]
-                flux_var[i] += np.bincount(k[k >= 0], weights=(fw * fw)[k >= 0], minlength=nbins)[:nbins]
-                n_src[i] += int(np.count_nonzero(k >= 0))
-                n_unc[i] += bad
                 ls = lam[sel]
+                gross[i] += np.bincount(k, weights=w, minlength=nbins)[:nbins]
+                gross_var[i] += np.bincount(k, weights=w * w, minlength=nbins)[:nbins]
+                fw, bad = ch.calibration.flux_weights(w, ls)
+                flux[i] += np.bincount(k, weights=fw, minlength=nbins)[:nbins]
+                fw *= fw
+                flux_var[i] += np.bincount(k, weights=fw, minlength=nbins)[:nbins]
+                n_src[i] += len(sel)
+                n_unc[i] += bad
                 lam_lo[i] = min(lam_lo[i], float(ls.min()))
                 lam_hi[i] = max(lam_hi[i], float(ls.max()))
         # Background candidates: in a background band, in no source band, DQ clean, inside a column.
-        for i, ch in enumerate(spec.channels):
-            if not ch.backgrounds:
+        for i in range(nch):
+            inb_c = bkg_c[i]
+            if inb_c is None:
                 continue
-            inb = np.zeros(len(idx), dtype=bool)
-            for band in ch.backgrounds:
-                inb |= band.contains(xx, yy)
-            sel = np.flatnonzero(inb & ~any_src & good_dq & (col >= 0))
+            sel = np.flatnonzero(inb_c[idx] & ~any_src & good_dq & (col >= 0) & (k_all >= 0))
             if len(sel):
-                k = bin_index(t[sel], e)
-                ok = k >= 0
                 bkg_parts[i].append(
-                    (col[sel][ok].astype(np.int32), k[ok].astype(np.int32), eps[sel][ok].astype(np.float64))
+                    (col[sel].astype(np.int32), k_all[sel].astype(np.int32), eps[sel].astype(np.float64))
                 )
 
     results = []
