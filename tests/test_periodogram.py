@@ -68,6 +68,8 @@ def test_fast_and_exact_bands_agree() -> None:
     fast = band_periodogram(t, y, dy, SHORT, bin_width=2.0, method="fast")
     exact = band_periodogram(t, y, dy, SHORT, bin_width=2.0, method="exact")
     assert exact.method == "exact" and fast.method in ("nifty-ls", "astropy-fast")
+    tiny = band_periodogram(t[:40], y[:40], dy[:40], SHORT, bin_width=2.0)  # "auto": exact when cheap
+    assert tiny.method == "exact" and tiny.computed
     np.testing.assert_allclose(fast.periods, exact.periods)
     np.testing.assert_allclose(fast.power, exact.power, atol=1e-3)
     assert fast.best_period == exact.best_period

@@ -9,7 +9,7 @@ peak width) with an O(N log N) non-uniform-FFT evaluation:
   agreeing with the exact sums to ~1e-9 in power (astropy's Press–Rybicki extirpolation: ~1e-4);
 * otherwise astropy's ``LombScargle(...).power(method="fast")`` with the ``fasper`` algorithm.
 
-Small problems (N · N_f below :data:`EXACT_MAX_WORK`) use the exact O(N·N_f) sums: they are then as
+Tiny problems (N · N_f below :data:`EXACT_MAX_WORK`) use the exact O(N·N_f) sums: they are then as
 cheap and carry no approximation. Power uses the *standard* normalisation (``1 − χ²/χ²₀`` of a floating
 mean sinusoid, in [0, 1]; the original's ``2/(N σ²)`` scaling of the classical periodogram is the same
 normalisation without the floating mean). The false-alarm probability of the highest peak is Baluev's
@@ -35,8 +35,12 @@ from astropy.timeseries import LombScargle
 FloatArray = npt.NDArray[np.float64]
 Method = Literal["auto", "fast", "exact"]
 
+HAVE_NIFTY = importlib.util.find_spec("nifty_ls") is not None
+
 #: Below this many point × frequency evaluations the exact sums are used (cheap, no approximation).
-EXACT_MAX_WORK = 2_000_000
+#: nifty-ls is exact to ~1e-9 and faster from ~10⁵ evaluations on; astropy's approximation needs more
+#: points to be accurate, so without nifty-ls the exact sums are kept up to a larger size.
+EXACT_MAX_WORK = 50_000 if HAVE_NIFTY else 500_000
 #: Frequencies per band at most (a composite spanning years would otherwise ask for ~10⁸).
 DEFAULT_MAX_FREQUENCIES = 400_000
 #: Frequencies per band at least (a band barely wider than one peak still gets a resolved curve).
@@ -47,8 +51,6 @@ DEFAULT_OVERSAMPLE = 5.0
 MIN_POINTS = 10
 #: Largest number of significant peaks kept in a summary (strongest first).
 SUMMARY_PEAKS = 25
-
-HAVE_NIFTY = importlib.util.find_spec("nifty_ls") is not None
 
 
 @dataclass(frozen=True)
