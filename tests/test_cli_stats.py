@@ -148,3 +148,6 @@ def test_uninitialised_catalog(tmp_path: Path) -> None:
 def test_bad_products_choice(tmp_path: Path) -> None:
     result = invoke(tmp_path, "--products", "all")
     assert result.exit_code == 2
+    with_file = invoke(tmp_path, "x_curve.fits", "--all")
+    assert with_file.exit_code == 2
+    assert "--products and --all choose catalog products" in with_file.output

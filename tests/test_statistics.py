@@ -177,9 +177,12 @@ def test_outputs_with_full_paths_are_understood(catalog: Catalog, tmp_path: Path
     assert outcome.status == "computed" and outcome.path == product
 
 
-def test_parallel_run_matches_serial(stocked: dict[str, Path], tmp_path: Path, catalog_url: str) -> None:
+def test_parallel_run_matches_serial(
+    request: pytest.FixtureRequest, tmp_path: Path, catalog_url: str
+) -> None:
     if not catalog_url.startswith("sqlite"):
         pytest.skip("one backend is enough for the worker-process path")
+    request.getfixturevalue("stocked")
     catalog = Catalog.from_url(catalog_url)
     try:
         serial = {o.filename: o.values for o in run_stats(catalog, _settings(tmp_path), recompute_all=True)}

@@ -112,6 +112,8 @@ def stats(
     Without FILE: every product in the catalog that is new or changed since its stats were computed
     (``--all``: every product), stored in the ``stats`` table.
     """
+    if files and (all_products or products is not ProductType.both):
+        raise typer.BadParameter("--products and --all choose catalog products; leave them out with FILE")
     with command(ctx, "stats") as run:
         if files:
             outcomes = stats_for_files(list(files), run.settings)
