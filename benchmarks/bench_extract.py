@@ -29,6 +29,15 @@ from pathlib import Path
 
 
 def _rss_mb() -> float:
+    """Peak resident set size of this process (MB). VmHWM is per address space, so unlike ru_maxrss it
+    does not inherit the parent's peak across fork/exec."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: kilobytes
 
 

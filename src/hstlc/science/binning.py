@@ -55,8 +55,8 @@ def bin_index(times: npt.ArrayLike, edges: npt.NDArray[np.float64]) -> npt.NDArr
     u = (t - start) / step
     k = np.floor(u)
     frac = u - k
-    np.clip(k, -1, nbins, out=k)
-    np.nan_to_num(k, copy=False, nan=-1.0)
+    np.fmax(k, -1, out=k)  # fmax/fmin also send NaN to -1 (outside)
+    np.fmin(k, nbins, out=k)
     k = k.astype(np.intp)
     near = (frac < _EDGE_TOLERANCE) | (frac > 1.0 - _EDGE_TOLERANCE)
     if nbins >= 1:

@@ -83,8 +83,9 @@ class PiecewiseLinear:
             return np.interp(t, self._x, self._y)
         u = (t - self._lo) / self._h
         u += 1.0
-        np.clip(u, 0.0, self._nb + 1, out=u)
-        np.nan_to_num(u, copy=False, nan=0.0)  # (inputs must be finite; NaN would otherwise index wildly)
+        # fmax/fmin (unlike clip) also map NaN to a bound, so no point can index outside the tables.
+        np.fmax(u, 0.0, out=u)
+        np.fmin(u, self._nb + 1, out=u)
         k = u.astype(np.intp)
         u -= k
         out = self._b[k]
