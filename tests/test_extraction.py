@@ -360,3 +360,19 @@ def test_meta_for_products(fuv) -> None:
     assert (m["WMIN"], m["WMAX"], m["STEPSIZE"]) == (1150.0, 1450.0, 3.0)
     assert m["YMAX_A"] - m["YMIN_A"] == 35.0  # full odd/even height, no lost row
     assert all(len(k) <= 8 for k in m)
+
+
+def test_any_aperture_rows_and_cenwave_specific_tds(tmp_path: Path) -> None:
+    # Defect 8: FLUXTAB/TDSTAB rows with APERTURE 'ANY' match; the TDSTAB has one row per CENWAVE, so the
+    # original's 3-key match found several rows ("Too many rows"); ours matches on 4 keys, one row.
+    from hstlc.synthetic import make_cos_reference_files
+
+    ds = make_cos_fuv(tmp_path / "data", segments=("FUVA",), aperture="BOA", seed=12)
+    refs = make_cos_reference_files(tmp_path / "ref", any_aperture=True)
+    path = ds.event_files[0]
+    with fits.open(path, mode="update") as hdul:
+        hdul[0].header["FLUXTAB"] = f"lref${refs['fluxtab'].name}"
+        hdul[0].header["TDSTAB"] = f"lref${refs['tdstab'].name}"
+    lc = extract_file(path, ExtractionParams(step=100.0), lref_dir=tmp_path / "ref")
+    assert lc.meta["FLUXCAL"] == "CALIBRATED" and lc.meta["TDSCORR"] == "COMPLETE"
+    assert not any("rows match" in str(v) for k, v in lc.meta.items() if k.startswith("NOTE"))

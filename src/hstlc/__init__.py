@@ -25,6 +25,14 @@ from hstlc.errors import (
     ResolverError,
     UnsupportedProductError,
 )
+from hstlc.extraction import (
+    ExtractionParams,
+    extract_dataset,
+    extract_file,
+    extract_paths,
+    group_key,
+    make_composite,
+)
 from hstlc.naming import safe_component, safe_join
 from hstlc.products import (
     composite_filename,
@@ -54,6 +62,7 @@ __all__ = [
     "DatasetFiles",
     "EventList",
     "ExtractionError",
+    "ExtractionParams",
     "FilingError",
     "HstlcError",
     "InputFileError",
@@ -70,9 +79,14 @@ __all__ = [
     "companion_files",
     "composite_filename",
     "detect_product",
+    "extract_dataset",
+    "extract_file",
+    "extract_paths",
     "file_sha256",
+    "group_key",
     "individual_filename",
     "load_settings",
+    "make_composite",
     "read_dataset",
     "read_event_times",
     "read_lightcurve",
