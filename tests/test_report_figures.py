@@ -12,15 +12,21 @@ import pytest
 from matplotlib.figure import Figure
 from PIL import Image
 
+from hstlc.domain import LightCurve
 from hstlc.report.figures import (
     DATASET_COLOURS,
+    ERRORBAR_LIMIT,
+    MAX_VISIT_PANELS,
+    VISIT_GAP,
     band_skip_reason,
     break_at_gaps,
+    envelope,
     figure_png,
     format_fap,
     lightcurve_figure,
     lightcurve_step,
     periodogram_figure,
+    split_visits,
 )
 from hstlc.science.variability import compute_stats
 from test_report_support import PNG_MAGIC, make_lightcurve
@@ -56,7 +62,7 @@ def test_lightcurve_figure_is_a_valid_png_with_gaps_unbridged() -> None:
     fig = lightcurve_figure(lc, title="GD71 <b> $x_1$ 100%")
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
-    assert ax.get_title() == "GD71 <b> $x_1$ 100%"  # shown as typed, not parsed as mathtext
+    assert fig.get_suptitle() == "GD71 <b> $x_1$ 100%"  # shown as typed, not parsed as mathtext
     connecting = [line for line in ax.lines if line.get_linestyle() == "-"]
     assert len(connecting) == 1
     xdata = np.asarray(connecting[0].get_xdata(), dtype=float)
@@ -75,6 +81,15 @@ def test_error_bars_are_rate_errors() -> None:
     np.testing.assert_allclose(np.sort(half_heights), np.sort(lc.error / lc.bins))
 
 
+def test_dense_lightcurves_get_an_error_band() -> None:
+    lc = make_lightcurve(n=ERRORBAR_LIMIT + 2, gap=5000.0)
+    ax = lightcurve_figure(lc).axes[0]
+    assert ax.containers == []  # no error bars ...
+    assert len(ax.collections) == 1  # ... one ±1σ band
+    line = ax.lines[0]
+    assert np.isnan(np.asarray(line.get_xdata(), dtype=float)).sum() == 1  # the gap still breaks the line
+
+
 def test_composite_has_one_colour_per_dataset() -> None:
     lc = make_lightcurve(n=600, datasets=3)
     fig = lightcurve_figure(lc)
@@ -84,6 +99,56 @@ def test_composite_has_one_colour_per_dataset() -> None:
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["dataset 1", "dataset 2", "dataset 3"]
     single = lightcurve_figure(make_lightcurve(n=100))
     assert single.axes[0].get_legend() is None
+
+
+def _visits(offsets_days: list[float], n: int = 100, step: float = 2.0) -> LightCurve:
+    parts = [make_lightcurve(n=n, step=step, gap=0.0, seed=i) for i in range(len(offsets_days))]
+    columns = {k: np.concatenate([p.columns()[k] for p in parts]) for k in parts[0].columns()}
+    columns["mjd"] = np.concatenate([p.mjd + off for p, off in zip(parts, offsets_days, strict=True)])
+    columns["dataset"] = np.repeat(np.arange(1, len(parts) + 1, dtype=np.int32), n)
+    return LightCurve(**columns, meta={"STEPSIZE": step})
+
+
+def test_visits_days_apart_get_their_own_panels() -> None:
+    lc = _visits([0.0, 2.5, 30.0])
+    fig = lightcurve_figure(lc, title="three visits")
+    assert len(fig.axes) == 3
+    assert [ax.get_title() for ax in fig.axes] == ["MJD 57000.0000", "MJD 57002.5000", "MJD 57030.0000"]
+    # each visit's panel spans its own 200 s, not 30 days
+    for ax in fig.axes:
+        low, high = ax.get_xlim()
+        assert high - low < 300
+    colours = [ax.containers[0].lines[0].get_color() for ax in fig.axes]
+    assert colours == list(DATASET_COLOURS[:3])  # one colour per dataset across panels
+    assert fig.axes[0].get_legend() is not None
+    _png_image(figure_png(fig))
+
+
+def test_many_visits_share_one_axis_with_the_gaps_cut() -> None:
+    lc = _visits([float(d) for d in range(MAX_VISIT_PANELS + 2)], n=20)
+    fig = lightcurve_figure(lc)
+    assert len(fig.axes) == 1
+    ax = fig.axes[0]
+    dotted = [line for line in ax.lines if line.get_linestyle() == ":"]
+    assert len(dotted) == MAX_VISIT_PANELS + 1
+    assert "gaps longer than 6 h cut out" in ax.get_xlabel()
+    low, high = ax.get_xlim()
+    assert high - low < 20 * 2.0 * (MAX_VISIT_PANELS + 2) * 1.5  # observing time, not 7 days
+    assert split_visits(np.array([0.0, 1.0, 1e5, 1e5 + 1]), min_gap=VISIT_GAP) == [slice(0, 2), slice(2, 4)]
+
+
+def test_envelope_keeps_every_peak() -> None:
+    rng = np.random.default_rng(4)
+    x = np.linspace(1.0, 100.0, 200_001)
+    y = rng.random(x.size) * 0.1
+    y[[17, 99_999, 200_000]] = [0.9, 0.7, 0.8]
+    ex, ey = envelope(x, y, points=4000)
+    assert len(ex) <= 4002 and np.all(np.diff(ex) >= 0)
+    for value in (0.9, 0.7, 0.8):
+        assert value in ey
+    assert ey.min() == y.min()
+    small_x, small_y = envelope(x[:100], y[:100])
+    assert np.array_equal(small_x, x[:100]) and np.array_equal(small_y, y[:100])
 
 
 def test_empty_lightcurve_still_makes_a_figure() -> None:
@@ -123,6 +188,14 @@ def test_periodogram_figure_accepts_plain_band_objects() -> None:
     assert len(fig.axes) == 1
     marker_lines = [line for line in fig.axes[0].lines if line.get_marker() == "v"]
     assert len(marker_lines) == 1 and len(marker_lines[0].get_xdata()) == 2
+    # hundreds of significant peaks: the strongest 25 are marked, all are counted
+    many = SimpleNamespace(**{**vars(band), "peaks": (periods[:200], power[:200])})
+    ax = periodogram_figure([many]).axes[0]
+    marked = next(line for line in ax.lines if line.get_marker() == "v")
+    assert len(marked.get_xdata()) == 25
+    assert min(marked.get_ydata()) == pytest.approx(np.sort(power[:200])[-25])
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "200 significant peak(s), strongest 25 marked" in legend
     _png_image(figure_png(periodogram_figure([])))
 
 

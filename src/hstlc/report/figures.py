@@ -11,6 +11,7 @@ is shown as typed rather than parsed as mathtext.
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -21,7 +22,7 @@ from matplotlib.figure import Figure
 
 from hstlc.domain import SECONDS_PER_DAY, LightCurve
 
-FIGURE_VERSION = 1
+FIGURE_VERSION = 2
 """Bump when the figures' look changes: the report then regenerates every figure once."""
 
 DATASET_COLOURS: tuple[str, ...] = (
@@ -32,6 +33,18 @@ DATASET_COLOURS: tuple[str, ...] = (
 
 GAP_FACTOR = 1.5
 """Consecutive bins further apart than this many steps belong to different GTI runs (not connected)."""
+
+VISIT_GAP = 6 * 3600.0
+"""A gap longer than this (s) separates visits: each visit gets its own panel in a lightcurve figure."""
+
+MAX_VISIT_PANELS = 6
+"""More visits than this are drawn on one axis with the long gaps cut out."""
+
+ERRORBAR_LIMIT = 5000
+"""Above this many bins in one panel, errors are drawn as a shaded ±1σ band instead of error bars."""
+
+MAX_MARKED_PEAKS = 25
+"""The strongest significant peaks marked in a periodogram panel (all are counted in the legend)."""
 
 
 class PeakLike(Protocol):
@@ -101,20 +114,52 @@ def break_at_gaps(
     return tuple(out)
 
 
-def lightcurve_figure(lc: LightCurve, *, title: str = "", width: float = 10.0, height: float = 4.0) -> Figure:
-    """Net count rate against time, with 1σ error bars, one colour per DATASET.
+def split_visits(seconds: npt.NDArray[np.float64], *, min_gap: float) -> list[slice]:
+    """Slices of sorted ``seconds`` separated by gaps longer than ``min_gap`` (one per visit)."""
+    cuts = np.flatnonzero(np.diff(seconds) > min_gap) + 1
+    edges = [0, *cuts.tolist(), len(seconds)]
+    return [slice(a, b) for a, b in itertools.pairwise(edges)]
 
-    Time is the bin centre relative to the first bin's start (in s, min, h or d, whichever keeps the
-    numbers readable). Bins in one GTI run are joined by a thin line; runs separated by a gap (more than
-    ``GAP_FACTOR`` steps between bin starts) are not, so gaps are visible. The rate error is ``ERROR/BINS``.
+
+def _draw_series(ax: Any, x: npt.NDArray[np.float64], net: npt.NDArray[np.float64],
+                 rate_error: npt.NDArray[np.float64], dataset: npt.NDArray[Any], colours: dict[int, str],
+                 *, max_gap: float, labels: bool) -> None:
+    dense = len(x) > ERRORBAR_LIMIT
+    for ds, colour in colours.items():
+        sel = dataset == ds
+        if not sel.any():
+            continue
+        bx, by, be = break_at_gaps(x[sel], net[sel], rate_error[sel], max_gap=max_gap)
+        if dense:  # a ±1σ band instead of 10⁴–10⁵ error bars: same information, a fraction of the time
+            ax.fill_between(bx, by - be, by + be, color=colour, alpha=0.25, linewidth=0)
+            ax.plot(bx, by, "-", color=colour, linewidth=0.6, label=f"dataset {ds}" if labels else None)
+            continue
+        ax.plot(bx, by, "-", color=colour, linewidth=0.6, alpha=0.6)
+        ax.errorbar(
+            x[sel], net[sel], yerr=rate_error[sel], fmt="o", markersize=2.5, color=colour, ecolor=colour,
+            elinewidth=0.6, capsize=0, alpha=0.9, label=f"dataset {ds}" if labels else None,
+        )
+    ax.grid(True, alpha=0.3)
+    ax.ticklabel_format(axis="x", useOffset=False)
+
+
+def lightcurve_figure(lc: LightCurve, *, title: str = "", width: float = 10.0, height: float = 4.0) -> Figure:
+    """Net count rate against time, with 1σ error bars (``ERROR/BINS``), one colour per DATASET.
+
+    Bins in one GTI run are joined by a thin line; runs separated by more than ``GAP_FACTOR`` steps are
+    not, so gaps are visible. Above :data:`ERRORBAR_LIMIT` bins the errors become a shaded ±1σ band.
+    Time is the bin centre in s, min, h or d, whichever keeps the numbers readable. Observations further
+    apart than :data:`VISIT_GAP` (composites of visits days or years apart) would be squeezed into
+    vertical lines on one axis, so each visit gets its own panel (a broken time axis, widths proportional
+    to duration) — up to :data:`MAX_VISIT_PANELS`; beyond that the long gaps are cut out of one axis and
+    marked with dotted lines.
     """
     fig = _new_figure(width, height)
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.13, top=0.9 if title else 0.96)
-    ax = fig.add_subplot(1, 1, 1)
-    ax.set_ylabel("net rate (counts/s)")
     if title:
-        ax.set_title(title, parse_math=False, fontsize=10)
+        fig.suptitle(title, parse_math=False, fontsize=10)
     if len(lc) == 0:
+        ax = fig.add_subplot(1, 1, 1)
         ax.text(0.5, 0.5, "no bins with exposure", transform=ax.transAxes, ha="center", va="center")
         ax.set_xlabel("time")
         return fig
@@ -128,26 +173,88 @@ def lightcurve_figure(lc: LightCurve, *, title: str = "", width: float = 10.0, h
     bins = np.asarray(lc.bins, dtype=np.float64)[order]
     error = np.asarray(lc.error, dtype=np.float64)[order]
     rate_error = np.divide(error, bins, out=np.full_like(error, np.nan), where=bins > 0)
-    dataset = np.asarray(lc.dataset)[order]
-    scale, unit = _time_axis(seconds)
-    ax.set_xlabel(f"time since MJD {mjd0:.5f} ({unit})")
+    dataset = np.asarray(lc.dataset)[order].astype(np.int64)
+    unique = [int(d) for d in np.unique(dataset)]
+    colours = {d: DATASET_COLOURS[i % len(DATASET_COLOURS)] for i, d in enumerate(unique)}
+    labels = len(unique) > 1
+    max_gap = GAP_FACTOR * step
+    visits = split_visits(seconds, min_gap=max(VISIT_GAP, max_gap))
 
-    datasets = np.unique(dataset)
-    for i, ds in enumerate(datasets):
-        sel = dataset == ds
-        colour = DATASET_COLOURS[i % len(DATASET_COLOURS)]
-        x, y = break_at_gaps(seconds[sel], net[sel], max_gap=GAP_FACTOR * step)
-        ax.plot(x / scale, y, "-", color=colour, linewidth=0.6, alpha=0.6)
-        label = f"dataset {int(ds)}" if len(datasets) > 1 else None
-        ax.errorbar(
-            seconds[sel] / scale, net[sel], yerr=rate_error[sel], fmt="o", markersize=2.5, color=colour,
-            ecolor=colour, elinewidth=0.6, capsize=0, alpha=0.9, label=label,
-        )
-    if len(datasets) > 1:
-        ax.legend(loc="best", fontsize=8, ncols=min(len(datasets), 5))
-    ax.grid(True, alpha=0.3)
-    ax.ticklabel_format(axis="x", useOffset=False)
+    if len(visits) == 1:
+        ax = fig.add_subplot(1, 1, 1)
+        scale, unit = _time_axis(seconds)
+        _draw_series(ax, seconds / scale, net, rate_error, dataset, colours, max_gap=max_gap / scale,
+                     labels=labels)
+        ax.set_xlabel(f"time since MJD {mjd0:.5f} ({unit})")
+        axes = [ax]
+    elif len(visits) <= MAX_VISIT_PANELS:
+        durations = [float(seconds[v][-1] - seconds[v][0]) + step for v in visits]
+        ratios = [max(d, 0.15 * max(durations)) for d in durations]
+        scale, unit = _time_axis(np.array([0.0, max(durations)]))
+        axes = list(fig.subplots(1, len(visits), sharey=True, gridspec_kw={"width_ratios": ratios,
+                                                                             "wspace": 0.06}))
+        for ax, visit in zip(axes, visits, strict=True):
+            start = float(seconds[visit][0]) - 0.5 * step
+            x = (seconds[visit] - start) / scale
+            _draw_series(ax, x, net[visit], rate_error[visit], dataset[visit], colours,
+                         max_gap=max_gap / scale, labels=labels)
+            ax.set_title(f"MJD {mjd0 + start / SECONDS_PER_DAY:.4f}", fontsize=8)
+            ax.tick_params(axis="x", labelsize=8)
+        for ax in axes[1:]:
+            ax.tick_params(axis="y", left=False)
+        fig.supxlabel(f"time since each visit's start ({unit})", fontsize=10)
+        fig.subplots_adjust(top=0.86 if title else 0.92)
+    else:
+        # too many visits for panels: cut the long gaps out of one axis
+        shift = np.zeros(len(seconds))
+        boundaries = []
+        removed = 0.0
+        for previous, visit in itertools.pairwise(visits):
+            gap = float(seconds[visit.start] - seconds[previous.stop - 1]) - 2 * step
+            removed += gap
+            shift[visit.start:visit.stop] = removed
+            boundaries.append(float(seconds[visit.start] - removed) - step)
+        x = seconds - shift
+        scale, unit = _time_axis(x)
+        ax = fig.add_subplot(1, 1, 1)
+        _draw_series(ax, x / scale, net, rate_error, dataset, colours, max_gap=max_gap / scale, labels=labels)
+        for b in boundaries:
+            ax.axvline(b / scale, color="#7f7f7f", linestyle=":", linewidth=0.8)
+        ax.set_xlabel(f"observing time since MJD {mjd0:.5f}, {len(visits) - 1} gaps longer than "
+                      f"{VISIT_GAP / 3600:g} h cut out (dotted) ({unit})")
+        axes = [ax]
+    axes[0].set_ylabel("net rate (counts/s)")
+    if labels:  # one entry per dataset, whichever panels it appears in
+        handles: dict[str, Any] = {}
+        for ax in axes:
+            for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+                handles.setdefault(label, handle)
+        axes[0].legend(list(handles.values()), list(handles), loc="best", fontsize=8,
+                       ncols=min(len(unique), 5))
     return fig
+
+
+def envelope(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], *, points: int = 4000
+             ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """At most ~``points`` points that draw like ``(x, y)``: per chunk its minimum and maximum, in order.
+
+    A periodogram of a long baseline has 10⁵–10⁶ frequencies for a panel a few hundred pixels wide;
+    keeping each chunk's extremes preserves every peak's height while drawing a hundred times faster.
+    """
+    n = len(x)
+    if n <= points:
+        return x, y
+    size = int(np.ceil(n / (points // 2)))
+    chunks = int(np.ceil(n / size))
+    pad = chunks * size - n
+    yp = np.concatenate([y, np.full(pad, y[-1])]).reshape(chunks, size)
+    xp = np.concatenate([x, np.full(pad, x[-1])]).reshape(chunks, size)
+    rows = np.arange(chunks)
+    lo, hi = np.argmin(yp, axis=1), np.argmax(yp, axis=1)
+    first, second = np.minimum(lo, hi), np.maximum(lo, hi)
+    ex = np.column_stack([xp[rows, first], xp[rows, second]]).ravel()
+    ey = np.column_stack([yp[rows, first], yp[rows, second]]).ravel()
+    return ex, ey
 
 
 def _peak_arrays(band: Any) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
@@ -222,7 +329,8 @@ def periodogram_figure(
             ax.set_xticks([])
             continue
         order = np.argsort(periods)
-        ax.plot(periods[order], power[order], "-", color="#1f77b4", linewidth=0.8, label="power")
+        px, py = envelope(periods[order], power[order])
+        ax.plot(px, py, "-", color="#1f77b4", linewidth=0.8, label="power")
         threshold = getattr(band, "threshold", None)
         if threshold is not None and np.isfinite(threshold):
             ax.axhline(float(threshold), color="#2ca02c", linewidth=1.0, label=f"mean + 3σ = {threshold:.3f}")
@@ -235,8 +343,12 @@ def periodogram_figure(
         peak_periods, peak_powers = _peak_arrays(band)
         fap = getattr(band, "fap", None)
         if peak_periods.size:
-            ax.plot(peak_periods, peak_powers, "v", color="black", markersize=5,
-                    label=f"{peak_periods.size} significant peak(s)")
+            strongest = np.argsort(peak_powers)[::-1][:MAX_MARKED_PEAKS]
+            label = f"{peak_periods.size} significant peak(s)"
+            if peak_periods.size > MAX_MARKED_PEAKS:
+                label += f", strongest {MAX_MARKED_PEAKS} marked"
+            ax.plot(peak_periods[strongest], peak_powers[strongest], "v", color="black", markersize=5,
+                    label=label)
         best = getattr(band, "best_period", None)
         fap_label = f"FAP of highest peak = {format_fap(fap)}"
         if best is not None and np.isfinite(best):
@@ -262,13 +374,18 @@ def figure_png(fig: Figure, *, dpi: int = 100) -> bytes:
 
 __all__ = [
     "DATASET_COLOURS",
+    "ERRORBAR_LIMIT",
     "FIGURE_VERSION",
+    "MAX_VISIT_PANELS",
+    "VISIT_GAP",
     "BandLike",
     "band_skip_reason",
     "break_at_gaps",
+    "envelope",
     "figure_png",
     "format_fap",
     "lightcurve_figure",
     "lightcurve_step",
     "periodogram_figure",
+    "split_visits",
 ]
