@@ -16,6 +16,7 @@ from hstlc.report.html import (
     best_band,
     classify,
     document,
+    fmt,
     render_index,
     render_product_page,
 )
@@ -125,6 +126,20 @@ def test_numeric_cells_carry_sort_keys() -> None:
                         poisson_factor_threshold=1.5)
     assert 'data-sort="0.5"' in text
     assert 'data-type="num"' in text and 'class="nosort"' in text
+    # a non-numeric value where a number is expected (a hand-edited catalog) is shown, sorted last
+    odd = _row("c_curve.fits", cenwave="MULTI")
+    text = render_index(_data(odd), [ProductEntry(row=odd, page="p.html")], poisson_factor_threshold=1.5)
+    assert '<td class="num" data-sort="">MULTI</td>' in text
+
+
+@pytest.mark.parametrize(
+    ("value", "spec", "text"),
+    [(None, ".4g", ""), (float("nan"), ".4g", ""), (True, ".4g", "yes"), (1291, "d", "1291"),
+     (1291.0, "d", "1291"), (1234567.0, ",.1f", "1,234,567.0"), (0.123456, ".3f", "0.123"), (7, ".4g", "7"),
+     ("G130M", "d", "G130M")],
+)
+def test_fmt(value: object, spec: str, text: str) -> None:
+    assert fmt(value, spec) == text
 
 
 def test_empty_report_is_still_a_page() -> None:

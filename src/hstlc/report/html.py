@@ -227,14 +227,21 @@ def fmt(value: Any, spec: str = ".4g") -> str:
     if isinstance(value, (int, float)):
         if isinstance(value, float) and not math.isfinite(value):
             return ""
-        return format(value, spec) if isinstance(value, float) else str(value)
+        if isinstance(value, int) and spec[-1:] not in ("d", ","):
+            return str(value)
+        try:
+            return format(value, spec)
+        except ValueError:  # e.g. a float where an integer format was asked for
+            return format(value, "g")
     return str(value)
 
 
 def _num_td(value: Any, spec: str = ".4g") -> str:
-    missing = value is None or (isinstance(value, float) and not math.isfinite(value))
-    sort = "" if missing else repr(float(value))
-    return f'<td class="num" data-sort="{esc(sort)}">{esc(fmt(value, spec))}</td>'
+    """A right-aligned numeric cell whose ``data-sort`` is the number (empty, so sorted last, if none)."""
+    number = _float(value) if not isinstance(value, bool) else None
+    sort = "" if number is None else repr(number)
+    text = fmt(value, spec) if isinstance(value, (int, float)) else fmt(value)
+    return f'<td class="num" data-sort="{esc(sort)}">{esc(text)}</td>'
 
 
 def _td(value: Any) -> str:
