@@ -34,9 +34,9 @@ import os
 import socket
 import sys
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -61,6 +61,7 @@ from hstlc.pipeline_work import (
     process,
     survey,
     target_folder,
+    warm_up,
 )
 
 log = logging.getLogger(__name__)
@@ -154,32 +155,79 @@ class IngestSummary:
 # ------------------------------------------------------------------------------------------ helpers
 
 
-def _executor(cores: int) -> Executor | None:
-    """A spawn-safe process pool for ``cores`` > 1; None means: work in this process, one at a time."""
+def _executor(cores: int) -> ProcessPoolExecutor | None:
+    """``cores - 1`` spawn-safe worker processes (the main process is the last core), or None for one core.
+
+    The workers are started and warmed up (they import the readers and the extraction engine) at once,
+    while the main process recovers, discovers and reads the catalog.
+    """
     if cores <= 1:
         return None
-    return ProcessPoolExecutor(
-        max_workers=cores, mp_context=multiprocessing.get_context("spawn"), initializer=init_worker
+    pool = ProcessPoolExecutor(
+        max_workers=cores - 1, mp_context=multiprocessing.get_context("spawn"), initializer=init_worker
     )
+    pool.hstlc_workers = cores - 1  # type: ignore[attr-defined]
+    for _ in range(cores - 1):
+        pool.submit(warm_up)
+    return pool
+
+
+def self_workers(executor: ProcessPoolExecutor) -> int:
+    """How many worker processes ``executor`` has (as created by :func:`_executor`)."""
+    return int(getattr(executor, "hstlc_workers", 1))
 
 
 def _unordered(
-    executor: Executor | None, fn: Callable[[Any], R], items: Sequence[Any], lock: state.IngestLockHandle
+    executor: ProcessPoolExecutor | None,
+    fn: Callable[[Any], R],
+    items: Sequence[Any],
+    lock: state.IngestLockHandle,
 ) -> Iterator[tuple[Any, R]]:
-    """``(item, fn(item))`` as each finishes (in this process, in order, without an executor)."""
+    """``(item, fn(item))`` as each finishes.
+
+    Without an executor everything runs here, in order. With one, the workers get a queue of up to
+    two items each, and the main process works through items itself whenever no worker result is
+    waiting — so ``--cores N`` keeps N processes busy while the main process stays the only catalog
+    writer (it handles finished results between its own items).
+    """
+    queue = deque(items)
     if executor is None:
-        for item in items:
+        while queue:
             lock.ensure_held()
+            item = queue.popleft()
             yield item, fn(item)
         return
-    futures = {executor.submit(fn, item): item for item in items}
-    order = {f: i for i, f in enumerate(futures)}
-    pending = set(futures)
-    while pending:
-        finished, pending = wait(pending, timeout=5.0, return_when=FIRST_COMPLETED)
+    depth = 2 * max(1, self_workers(executor))
+    futures: dict[Future[R], Any] = {}
+    order: dict[Future[R], int] = {}
+    counter = 0
+
+    def top_up() -> None:
+        nonlocal counter
+        while queue and len(futures) < depth:
+            item = queue.popleft()
+            future = executor.submit(fn, item)
+            futures[future] = item
+            order[future] = counter
+            counter += 1
+
+    top_up()
+    while futures or queue:
         lock.ensure_held()
-        for future in sorted(finished, key=order.__getitem__):
-            yield futures[future], future.result()
+        finished = sorted((f for f in futures if f.done()), key=order.__getitem__)
+        if finished:
+            for future in finished:
+                item = futures.pop(future)
+                order.pop(future)
+                top_up()
+                yield item, future.result()
+            continue
+        if queue:  # no worker result waiting: the main process takes the next item itself
+            item = queue.popleft()
+            yield item, fn(item)
+            top_up()
+            continue
+        wait(list(futures), timeout=5.0, return_when=FIRST_COMPLETED)
 
 
 def _survey_job(job: tuple[Candidate, Settings]) -> SurveyResult:
@@ -406,6 +454,14 @@ class _Run:
                         self.summary.bad.setdefault(reason, []).append(rootname)
 
     def run(self) -> IngestSummary:
+        executor = _executor(self.cores)  # workers warm up while this process recovers and discovers
+        try:
+            return self._run(executor)
+        finally:
+            if executor is not None:
+                executor.shutdown(wait=True, cancel_futures=True)
+
+    def _run(self, executor: ProcessPoolExecutor | None) -> IngestSummary:
         settings = self.settings
         folders = [settings.outputs_dir, settings.composite_dir, settings.filesystem_dir,
                    settings.bad_data_dir]
@@ -427,18 +483,13 @@ class _Run:
             recorded = {r: _Record(rec.status, rec.files, rec.targname, rec.config_key)
                         for r, rec in records.items()}
 
-        executor = _executor(self.cores)
-        try:
-            good = self._read_and_check(executor, candidates, recorded)
-            self._extract_and_file(executor, good, recorded)
-            self._composites(executor)
-        finally:
-            if executor is not None:
-                executor.shutdown(wait=True, cancel_futures=True)
+        good = self._read_and_check(executor, candidates, recorded)
+        self._extract_and_file(executor, good, recorded)
+        self._composites(executor)
         return self.summary
 
     def _read_and_check(
-        self, executor: Executor | None, candidates: list[Candidate], recorded: dict[str, _Record]
+        self, executor: ProcessPoolExecutor | None, candidates: list[Candidate], recorded: dict[str, _Record]
     ) -> list[tuple[Candidate, SurveyResult]]:
         total, failed = len(candidates), 0
         self._report("reading", total, 0, 0)
@@ -518,7 +569,7 @@ class _Run:
 
     def _extract_and_file(
         self,
-        executor: Executor | None,
+        executor: ProcessPoolExecutor | None,
         good: list[tuple[Candidate, SurveyResult]],
         recorded: dict[str, _Record],
     ) -> None:
@@ -582,7 +633,7 @@ class _Run:
             return True
         return False
 
-    def _composites(self, executor: Executor | None) -> None:
+    def _composites(self, executor: ProcessPoolExecutor | None) -> None:
         with self.session() as session:
             queued = state.queued_composites(session)
             jobs: list[tuple[CompositeJob, list[str]]] = []

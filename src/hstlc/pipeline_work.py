@@ -148,6 +148,16 @@ def init_worker() -> None:
     logging.captureWarnings(True)
 
 
+def warm_up() -> None:
+    """Import what the work needs (run once per worker while the main process is busy elsewhere)."""
+    import hstlc.extraction
+    import hstlc.products
+    import hstlc.quality
+    import hstlc.readers
+    import hstlc.stis_corrtag  # noqa: F401
+    _drain()
+
+
 def _drain() -> tuple[tuple[str, int, str], ...]:
     if _collector is None:
         return ()
@@ -335,4 +345,5 @@ __all__ = [
     "process",
     "survey",
     "target_folder",
+    "warm_up",
 ]

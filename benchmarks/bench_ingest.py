@@ -1,0 +1,89 @@
+"""Ingest throughput at 1 and 2 cores on generated data, and the share of wall time spent in the catalog.
+
+    .venv/bin/python benchmarks/bench_ingest.py [--datasets 16] [--rate 150] [--exptime 1500] [--cores 1 2]
+
+Generates COS FUV pairs (a few targets, so composites have several members) into a temporary folder,
+then for each core count ingests a fresh copy into a fresh SQLite catalog and prints datasets per minute,
+the speed-up over one core, and ``db_seconds / wall_seconds`` (time in catalog transactions in the main
+process). Targets: ≥ 1.8× from 1 to 2 cores; catalog < 5 % of wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+
+def generate(folder: Path, lref: Path, *, datasets: int, rate: float, exptime: float) -> int:
+    from hstlc import synthetic as syn
+
+    events = 0
+    targets = ("WD0308-565", "GD71", "AD-LEO", "HD209458")
+    for i in range(datasets):
+        rootname = f"lb4m{i // 26:02d}{chr(97 + i % 26)}aq"
+        ds = syn.make_cos_fuv(folder, rootname, targname=targets[i % len(targets)], expstart=55500.0 + i,
+                              exptime=exptime, source_rate=rate, reference_dir=lref, timeline=False, seed=i)
+        events += sum(int(v.get("n_events", 0)) for v in ds.truth.get("segments", {}).values()
+                      if isinstance(v, dict))
+    return events
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", type=int, default=16)
+    parser.add_argument("--rate", type=float, default=150.0, help="source counts/s per segment")
+    parser.add_argument("--exptime", type=float, default=1500.0)
+    parser.add_argument("--cores", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+
+    from hstlc.catalog import Catalog
+    from hstlc.config import load_settings
+    from hstlc.pipeline import ingest
+
+    base = Path(tempfile.mkdtemp(prefix="hstlc-bench-ingest-"))
+    try:
+        sample, lref = base / "sample", base / "lref"
+        started = time.perf_counter()
+        events = generate(sample, lref, datasets=args.datasets, rate=args.rate, exptime=args.exptime)
+        size = sum(p.stat().st_size for p in sample.iterdir())
+        print(f"generated {args.datasets} COS FUV pairs ({events or 'n/a'} events, {size / 1e6:.0f} MB) "
+              f"in {time.perf_counter() - started:.1f} s; {os.cpu_count()} CPUs, "
+              f"load average {os.getloadavg()[0]:.2f}")
+        results = {}
+        for cores in args.cores:
+            incoming = base / f"in-{cores}"
+            shutil.copytree(sample, incoming)
+            settings = load_settings(overrides={"home_dir": base / f"home-{cores}", "lref_dir": lref,
+                                                "resolver_offline": True}).settings
+            catalog = Catalog.from_url(settings.database_url)
+            catalog.init_schema()
+            summary = ingest(incoming, settings=settings, catalog=catalog, cores=cores)
+            catalog.dispose()
+            assert not summary.failed, summary.failed
+            n = len(summary.ingested)
+            results[cores] = summary.wall_seconds
+            print(f"cores={cores}: {n} datasets + {len(summary.composites)} composites in "
+                  f"{summary.wall_seconds:.1f} s = {60 * n / summary.wall_seconds:.1f} datasets/min; "
+                  f"catalog {summary.db_seconds:.2f} s = "
+                  f"{100 * summary.db_seconds / summary.wall_seconds:.1f} % of wall time "
+                  f"(name resolution {summary.resolve_seconds:.2f} s)")
+        if 1 in results:
+            for cores, wall in results.items():
+                if cores != 1:
+                    print(f"speed-up 1 → {cores} cores: {results[1] / wall:.2f}×")
+    finally:
+        if args.keep:
+            print(f"kept {base}")
+        else:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
