@@ -14,6 +14,7 @@ except PackageNotFoundError:  # running from a source tree without installation
 
 from hstlc.checks import CheckResult, run_checks
 from hstlc.config import Settings, load_settings
+from hstlc.demo import DemoResult, run_demo
 from hstlc.domain import EventList, LightCurve, Observation
 from hstlc.errors import (
     CatalogError,
@@ -33,7 +34,9 @@ from hstlc.extraction import (
     group_key,
     make_composite,
 )
+from hstlc.filing import ensure_dir, move_file
 from hstlc.naming import safe_component, safe_join
+from hstlc.pipeline import IngestSummary, ingest
 from hstlc.products import (
     composite_filename,
     file_sha256,
@@ -60,11 +63,13 @@ __all__ = [
     "CheckResult",
     "ConfigError",
     "DatasetFiles",
+    "DemoResult",
     "EventList",
     "ExtractionError",
     "ExtractionParams",
     "FilingError",
     "HstlcError",
+    "IngestSummary",
     "InputFileError",
     "LightCurve",
     "Observation",
@@ -79,14 +84,17 @@ __all__ = [
     "companion_files",
     "composite_filename",
     "detect_product",
+    "ensure_dir",
     "extract_dataset",
     "extract_file",
     "extract_paths",
     "file_sha256",
     "group_key",
     "individual_filename",
+    "ingest",
     "load_settings",
     "make_composite",
+    "move_file",
     "read_dataset",
     "read_event_times",
     "read_lightcurve",
@@ -94,6 +102,7 @@ __all__ = [
     "resolve_target",
     "resolve_targets",
     "run_checks",
+    "run_demo",
     "safe_component",
     "safe_join",
     "write_lightcurve",
