@@ -162,8 +162,16 @@ def test_shuffle_invariance(seed: int, n: int, step: float) -> None:
         edges,
         exp,
         accumulate_segment(
-            t[perm], x[perm], y[perm], lam[perm], eps[perm], dq[perm],
-            spec=SPEC, gti=gti, edges=edges, chunk=333,
+            t[perm],
+            x[perm],
+            y[perm],
+            lam[perm],
+            eps[perm],
+            dq[perm],
+            spec=SPEC,
+            gti=gti,
+            edges=edges,
+            chunk=333,
         ),
     )
     for name in ("gross", "background", "flux", "error"):
@@ -193,3 +201,24 @@ def test_no_bin_inside_a_gap_and_partial_last_bin() -> None:
     assert curve.bins[curve.times == 90.0][0] == pytest.approx(10.0)
     assert curve.times[-1] == 200.0 and curve.bins[-1] == pytest.approx(5.0)
     assert curve.bins.sum() == pytest.approx(175.0)
+
+
+def test_no_sliver_bin_at_a_gti_edge() -> None:
+    # 3000 × 0.3 is 900.0000000000001 in floating point: without aligning that edge with the GTI start, a
+    # bin of ~1e-13 s exposure would be emitted and an event at exactly 900 s would get an absurd rate.
+    gti = [[900.0, 901.0]]
+    edges, exp = exposure_grid(gti, 0.3)
+    t = np.array([900.0, 900.0, 900.5], dtype=np.float32)
+    x = np.full(3, 50.0, np.float32)
+    y = np.full(3, 15.0, np.float32)
+    lam = np.full(3, 1350.0, np.float32)
+    curve = assemble(
+        edges,
+        exp,
+        accumulate_segment(
+            t, x, y, lam, np.ones(3, np.float32), np.zeros(3, np.int16), spec=SPEC, gti=gti, edges=edges
+        ),
+    )
+    assert curve.bins.min() > 0.09
+    assert curve.gross.sum() == 3.0
+    assert np.all(np.isfinite(curve.net)) and curve.net.max() < 3 / 0.09

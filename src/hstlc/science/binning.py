@@ -14,9 +14,12 @@ import numpy.typing as npt
 
 from hstlc.science.gti import exposure_per_bin, normalize_gti
 
-#: Relative distance to a bin edge below which floating-point rounding could misplace a time; such
-#: times are placed by an exact search. Also absorbs rounding noise in ``(stop - start) / step``.
-_EDGE_TOLERANCE = 1e-9
+#: Distance to a bin edge (fraction of ``step``) below which a time is placed by an exact search on the
+#: real edges rather than arithmetically (covers rounding, and the GTI-aligned edges of
+#: :func:`exposure_grid`, which move by rounding amounts only).
+_EDGE_TOLERANCE = 1e-5
+#: Rounding noise tolerated in ``(stop - start) / step`` before a partial last bin is made.
+_SPAN_TOLERANCE = 1e-9
 
 
 def time_edges(stop: float, step: float, *, start: float = 0.0) -> npt.NDArray[np.float64]:
@@ -31,7 +34,7 @@ def time_edges(stop: float, step: float, *, start: float = 0.0) -> npt.NDArray[n
     if stop <= start:
         raise ValueError(f"stop ({stop}) must be after start ({start})")
     span = (stop - start) / step
-    n = max(1, math.ceil(span - _EDGE_TOLERANCE))
+    n = max(1, math.ceil(span - _SPAN_TOLERANCE))
     edges = start + step * np.arange(n + 1, dtype=np.float64)
     edges[-1] = stop
     return edges
@@ -95,8 +98,24 @@ def exposure_grid(
     start = min(0.0, float(g[0, 0]))
     if stop <= start:
         raise ValueError("the last good time interval ends before the exposure start")
-    edges = time_edges(stop, step, start=start)
+    edges = _snap(time_edges(stop, step, start=start), g.ravel(), step)
     return edges, exposure_per_bin(edges, g)
+
+
+def _snap(
+    edges: npt.NDArray[np.float64], marks: npt.NDArray[np.float64], step: float
+) -> npt.NDArray[np.float64]:
+    """Move interior bin edges that differ from a GTI boundary only by rounding (``k·step`` computed in
+    floating point) onto it, so no sliver bin with a vanishing exposure (and an absurd rate) appears next
+    to a GTI edge. Genuine offsets are left alone; the first and last edges never move."""
+    if len(edges) < 3 or len(marks) == 0:
+        return edges
+    tol = 1e-13 * np.maximum(np.abs(marks), step)
+    j = np.clip(np.searchsorted(edges, marks), 1, len(edges) - 1)
+    for cand in (j - 1, j):
+        close = (np.abs(edges[cand] - marks) <= tol) & (cand > 0) & (cand < len(edges) - 1)
+        edges[cand[close]] = marks[close]
+    return edges
 
 
 __all__ = ["bin_index", "exposure_grid", "time_edges", "weighted_histogram"]

@@ -33,54 +33,85 @@ def _curve(wavelength: npt.ArrayLike, values: npt.ArrayLike, what: str) -> tuple
     return w[order], v[order]
 
 
+def _bucket_tables(
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], lo: float, h: float, nb: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """Per-bucket line ``a + b·f`` (f = fraction of the bucket) of ``np.interp(·, x, y)`` on the uniform
+    grid ``lo + h·[0..nb]``, plus the buckets where the curve is not one line (a knot inside)."""
+    n = len(x)
+    a = np.empty(nb + 2)
+    b = np.zeros(nb + 2)
+    knotty = np.zeros(nb + 2, dtype=bool)
+    a[0], a[-1] = y[0], y[-1]  # below / at-or-above the grid: the table's end values
+    edges = lo + h * np.arange(nb + 1)
+    left, right = edges[:-1], edges[1:]
+    if n == 1:
+        a[1:-1] = y[0]
+    else:
+        # A bucket is one line when no knot lies in its closed extent [e_b, e_b+1].
+        jl = np.searchsorted(x, left, side="left") - 1
+        jr = np.searchsorted(x, right, side="right") - 1
+        j = np.clip(jl, 0, n - 2)
+        dx = x[j + 1] - x[j]
+        inner = (jl == jr) & (jl >= 0) & (jl <= n - 2) & (dx > 0)
+        below = right < x[0]
+        above = left > x[-1]
+        slope = np.where(inner, (y[j + 1] - y[j]) / np.where(dx > 0, dx, 1.0), 0.0)
+        a[1:-1] = np.where(inner, y[j] + (left - x[j]) * slope, np.where(below, y[0], y[-1]))
+        b[1:-1] = slope * h
+        knotty[1:-1] = ~(inner | below | above)
+        # At a duplicated knot np.interp takes one side; rounding of a point's bucket could pick the
+        # other, so let np.interp itself decide in the buckets around such knots.
+        dup = x[1:][np.diff(x) == 0]
+        if len(dup):
+            centre = np.clip(np.floor((dup - lo) / h).astype(np.intp) + 1, 0, nb + 1)
+            for shift in (-1, 0, 1):
+                knotty[np.clip(centre + shift, 0, nb + 1)] = True
+    return a, b, knotty
+
+
+def _grid(xs: list[npt.NDArray[np.float64]]) -> tuple[float, float, int]:
+    lo = min(float(x[0]) for x in xs)
+    hi = max(float(x[-1]) for x in xs)
+    knots = sum(len(x) for x in xs)
+    if not hi > lo:
+        return lo, 1.0, 0
+    nb = int(min(max(64 * knots, 4096), 1 << 20))
+    return lo, (hi - lo) / nb, nb
+
+
 class PiecewiseLinear:
-    """``np.interp(t, x, y)`` (end values held outside the table) without a per-point binary search.
+    """``np.interp(t, x, y)`` for one or more curves, without a per-point binary search.
 
     For 10⁷ events ``np.interp``'s search dominates an extraction. Here the knot range is cut into many
-    uniform buckets; in a bucket without a knot inside, the curve is one line ``a + b·t``, so a point's
-    value is two table look-ups and a multiply-add. The few points in buckets that hold a knot are
-    evaluated with ``np.interp`` itself. Results equal ``np.interp`` to rounding (finite points only).
+    uniform buckets; in a bucket without a knot, each curve is one line, so a point's value is two table
+    look-ups and a multiply-add. Points in buckets that hold a knot are evaluated with ``np.interp``
+    itself. Several curves share one bucket index (:meth:`product` evaluates Π curves in one pass).
+    Results equal ``np.interp`` to rounding (finite points only; end values are held outside).
     """
 
-    __slots__ = ("_a", "_b", "_h", "_knotty", "_lo", "_nb", "_x", "_y")
+    __slots__ = ("_h", "_knotty", "_lo", "_nb", "_tables", "_xs", "_ys")
 
-    def __init__(self, x: npt.ArrayLike, y: npt.ArrayLike) -> None:
-        self._x = np.asarray(x, dtype=np.float64)
-        self._y = np.asarray(y, dtype=np.float64)
-        n = len(self._x)
-        if n == 0 or self._x.shape != self._y.shape:
-            raise ValueError("need equal-length, non-empty knot arrays")
-        self._lo = float(self._x[0])
-        span = float(self._x[-1]) - self._lo
-        nb = int(min(max(64 * n, 4096), 1 << 20)) if n > 1 and span > 0 else 0
-        self._nb = nb
-        self._h = span / nb if nb else 1.0
-        a = np.empty(nb + 2)
-        b = np.zeros(nb + 2)
-        knotty = np.zeros(nb + 2, dtype=bool)
-        a[0], a[-1] = self._y[0], self._y[-1]  # below / at-or-above the table: end values
-        if nb:
-            edges = self._lo + self._h * np.arange(nb + 1)
-            edges[-1] = self._x[-1]
-            # A bucket is one line when no knot lies in its closed extent [e_b, e_b+1].
-            jl = np.searchsorted(self._x, edges[:-1], side="left") - 1
-            jr = np.searchsorted(self._x, edges[1:], side="right") - 1
-            j = np.clip(jl, 0, n - 2)
-            dx = self._x[j + 1] - self._x[j]
-            good = (jl == jr) & (jl >= 0) & (jl <= n - 2) & (dx > 0)
-            slope = np.where(good, (self._y[j + 1] - self._y[j]) / np.where(dx > 0, dx, 1.0), 0.0)
-            # Value at the bucket's left edge and rise per bucket width: out = a + b·(fraction of bucket).
-            a[1:-1] = np.where(good, self._y[j] + (edges[:-1] - self._x[j]) * slope, 0.0)
-            b[1:-1] = slope * self._h
-            knotty[1:-1] = ~good
-        if n > 1 and self._x[-1] == self._x[-2]:  # duplicated last knot: let np.interp decide there
-            knotty[-2:] = True
-        self._a, self._b, self._knotty = a, b, knotty
+    def __init__(
+        self, x: npt.ArrayLike, y: npt.ArrayLike, *more: tuple[npt.ArrayLike, npt.ArrayLike]
+    ) -> None:
+        pairs = [(x, y), *more]
+        self._xs = [np.asarray(px, dtype=np.float64) for px, _ in pairs]
+        self._ys = [np.asarray(py, dtype=np.float64) for _, py in pairs]
+        for px, py in zip(self._xs, self._ys, strict=True):
+            if len(px) == 0 or px.shape != py.shape:
+                raise ValueError("need equal-length, non-empty knot arrays")
+        self._lo, self._h, self._nb = _grid(self._xs)
+        self._tables = []
+        knotty = np.zeros(self._nb + 2, dtype=bool)
+        if self._nb:
+            for px, py in zip(self._xs, self._ys, strict=True):
+                ta, tb, tk = _bucket_tables(px, py, self._lo, self._h, self._nb)
+                self._tables.append((ta, tb))
+                knotty |= tk
+        self._knotty = knotty
 
-    def __call__(self, at: npt.ArrayLike) -> npt.NDArray[np.float64]:
-        t = np.asarray(at, dtype=np.float64)
-        if self._nb == 0:  # a single knot (or all knots equal): np.interp's answer everywhere
-            return np.interp(t, self._x, self._y)
+    def _index(self, t: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
         u = (t - self._lo) / self._h
         u += 1.0
         # fmax/fmin (unlike clip) also map NaN to a bound, so no point can index outside the tables.
@@ -88,12 +119,46 @@ class PiecewiseLinear:
         np.fmin(u, self._nb + 1, out=u)
         k = u.astype(np.intp)
         u -= k
-        out = self._b[k]
-        out *= u
-        out += self._a[k]
+        return k, u
+
+    def _line(self, i: int, k: npt.NDArray[np.intp], f: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        ta, tb = self._tables[i]
+        out = tb[k]
+        out *= f
+        out += ta[k]
+        return out
+
+    def __call__(self, at: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """The first curve at ``at``."""
+        t = np.asarray(at, dtype=np.float64)
+        if self._nb == 0:
+            return np.interp(t, self._xs[0], self._ys[0])
+        k, f = self._index(t)
+        out = self._line(0, k, f)
         fix = np.flatnonzero(self._knotty[k])
         if len(fix):
-            out[fix] = np.interp(t[fix], self._x, self._y)
+            out[fix] = np.interp(t[fix], self._xs[0], self._ys[0])
+        return out
+
+    def product(self, at: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """The product of all curves at ``at`` (one shared bucket index)."""
+        t = np.asarray(at, dtype=np.float64)
+        if self._nb == 0:
+            out = np.ones(t.shape)
+            for px, py in zip(self._xs, self._ys, strict=True):
+                out *= np.interp(t, px, py)
+            return out
+        k, f = self._index(t)
+        out = self._line(0, k, f)
+        for i in range(1, len(self._tables)):
+            out *= self._line(i, k, f)
+        fix = np.flatnonzero(self._knotty[k])
+        if len(fix):
+            tf = t[fix]
+            value = np.interp(tf, self._xs[0], self._ys[0])
+            for px, py in zip(self._xs[1:], self._ys[1:], strict=True):
+                value *= np.interp(tf, px, py)
+            out[fix] = value
         return out
 
 
@@ -190,6 +255,17 @@ class FluxCalibration:
     sensitivity: ResponseCurve | None = None
     tds: TDSCurve | None = None
 
+    def __post_init__(self) -> None:
+        curves = [(c.wavelength, v) for c, v in (
+            (self.sensitivity, None if self.sensitivity is None else self.sensitivity.sensitivity),
+            (self.tds, None if self.tds is None else self.tds.factor),
+        ) if c is not None]
+        joint = PiecewiseLinear(*curves[0], *curves[1:]) if curves else None
+        # Interpolation between positive knots (ends held) is positive: no per-event check needed then.
+        positive = all(bool(np.all(v > 0)) for _, v in curves)
+        object.__setattr__(self, "_joint", joint)
+        object.__setattr__(self, "_positive", positive)
+
     @property
     def calibrated(self) -> bool:
         return self.sensitivity is not None
@@ -202,12 +278,10 @@ class FluxCalibration:
         eps = np.asarray(epsilon, dtype=np.float64)
         if self.sensitivity is None and self.tds is None:
             return eps.copy(), 0
-        lam = np.asarray(wavelength, dtype=np.float64)
-        denom = np.ones_like(eps)
-        if self.sensitivity is not None:
-            denom *= self.sensitivity(lam)
-        if self.tds is not None:
-            denom *= self.tds(lam)
+        denom = self._joint.product(wavelength)  # type: ignore[attr-defined]
+        if self._positive:  # type: ignore[attr-defined]
+            np.divide(eps, denom, out=denom)
+            return denom, 0
         good = denom > 0
         out = np.zeros_like(eps)
         np.divide(eps, denom, out=out, where=good)
