@@ -325,6 +325,7 @@ class _Run:
         self.progress = progress
         self.lock = lock
         self.summary = IngestSummary(directory=directory, cores=cores, log_path=_log_path())
+        self._pending: list[tuple[str, dict[str, Any], Callable[[], None]]] = []
 
     # --- catalog access, timed ---------------------------------------------------------------------
 
@@ -345,12 +346,35 @@ class _Run:
     def _fail(self, rootname: str, reason: str, files: Sequence[FileInfo] = ()) -> None:
         log.error("%s: %s", rootname, reason)
         self.summary.failed[rootname] = reason
+        digest = fingerprint(files) if files else None
+        if not self._flush(lambda s: state.record_failure(s, rootname, reason, fingerprint=digest)):
+            log.error("%s: could not record the failure in the catalog", rootname)
+
+    def _flush(self, then: Callable[[Any], None] | None = None) -> bool:
+        """Commit the datasets whose files are in place (rows + done-marker), and ``then``, in ONE
+        transaction (group commit: one catalog transaction per dataset instead of two).
+
+        A dataset waiting here has its journal committed, so a kill before this commit only means the
+        next run finishes it. On a catalog error the waiting datasets are reported as failed (their
+        journals stay) and False is returned.
+        """
+        waiting, self._pending = self._pending, []
+        if not waiting and then is None:
+            return True
         try:
             with self.session() as session:
-                digest = fingerprint(files) if files else None
-                state.record_failure(session, rootname, reason, fingerprint=digest)
+                for rootname, plan, _ in waiting:
+                    state.commit_dataset(session, rootname, plan)
+                if then is not None:
+                    then(session)
         except HstlcError as exc:
-            log.error("%s: could not record the failure in the catalog: %s", rootname, exc)
+            for rootname, _, _ in waiting:
+                self.summary.failed[rootname] = f"{exc} (filing journal kept; re-run ingest to finish)"
+                log.error("%s: %s", rootname, exc)
+            return False
+        for _, _, committed in waiting:
+            committed()
+        return True
 
     # --- moves ---------------------------------------------------------------------------------------
 
@@ -404,26 +428,25 @@ class _Run:
         return moves
 
     def _file_and_commit(self, rootname: str, status: str, moves: list[dict[str, Any]],
-                         rows: dict[str, Any]) -> bool:
-        """Journal, move, then commit the rows with the done-marker. False (and recorded) on failure."""
+                         rows: dict[str, Any], committed: Callable[[], None]) -> bool:
+        """Journal, move, then queue the rows with the done-marker for the next group commit.
+
+        ``committed`` runs once the rows are committed. False (and recorded) on failure.
+        """
         plan = {"moves": moves, "rows": rows}
-        try:
-            with self.session() as session:
-                state.write_journal(session, rootname, status, plan)
-        except HstlcError as exc:
-            self.summary.failed[rootname] = str(exc)
-            log.error("%s: %s", rootname, exc)
+        journaled = self._flush(lambda session: state.write_journal(session, rootname, status, plan))
+        if not journaled:
+            self.summary.failed.setdefault(rootname, "could not write its filing journal to the catalog")
             return False
         try:
             for move in moves:
                 self._move(move, verify=False)
-            with self.session() as session:
-                state.commit_dataset(session, rootname, plan)
         except (HstlcError, OSError) as exc:
             # The journal stays: the next run finishes the moves (or reports the problem again).
             self.summary.failed[rootname] = f"{exc} (filing journal kept; re-run ingest to finish)"
             log.error("%s: %s", rootname, exc)
             return False
+        self._pending.append((rootname, plan, committed))
         return True
 
     # --- phases ----------------------------------------------------------------------------------------
@@ -544,9 +567,11 @@ class _Run:
         }
         log.info("%s: bad data (%s); moving it to %s", candidate.rootname, "; ".join(result.reasons),
                     folder)
-        if self._file_and_commit(candidate.rootname, state.QUARANTINING, moves, rows):
+        def committed() -> None:
             for reason in result.reasons:
                 self.summary.bad.setdefault(reason, []).append(candidate.rootname)
+
+        self._file_and_commit(candidate.rootname, state.QUARANTINING, moves, rows, committed)
 
     def _resolve(self, names: Iterable[str]) -> dict[str, str]:
         from hstlc.resolver import Resolver
@@ -628,12 +653,11 @@ class _Run:
             "config": list(outcome.config),
         }
         rows = {"metadata": metadata, "dataset": marker}
-        if self._file_and_commit(candidate.rootname, state.FILING, moves, rows):
-            self.summary.ingested.append(candidate.rootname)
-            return True
-        return False
+        return self._file_and_commit(candidate.rootname, state.FILING, moves, rows,
+                                     lambda: self.summary.ingested.append(candidate.rootname))
 
     def _composites(self, executor: ProcessPoolExecutor | None) -> None:
+        self._flush()
         with self.session() as session:
             queued = state.queued_composites(session)
             jobs: list[tuple[CompositeJob, list[str]]] = []
