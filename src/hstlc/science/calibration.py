@@ -112,8 +112,8 @@ class PiecewiseLinear:
         self._knotty = knotty
 
     def _index(self, t: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
-        u = (t - self._lo) / self._h
-        u += 1.0
+        u = t - (self._lo - self._h)  # bucket 1 starts at lo; bucket 0 holds everything below
+        u *= 1.0 / self._h
         # fmax/fmin (unlike clip) also map NaN to a bound, so no point can index outside the tables.
         np.fmax(u, 0.0, out=u)
         np.fmin(u, self._nb + 1, out=u)

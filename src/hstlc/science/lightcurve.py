@@ -41,7 +41,8 @@ class Channel:
     """One extraction: a source band, its background bands and its flux calibration.
 
     ``column_wavelength`` (Å per column, NaN = none) is the known wavelength of each spectral column
-    (STIS: the x1d row); when ``None`` it is measured from the source-band events themselves.
+    (STIS: the x1d row); when ``None`` it is the mean wavelength of the channel's selected source events
+    in each column, interpolated across columns that have none.
     """
 
     name: str
@@ -180,9 +181,8 @@ def accumulate_segment(
     lam_lo = [np.inf] * nch
     lam_hi = [-np.inf] * nch
     col_n = [np.zeros(ncols, np.int64) for _ in range(nch)]
-    col_good = [np.zeros(ncols, np.int64) for _ in range(nch)]
+    col_sel = [np.zeros(ncols, np.int64) for _ in range(nch)]
     col_lam = [np.zeros(ncols, np.float64) for _ in range(nch)]
-    col_lam_n = [np.zeros(ncols, np.int64) for _ in range(nch)]
     bkg_parts: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = [[] for _ in range(nch)]
 
     for lo in range(0, len(t_all), chunk):
@@ -228,27 +228,23 @@ def accumulate_segment(
             in_src = src_c[i][idx]
             box = in_src & ~any_src
             any_src |= in_src
-            # Column bookkeeping (events in the box, inside GTIs): wavelength map and dead columns.
-            bsel = np.flatnonzero(box)
-            cb = col[bsel]
-            okc = cb >= 0
-            if not okc.all():
-                bsel, cb = bsel[okc], cb[okc]
+            # Columns: events in the box per column (inside GTIs), and the selected events' wavelengths.
+            cb = col[box]
+            if len(cb) and cb.min() < 0:
+                cb = cb[cb >= 0]
             col_n[i] += np.bincount(cb, minlength=ncols)[:ncols]
-            col_good[i] += np.bincount(cb[good_dq[bsel]], minlength=ncols)[:ncols]
-            lb = lam[bsel].astype(np.float64)
-            has = (lb > 0) & np.isfinite(lb)
-            col_lam[i] += np.bincount(cb[has], weights=lb[has], minlength=ncols)[:ncols]
-            col_lam_n[i] += np.bincount(cb[has], minlength=ncols)[:ncols]
             # Source events.
             sel = np.flatnonzero(box & good_dq & good_lam)
             k = k_all[sel]
-            inside = k >= 0
+            cs = col[sel]
+            inside = (k >= 0) & (cs >= 0)
             if not inside.all():
-                sel, k = sel[inside], k[inside]
+                sel, k, cs = sel[inside], k[inside], cs[inside]
             if len(sel):
                 w = eps[sel].astype(np.float64)
                 ls = lam[sel].astype(np.float64)
+                col_sel[i] += np.bincount(cs, minlength=ncols)[:ncols]
+                col_lam[i] += np.bincount(cs, weights=ls, minlength=ncols)[:ncols]
                 gross[i] += np.bincount(k, weights=w, minlength=nbins)[:nbins]
                 gross_var[i] += np.bincount(k, weights=w * w, minlength=nbins)[:nbins]
                 fw, bad = ch.calibration.flux_weights(w, ls)
@@ -277,8 +273,9 @@ def accumulate_segment(
             if cw.shape != (ncols,):
                 raise ValueError(f"channel {ch.name}: column_wavelength must have {ncols} entries")
         else:
-            cw = _interpolated_columns(col_lam[i], col_lam_n[i])
-        dead = (col_n[i] > 0) & (col_good[i] == 0)
+            cw = _interpolated_columns(col_lam[i], col_sel[i])
+        # A column whose box events were all rejected (DQ, or wavelength at the window edges) is dead.
+        dead = (col_n[i] > 0) & (col_sel[i] == 0)
         if spec.wavelength_cut:
             cmask = extracted_columns(cw, wmin=spec.wmin, wmax=spec.wmax, exclude=spec.exclude, dead=dead)
             # Columns the x limits exclude cannot contribute either.
