@@ -222,7 +222,7 @@ def accumulate_segment(
             good_lam = wavelength_good(lam, spec.wmin, spec.wmax, exclude=spec.exclude)
         else:
             good_lam = np.ones(len(idx), dtype=bool)
-        k_all = bin_index(t, e)
+        bins = _ChunkBins(t, e)
         any_src = np.zeros(len(idx), dtype=bool)
         for i, ch in enumerate(spec.channels):
             in_src = src_c[i][idx]
@@ -234,23 +234,22 @@ def accumulate_segment(
                 cb = cb[cb >= 0]
             col_n[i] += np.bincount(cb, minlength=ncols)[:ncols]
             # Source events.
-            sel = np.flatnonzero(box & good_dq & good_lam)
-            k = k_all[sel]
+            sel = bins.inside(np.flatnonzero(box & good_dq & good_lam))
             cs = col[sel]
-            inside = (k >= 0) & (cs >= 0)
-            if not inside.all():
-                sel, k, cs = sel[inside], k[inside], cs[inside]
+            if len(cs) and cs.min() < 0:
+                sel = sel[cs >= 0]
+                cs = col[sel]
             if len(sel):
                 w = eps[sel].astype(np.float64)
                 ls = lam[sel].astype(np.float64)
                 col_sel[i] += np.bincount(cs, minlength=ncols)[:ncols]
                 col_lam[i] += np.bincount(cs, weights=ls, minlength=ncols)[:ncols]
-                gross[i] += np.bincount(k, weights=w, minlength=nbins)[:nbins]
-                gross_var[i] += np.bincount(k, weights=w * w, minlength=nbins)[:nbins]
                 fw, bad = ch.calibration.flux_weights(w, ls)
-                flux[i] += np.bincount(k, weights=fw, minlength=nbins)[:nbins]
-                fw *= fw
-                flux_var[i] += np.bincount(k, weights=fw, minlength=nbins)[:nbins]
+                sums = bins.sums(sel, (w, w * w, fw, fw * fw))
+                gross[i] += sums[0]
+                gross_var[i] += sums[1]
+                flux[i] += sums[2]
+                flux_var[i] += sums[3]
                 n_src[i] += len(sel)
                 n_unc[i] += bad
                 lam_lo[i] = min(lam_lo[i], float(ls.min()))
@@ -260,10 +259,10 @@ def accumulate_segment(
             inb_c = bkg_c[i]
             if inb_c is None:
                 continue
-            sel = np.flatnonzero(inb_c[idx] & ~any_src & good_dq & (col >= 0) & (k_all >= 0))
+            sel = bins.inside(np.flatnonzero(inb_c[idx] & ~any_src & good_dq & (col >= 0)))
             if len(sel):
                 bkg_parts[i].append(
-                    (col[sel].astype(np.int32), k_all[sel].astype(np.int32), eps[sel].astype(np.float64))
+                    (col[sel].astype(np.int32), bins.index(sel).astype(np.int32), eps[sel].astype(np.float64))
                 )
 
     results = []
@@ -326,6 +325,60 @@ def accumulate_segment(
             )
         )
     return tuple(results)
+
+
+class _ChunkBins:
+    """Which time bin each event of a chunk falls in, for the events selected from it.
+
+    Event lists are almost always in time order; then the bin boundaries are found once by a search of
+    the edges in the times (O(bins · log n)) and per-bin sums are contiguous segment sums — no per-event
+    bin index at all. Unsorted input falls back to :func:`bin_index` and ``np.bincount``. Both place an
+    event exactly on an edge in the bin that starts there.
+    """
+
+    def __init__(self, t: F64, edges: F64) -> None:
+        self.nbins = len(edges) - 1
+        self.ordered = len(t) < 2 or bool(np.all(t[1:] >= t[:-1]))
+        if self.ordered:
+            self.pos = np.searchsorted(t, edges, side="left")
+            self.k = None
+        else:
+            self.pos = None
+            self.k = bin_index(t, edges)
+
+    def inside(self, sel: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+        """``sel`` (increasing event indices) without the events outside the time grid."""
+        if self.pos is not None:
+            lo, hi = np.searchsorted(sel, (self.pos[0], self.pos[-1]))
+            return sel[lo:hi]
+        assert self.k is not None
+        return sel[self.k[sel] >= 0]
+
+    def index(self, sel: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+        """Bin index of each selected event (all inside the grid)."""
+        if self.pos is not None:
+            return np.searchsorted(self.pos, sel, side="right") - 1
+        assert self.k is not None
+        return self.k[sel]
+
+    def sums(self, sel: npt.NDArray[np.intp], weights: Sequence[F64]) -> list[F64]:
+        """Per-bin float64 sums of each weight array (one value per selected event)."""
+        nbins = self.nbins
+        if self.pos is None:
+            k = self.index(sel)
+            return [np.bincount(k, weights=w, minlength=nbins)[:nbins] for w in weights]
+        q = np.searchsorted(sel, self.pos)  # segment boundaries of the bins among the selected events
+        filled = q[:-1] < q[1:]
+        # reduceat over the starts of the non-empty bins only: each sum runs to the next non-empty bin's
+        # start (the bins between are empty) and the last to the end (every event is inside the grid).
+        starts = q[:-1][filled]
+        out = []
+        for w in weights:
+            total = np.zeros(nbins)
+            if len(starts):
+                total[filled] = np.add.reduceat(w, starts)
+            out.append(total)
+        return out
 
 
 def _columns(x: np.ndarray, spec: SegmentSpec) -> npt.NDArray[np.intp]:
