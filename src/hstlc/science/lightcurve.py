@@ -32,8 +32,8 @@ from hstlc.science.selection import (
 
 F64 = npt.NDArray[np.float64]
 
-#: Events processed per chunk: bounds the temporaries to a few tens of MB whatever the file size.
-CHUNK_EVENTS = 1 << 20
+#: Events per chunk: ~1 MB temporaries stay in cache and are reused (fresh allocations page-fault).
+CHUNK_EVENTS = 1 << 17
 
 
 @dataclass(frozen=True, eq=False)
