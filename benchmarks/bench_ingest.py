@@ -1,6 +1,6 @@
 """Ingest throughput at 1 and 2 cores on generated data, and the share of wall time spent in the catalog.
 
-    .venv/bin/python benchmarks/bench_ingest.py [--datasets 16] [--rate 150] [--exptime 1500] [--cores 1 2]
+    .venv/bin/python benchmarks/bench_ingest.py [--datasets 48] [--rate 150] [--exptime 1500] [--cores 1 2]
 
 Generates COS FUV pairs (a few targets, so composites have several members) into a temporary folder,
 then for each core count ingests a fresh copy into a fresh SQLite catalog and prints datasets per minute,
@@ -23,7 +23,7 @@ def generate(folder: Path, lref: Path, *, datasets: int, rate: float, exptime: f
     from hstlc import synthetic as syn
 
     events = 0
-    targets = ("WD0308-565", "GD71", "AD-LEO", "HD209458")
+    targets = ("WD0308-565", "GD71", "AD-LEO", "HD209458", "V-AM-CVN", "EX-HYA", "GJ-1214", "AU-MIC")
     for i in range(datasets):
         rootname = f"lb4m{i // 26:02d}{chr(97 + i % 26)}aq"
         ds = syn.make_cos_fuv(folder, rootname, targname=targets[i % len(targets)], expstart=55500.0 + i,
@@ -35,7 +35,7 @@ def generate(folder: Path, lref: Path, *, datasets: int, rate: float, exptime: f
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", type=int, default=16)
+    parser.add_argument("--datasets", type=int, default=48)
     parser.add_argument("--rate", type=float, default=150.0, help="source counts/s per segment")
     parser.add_argument("--exptime", type=float, default=1500.0)
     parser.add_argument("--cores", type=int, nargs="+", default=[1, 2])

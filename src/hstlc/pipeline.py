@@ -1,7 +1,8 @@
 """``hstlc ingest``: discover → check → resolve → extract → file → record → composites.
 
-The main process is the only catalog writer; ``num_cores`` worker processes (spawn-safe
-``ProcessPoolExecutor``; with one core the work runs in the main process) read, check and extract.
+``num_cores`` spawn-safe ``ProcessPoolExecutor`` worker processes read, check and extract (warmed up
+while the main process recovers and discovers); with one core everything runs in order in the main
+process. The main process hands out the work, files the results and is the only catalog writer.
 
 Crash safety — every kill point is covered:
 
@@ -155,26 +156,57 @@ class IngestSummary:
 # ------------------------------------------------------------------------------------------ helpers
 
 
-def _executor(cores: int) -> ProcessPoolExecutor | None:
-    """``cores - 1`` spawn-safe worker processes (the main process is the last core), or None for one core.
+#: Thread pools of numerical libraries in worker processes: one thread each, since the workers already
+#: use every core (BLAS/OpenMP threads of several processes spinning on the same cores made each
+#: extraction three times slower in our measurements).
+WORKER_THREAD_LIMITS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
-    The workers are started and warmed up (they import the readers and the extraction engine) at once,
-    while the main process recovers, discovers and reads the catalog.
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """``values`` set in ``os.environ`` (inherited by processes started meanwhile), then restored."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+#: Modules the worker processes need, imported once by the fork server (where there is one).
+WORKER_MODULES = ["hstlc.pipeline_work", "hstlc.extraction", "hstlc.quality", "hstlc.products",
+                  "hstlc.readers", "hstlc.stis_corrtag"]
+
+
+def _mp_context() -> multiprocessing.context.BaseContext:
+    """``forkserver`` where available (the server imports the work's modules once and forks clean,
+    thread-free workers from itself), else ``spawn``. Both start workers from a fresh interpreter, never
+    from a fork of this process (with its catalog connections and heartbeat thread)."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(WORKER_MODULES)
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def _executor(cores: int) -> ProcessPoolExecutor | None:
+    """``cores`` spawn-safe worker processes (None for one core: everything runs in order in the main
+    process). They start and warm up (import the readers and the extraction engine) at once, while
+    the main process recovers, discovers and reads the catalog; the main process only hands out work,
+    files the results and writes the catalog.
     """
     if cores <= 1:
         return None
-    pool = ProcessPoolExecutor(
-        max_workers=cores - 1, mp_context=multiprocessing.get_context("spawn"), initializer=init_worker
-    )
-    pool.hstlc_workers = cores - 1  # type: ignore[attr-defined]
-    for _ in range(cores - 1):
-        pool.submit(warm_up)
+    with _environment(WORKER_THREAD_LIMITS):
+        pool = ProcessPoolExecutor(max_workers=cores, mp_context=_mp_context(), initializer=init_worker)
+        # Each submit starts a process while none is idle; until they are warm the main process
+        # works through items itself (see _unordered).
+        pool.hstlc_warming = [pool.submit(warm_up) for _ in range(cores)]  # type: ignore[attr-defined]
     return pool
-
-
-def self_workers(executor: ProcessPoolExecutor) -> int:
-    """How many worker processes ``executor`` has (as created by :func:`_executor`)."""
-    return int(getattr(executor, "hstlc_workers", 1))
 
 
 def _unordered(
@@ -182,13 +214,14 @@ def _unordered(
     fn: Callable[[Any], R],
     items: Sequence[Any],
     lock: state.IngestLockHandle,
+    *,
+    workers: int = 1,
 ) -> Iterator[tuple[Any, R]]:
-    """``(item, fn(item))`` as each finishes.
+    """``(item, fn(item))`` as each finishes (without an executor: here, in order).
 
-    Without an executor everything runs here, in order. With one, the workers get a queue of up to
-    two items each, and the main process works through items itself whenever no worker result is
-    waiting — so ``--cores N`` keeps N processes busy while the main process stays the only catalog
-    writer (it handles finished results between its own items).
+    Each worker gets at most one item beyond the one it runs, so the last items are not stuck in a
+    busy worker's queue while another is idle. While the workers are still starting (importing), the
+    main process, already warm, takes items itself.
     """
     queue = deque(items)
     if executor is None:
@@ -197,7 +230,7 @@ def _unordered(
             item = queue.popleft()
             yield item, fn(item)
         return
-    depth = 2 * max(1, self_workers(executor))
+    depth = max(1, workers) + 1
     futures: dict[Future[R], Any] = {}
     order: dict[Future[R], int] = {}
     counter = 0
@@ -211,23 +244,24 @@ def _unordered(
             order[future] = counter
             counter += 1
 
+    warming: list[Future[Any]] = list(getattr(executor, "hstlc_warming", []))
     top_up()
     while futures or queue:
         lock.ensure_held()
+        warming = [f for f in warming if not f.done()]
         finished = sorted((f for f in futures if f.done()), key=order.__getitem__)
-        if finished:
-            for future in finished:
-                item = futures.pop(future)
-                order.pop(future)
-                top_up()
-                yield item, future.result()
-            continue
-        if queue:  # no worker result waiting: the main process takes the next item itself
-            item = queue.popleft()
+        if not finished and warming and queue:
+            item = queue.popleft()  # the workers are still starting: do one here meanwhile
             yield item, fn(item)
-            top_up()
             continue
-        wait(list(futures), timeout=5.0, return_when=FIRST_COMPLETED)
+        if not finished:
+            finished, _ = wait(list(futures), timeout=5.0, return_when=FIRST_COMPLETED)
+            finished = sorted(finished, key=order.__getitem__)
+        for future in finished:
+            item = futures.pop(future)
+            order.pop(future)
+            top_up()
+            yield item, future.result()
 
 
 def _survey_job(job: tuple[Candidate, Settings]) -> SurveyResult:
@@ -519,7 +553,7 @@ class _Run:
         results: dict[str, tuple[Candidate, SurveyResult]] = {}
         jobs = [(c, self.settings) for c in candidates]
         for done, ((candidate, _), result) in enumerate(
-            _unordered(executor, _survey_job, jobs, self.lock), start=1
+            _unordered(executor, _survey_job, jobs, self.lock, workers=self.cores), start=1
         ):
             _replay(result.logs)
             if result.error:
@@ -607,7 +641,8 @@ class _Run:
             ProcessJob(c, resolved.get(names[c.rootname], "UNKNOWN"), self.settings, self.corrtag_extract)
             for c, _ in good
         ]
-        for done, (job, outcome) in enumerate(_unordered(executor, process, jobs, self.lock), start=1):
+        work = _unordered(executor, process, jobs, self.lock, workers=self.cores)
+        for done, (job, outcome) in enumerate(work, start=1):
             candidate, result = surveyed[job.candidate.rootname]
             targname = job.targname
             _replay(outcome.logs)
@@ -676,7 +711,7 @@ class _Run:
         members = {job.key: roots for job, roots in jobs}
         composite_jobs = [j for j, _ in jobs]
         for done, (job, outcome) in enumerate(
-            _unordered(executor, build_composite, composite_jobs, self.lock), start=1
+            _unordered(executor, build_composite, composite_jobs, self.lock, workers=self.cores), start=1
         ):
             roots = members[job.key]
             _replay(outcome.logs)
