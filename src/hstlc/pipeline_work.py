@@ -8,6 +8,7 @@ with the result so that the main process writes them to the run's log file.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -27,6 +28,8 @@ from hstlc.pipeline_discovery import Candidate
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+WORKER_NICENESS = 5
 
 #: Header values kept for the ``metadata`` row of each event file.
 METADATA_FIELDS: tuple[str, ...] = (
@@ -139,6 +142,10 @@ def init_worker() -> None:
     """Process-pool initializer: collect this worker's ``hstlc`` log records for the main process."""
     global _collector
     _collector = _Collector()
+    # A little below the main process, which hands out work and is the only catalog writer: when the
+    # cores are all busy it still gets the CPU at once, so workers never wait for it.
+    with contextlib.suppress(AttributeError, OSError):
+        os.nice(WORKER_NICENESS)
     root = logging.getLogger("hstlc")
     for handler in list(root.handlers):
         root.removeHandler(handler)
