@@ -25,7 +25,8 @@ def test_second_ingest_is_refused(catalog: Catalog) -> None:
     with IngestLockHandle.acquire(catalog, command="hstlc ingest A") as lock:
         holder = lock_holder(catalog)
         assert holder is not None and holder.owner == lock.owner and holder.command == "hstlc ingest A"
-        with pytest.raises(IngestLockedError, match=r"^another ingest is running on this catalog \(pid \d+ on "):
+        refused = r"^another ingest is running on this catalog \(pid \d+ on "
+        with pytest.raises(IngestLockedError, match=refused):
             IngestLockHandle.acquire(catalog)
     assert lock_holder(catalog) is None
     with IngestLockHandle.acquire(catalog):
@@ -41,7 +42,7 @@ def test_lock_of_a_dead_process_on_this_host_is_taken_over(catalog: Catalog) -> 
 
 def test_other_host_lock_is_respected_until_its_heartbeat_is_stale(catalog: Catalog) -> None:
     IngestLockHandle.acquire(catalog, host="elsewhere.example", pid=1, heartbeat_seconds=3600)
-    with pytest.raises(IngestLockedError, match="on elsewhere.example"):
+    with pytest.raises(IngestLockedError, match=r"on elsewhere\.example"):
         IngestLockHandle.acquire(catalog, stale_after=600)
     with catalog.session() as session:
         session.execute(update(IngestLock).values(heartbeat_at=utcnow() - timedelta(seconds=700)))
