@@ -1,67 +1,89 @@
 """hstlc: calibrated, GTI-aware lightcurves from HST COS and STIS TIME-TAG event files.
 
-The library API is listed in ``__all__``; the ``hstlc`` command is a thin layer over it.
+The library API is listed in ``__all__``; the ``hstlc`` command is a thin layer over it. Names are
+imported on first use (PEP 562), so ``import hstlc`` and the command line start fast and a worker
+process loads only what it needs.
 """
 
 from __future__ import annotations
 
+import importlib
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 try:
     __version__ = version("hstlc")
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.1.0"
 
-from hstlc.checks import CheckResult, run_checks
-from hstlc.config import Settings, load_settings
-from hstlc.demo import DemoResult, run_demo
-from hstlc.domain import EventList, LightCurve, Observation
-from hstlc.errors import (
-    CatalogError,
-    ConfigError,
-    ExtractionError,
-    FilingError,
-    HstlcError,
-    InputFileError,
-    ResolverError,
-    UnsupportedProductError,
-)
-from hstlc.extraction import (
-    ExtractionParams,
-    extract_dataset,
-    extract_file,
-    extract_paths,
-    group_key,
-    make_composite,
-)
-from hstlc.filing import ensure_dir, move_file
-from hstlc.naming import safe_component, safe_join
-from hstlc.pipeline import IngestSummary, ingest
-from hstlc.products import (
-    composite_filename,
-    file_sha256,
-    individual_filename,
-    read_lightcurve,
-    write_lightcurve,
-)
-from hstlc.quality import CheckOutcome, check_dataset, check_paths
-from hstlc.readers import (
-    DatasetFiles,
-    ProductKind,
-    companion_files,
-    detect_product,
-    read_dataset,
-    read_event_times,
-    read_observation,
-)
-from hstlc.resolver import Resolution, resolve_target, resolve_targets
-from hstlc.stis_corrtag import write_stis_corrtag
+#: Public name → the module that defines it.
+_API: dict[str, str] = {
+    "Catalog": "hstlc.catalog",
+    "CheckResult": "hstlc.checks",
+    "run_checks": "hstlc.checks",
+    "Settings": "hstlc.config",
+    "load_settings": "hstlc.config",
+    "DemoResult": "hstlc.demo",
+    "run_demo": "hstlc.demo",
+    "Dataset": "hstlc.domain",
+    "EventList": "hstlc.domain",
+    "LightCurve": "hstlc.domain",
+    "Observation": "hstlc.domain",
+    "Segment": "hstlc.domain",
+    "CatalogError": "hstlc.errors",
+    "ConfigError": "hstlc.errors",
+    "ExtractionError": "hstlc.errors",
+    "FilingError": "hstlc.errors",
+    "HstlcError": "hstlc.errors",
+    "InputFileError": "hstlc.errors",
+    "ResolverError": "hstlc.errors",
+    "UnsupportedProductError": "hstlc.errors",
+    "ExtractionParams": "hstlc.extraction",
+    "extract_dataset": "hstlc.extraction",
+    "extract_file": "hstlc.extraction",
+    "extract_paths": "hstlc.extraction",
+    "group_key": "hstlc.extraction",
+    "make_composite": "hstlc.extraction",
+    "ensure_dir": "hstlc.filing",
+    "move_file": "hstlc.filing",
+    "safe_component": "hstlc.naming",
+    "safe_join": "hstlc.naming",
+    "IngestSummary": "hstlc.pipeline",
+    "ingest": "hstlc.pipeline",
+    "composite_filename": "hstlc.products",
+    "file_sha256": "hstlc.products",
+    "individual_filename": "hstlc.products",
+    "read_lightcurve": "hstlc.products",
+    "write_lightcurve": "hstlc.products",
+    "CheckOutcome": "hstlc.quality",
+    "check_dataset": "hstlc.quality",
+    "check_paths": "hstlc.quality",
+    "DatasetFiles": "hstlc.readers",
+    "ProductKind": "hstlc.readers",
+    "companion_files": "hstlc.readers",
+    "detect_product": "hstlc.readers",
+    "read_dataset": "hstlc.readers",
+    "read_event_times": "hstlc.readers",
+    "read_observation": "hstlc.readers",
+    "ReportResult": "hstlc.report",
+    "build_report": "hstlc.report",
+    "Resolution": "hstlc.resolver",
+    "resolve_target": "hstlc.resolver",
+    "resolve_targets": "hstlc.resolver",
+    "LightCurveStats": "hstlc.science.variability",
+    "compute_stats": "hstlc.science.variability",
+    "run_stats": "hstlc.statistics",
+    "stats_for_file": "hstlc.statistics",
+    "write_stis_corrtag": "hstlc.stis_corrtag",
+}
 
 __all__ = [
+    "Catalog",
     "CatalogError",
     "CheckOutcome",
     "CheckResult",
     "ConfigError",
+    "Dataset",
     "DatasetFiles",
     "DemoResult",
     "EventList",
@@ -72,17 +94,22 @@ __all__ = [
     "IngestSummary",
     "InputFileError",
     "LightCurve",
+    "LightCurveStats",
     "Observation",
     "ProductKind",
+    "ReportResult",
     "Resolution",
     "ResolverError",
+    "Segment",
     "Settings",
     "UnsupportedProductError",
     "__version__",
+    "build_report",
     "check_dataset",
     "check_paths",
     "companion_files",
     "composite_filename",
+    "compute_stats",
     "detect_product",
     "ensure_dir",
     "extract_dataset",
@@ -103,8 +130,74 @@ __all__ = [
     "resolve_targets",
     "run_checks",
     "run_demo",
+    "run_stats",
     "safe_component",
     "safe_join",
+    "stats_for_file",
     "write_lightcurve",
     "write_stis_corrtag",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hstlc' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_API])
+
+
+if TYPE_CHECKING:  # let type checkers and IDEs see the real objects
+    from hstlc.catalog import Catalog
+    from hstlc.checks import CheckResult, run_checks
+    from hstlc.config import Settings, load_settings
+    from hstlc.demo import DemoResult, run_demo
+    from hstlc.domain import Dataset, EventList, LightCurve, Observation, Segment
+    from hstlc.errors import (
+        CatalogError,
+        ConfigError,
+        ExtractionError,
+        FilingError,
+        HstlcError,
+        InputFileError,
+        ResolverError,
+        UnsupportedProductError,
+    )
+    from hstlc.extraction import (
+        ExtractionParams,
+        extract_dataset,
+        extract_file,
+        extract_paths,
+        group_key,
+        make_composite,
+    )
+    from hstlc.filing import ensure_dir, move_file
+    from hstlc.naming import safe_component, safe_join
+    from hstlc.pipeline import IngestSummary, ingest
+    from hstlc.products import (
+        composite_filename,
+        file_sha256,
+        individual_filename,
+        read_lightcurve,
+        write_lightcurve,
+    )
+    from hstlc.quality import CheckOutcome, check_dataset, check_paths
+    from hstlc.readers import (
+        DatasetFiles,
+        ProductKind,
+        companion_files,
+        detect_product,
+        read_dataset,
+        read_event_times,
+        read_observation,
+    )
+    from hstlc.report import ReportResult, build_report
+    from hstlc.resolver import Resolution, resolve_target, resolve_targets
+    from hstlc.science.variability import LightCurveStats, compute_stats
+    from hstlc.statistics import run_stats, stats_for_file
+    from hstlc.stis_corrtag import write_stis_corrtag

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from hstlc.domain import SECONDS_PER_DAY, Dataset, LightCurve, Observation, Segment
+from hstlc.domain import LIGHTCURVE_COLUMNS, SECONDS_PER_DAY, Dataset, LightCurve, Observation, Segment
 from hstlc.errors import ExtractionError, HstlcError
 from hstlc.readers import read_dataset
 from hstlc.readers.reftables import (
@@ -871,40 +871,15 @@ def make_composite(
     members.sort(key=lambda m: (m[0].observation.expstart, _dataset_key(m[0])))
     t0 = members[0][0].observation.expstart
 
-    cols: dict[str, list[np.ndarray]] = {
-        k: []
-        for k in (
-            "times",
-            "mjd",
-            "bins",
-            "gross",
-            "background",
-            "counts",
-            "net",
-            "error",
-            "flux",
-            "flux_error",
-            "signal_to_noise",
-            "dataset",
-        )
-    }
+    cols: dict[str, list[np.ndarray]] = {name: [] for name in LIGHTCURVE_COLUMNS}
     for number, (dataset, curve) in enumerate(members, start=1):
         shift = (dataset.observation.expstart - t0) * SECONDS_PER_DAY
-        cols["times"].append(curve.times + shift)
-        cols["dataset"].append(np.full(len(curve), number, dtype=np.int32))
-        for key in (
-            "mjd",
-            "bins",
-            "gross",
-            "background",
-            "counts",
-            "net",
-            "error",
-            "flux",
-            "flux_error",
-            "signal_to_noise",
-        ):
-            cols[key].append(getattr(curve, key))
+        for name, column in curve.columns().items():
+            if name == "times":
+                column = column + shift
+            elif name == "dataset":
+                column = np.full(len(curve), number, dtype=np.int32)
+            cols[name].append(column)
     merged = {k: np.concatenate(v) for k, v in cols.items()}
 
     metas = [curve.meta for _, curve in members]

@@ -93,7 +93,8 @@ def ensure_dir(path: Path, *, group: str | None = None, dir_mode: int = 0o770) -
     return path
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_directory(directory: Path) -> None:
+    """Flush a directory entry (a rename or new file in it) to disk; best effort."""
     try:
         fd = os.open(directory, os.O_RDONLY)
     except OSError:
@@ -137,7 +138,7 @@ def _copy_verified(src: Path, dest: Path) -> None:
                 f"{src.name}: the copy in {dest.parent} does not match the original; source kept"
             )
         _link_into_place(tmp, dest, src)
-        _fsync_dir(dest.parent)
+        fsync_directory(dest.parent)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -184,7 +185,7 @@ def move_file(src: Path, dest_dir: Path, *, group: str | None = None, dir_mode: 
         if dest.exists() and os.path.samefile(src, dest):
             # A hard link made by an earlier, interrupted move: finish it.
             src.unlink()
-            _fsync_dir(src.parent)
+            fsync_directory(src.parent)
             return dest
     except OSError:
         pass
@@ -214,11 +215,11 @@ def move_file(src: Path, dest_dir: Path, *, group: str | None = None, dir_mode: 
             reason = exc2.strerror or exc2
             raise FilingError(f"{src.name}: cannot copy into {dest_dir} ({reason}); source kept") from None
     else:
-        _fsync_dir(dest_dir)
+        fsync_directory(dest_dir)
     src.unlink()
-    _fsync_dir(src.parent)
+    fsync_directory(src.parent)
     apply_group(dest, group)
     return dest
 
 
-__all__ = ["TEMP_PREFIX", "apply_group", "ensure_dir", "move_file", "sha256_of"]
+__all__ = ["TEMP_PREFIX", "apply_group", "ensure_dir", "fsync_directory", "move_file", "sha256_of"]

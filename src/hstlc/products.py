@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import logging
 import math
 import os
@@ -65,6 +64,7 @@ from astropy.utils.exceptions import AstropyWarning
 
 from hstlc.domain import LIGHTCURVE_COLUMNS, SECONDS_PER_DAY, LightCurve
 from hstlc.errors import FilingError, InputFileError
+from hstlc.filing import fsync_directory, sha256_of
 from hstlc.naming import safe_component
 
 logger = logging.getLogger(__name__)
@@ -175,14 +175,10 @@ def composite_filename(
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
     """Hex SHA-256 of a file's bytes, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
     try:
-        with open(path, "rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
+        return sha256_of(Path(path))
     except OSError as exc:
         raise InputFileError(path, f"cannot read file ({exc.strerror or exc})") from None
-    return digest.hexdigest()
 
 
 # ---------------------------------------------------------------------------------- header cleaning
@@ -495,21 +491,6 @@ def _build_hdulist(lc: LightCurve) -> fits.HDUList:
     return fits.HDUList([primary, table])
 
 
-def _fsync_directory(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def write_lightcurve(lc: LightCurve, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
     """Write ``lc`` as a FITS product at ``path`` atomically and return the path.
 
@@ -544,7 +525,7 @@ def write_lightcurve(lc: LightCurve, path: str | os.PathLike[str], *, overwrite:
             os.replace(temporary, target)
         else:
             _link_no_clobber(temporary, target)
-        _fsync_directory(folder)
+        fsync_directory(folder)
     except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             temporary.unlink()

@@ -15,7 +15,6 @@ the destination is never overwritten unless ``overwrite=True``.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import uuid
@@ -25,6 +24,7 @@ import numpy as np
 from astropy.io import fits
 
 from hstlc.errors import FilingError, InputFileError
+from hstlc.filing import sha256_of
 from hstlc.readers.stis import read_stis_tag
 
 log = logging.getLogger(__name__)
@@ -35,14 +35,6 @@ STRUCTURAL = frozenset({
 })
 _COLUMN_CARD = ("TTYPE", "TFORM", "TUNIT", "TSCAL", "TZERO", "TNULL", "TDISP", "TDIM", "TCTYP", "TCRPX",
                 "TCRVL", "TCDLT", "TCUNI", "TLMIN", "TLMAX")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _copy_cards(source: fits.Header, target: fits.Header) -> None:
@@ -84,7 +76,7 @@ def write_stis_corrtag(
     _copy_cards(data.primary_header, primary.header)
     primary.header["HSTLCVER"] = (__version__, "hstlc version that wrote this file")
     primary.header["SRCFILE"] = (tag.name, "STIS TIME-TAG file the events come from")
-    primary.header["SRCSHA"] = _sha256(tag)  # 64 characters: no room for a comment
+    primary.header["SRCSHA"] = sha256_of(tag)  # 64 characters: no room for a comment
     primary.header["HSTLCCAL"] = (",".join(cal.applied) or "NONE", "event calibration steps applied")
     for i, note in enumerate(data.extras.get("calibration_notes", ()), start=1):
         primary.header[f"CALNOTE{i}"] = note[:68]
@@ -121,7 +113,7 @@ def write_stis_corrtag(
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         if out.exists():
-            if _sha256(out) == _sha256(tmp):
+            if sha256_of(out) == sha256_of(tmp):
                 log.info("%s is already up to date", out.name)
                 return out
             if not overwrite:
