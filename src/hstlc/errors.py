@@ -43,6 +43,10 @@ class CatalogError(HstlcError):
     """The catalog database cannot be reached or is not in the expected state."""
 
 
+class IngestLockedError(CatalogError):
+    """Another ``hstlc ingest`` holds the catalog's ingest lock."""
+
+
 class ResolverError(HstlcError):
     """A target-name resolution problem that cannot be recovered from (bad alias file, bad input)."""
 
@@ -57,6 +61,7 @@ __all__ = [
     "ExtractionError",
     "FilingError",
     "HstlcError",
+    "IngestLockedError",
     "InputFileError",
     "ResolverError",
     "UnsupportedProductError",

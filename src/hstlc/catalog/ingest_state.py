@@ -43,7 +43,7 @@ from hstlc.catalog.schema import (
     utcnow,
 )
 from hstlc.catalog.store import Catalog, upsert_bad_data, upsert_metadata, upsert_outputs
-from hstlc.errors import CatalogError, HstlcError
+from hstlc.errors import CatalogError, IngestLockedError
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +58,6 @@ FAILED = "failed"
 FILING = "filing"
 QUARANTINING = "quarantining"
 JOURNAL_STATUSES = (FILING, QUARANTINING)
-
-
-class IngestLockedError(HstlcError):
-    """Another ``hstlc ingest`` holds the catalog's ingest lock."""
 
 
 # ------------------------------------------------------------------------------------------- the lock
