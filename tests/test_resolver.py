@@ -141,8 +141,7 @@ def test_found_is_cached_with_position(catalog: Catalog, sesame: SesameServer, t
     assert sesame.count == 1
     entry = cached(catalog, "M31")["M31"]
     assert (entry.found, entry.aliases) == (True, ("M 31", "NGC 224"))
-    # single-precision FLOAT on MySQL keeps ~7 digits (see the report: schema Float → Double wanted)
-    assert (entry.ra, entry.dec) == (pytest.approx(10.68470833, abs=1e-3), pytest.approx(41.26875, abs=1e-3))
+    assert (entry.ra, entry.dec) == (pytest.approx(10.68470833, abs=1e-9), pytest.approx(41.26875, abs=1e-9))
 
 
 def test_refresh_and_expiry_bypass_the_cache(catalog: Catalog, sesame: SesameServer, tmp_path: Path) -> None:
