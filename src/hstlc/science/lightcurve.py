@@ -27,6 +27,7 @@ from hstlc.science.selection import (
     Band,
     column_index,
     extracted_columns,
+    interpolated_column_means,
     wavelength_good,
 )
 
@@ -272,7 +273,7 @@ def accumulate_segment(
             if cw.shape != (ncols,):
                 raise ValueError(f"channel {ch.name}: column_wavelength must have {ncols} entries")
         else:
-            cw = _interpolated_columns(col_lam[i], col_sel[i])
+            cw = interpolated_column_means(col_lam[i], col_sel[i])
         # A column whose box events were all rejected (DQ, or wavelength at the window edges) is dead.
         dead = (col_n[i] > 0) & (col_sel[i] == 0)
         if spec.wavelength_cut:
@@ -394,19 +395,6 @@ def _columns(x: np.ndarray, spec: SegmentSpec) -> npt.NDArray[np.intp]:
         col[col >= spec.ncols] = -1
         return col
     return column_index(x, offset=spec.column_offset, scale=spec.column_scale, ncols=spec.ncols)
-
-
-def _interpolated_columns(lam_sum: F64, lam_n: npt.NDArray[np.int64]) -> F64:
-    """Mean wavelength per column, linearly interpolated across empty columns inside the range."""
-    out = np.full(len(lam_sum), np.nan)
-    filled = lam_n > 0
-    if not filled.any():
-        return out
-    out[filled] = lam_sum[filled] / lam_n[filled]
-    idx = np.flatnonzero(filled)
-    span = np.arange(idx[0], idx[-1] + 1)
-    out[span] = np.interp(span, idx, out[idx])
-    return out
 
 
 def assemble(

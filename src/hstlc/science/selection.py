@@ -113,7 +113,17 @@ def column_wavelengths(
     ok = (columns >= 0) & (lam > 0) & np.isfinite(lam)
     counts = np.bincount(columns[ok], minlength=ncols)[:ncols]
     sums = np.bincount(columns[ok], weights=lam[ok], minlength=ncols)[:ncols]
-    out = np.full(ncols, np.nan)
+    return interpolated_column_means(sums, counts)
+
+
+def interpolated_column_means(
+    sums: npt.NDArray[np.float64], counts: npt.NDArray[np.integer]
+) -> npt.NDArray[np.float64]:
+    """``sums / counts`` per column, linearly interpolated across empty columns inside the filled span.
+
+    Columns before the first or after the last filled column are NaN.
+    """
+    out = np.full(len(sums), np.nan)
     filled = counts > 0
     if not filled.any():
         return out
@@ -156,5 +166,6 @@ __all__ = [
     "column_wavelengths",
     "dq_good",
     "extracted_columns",
+    "interpolated_column_means",
     "wavelength_good",
 ]
