@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from hstlc import __version__
+
+# The command modules import only typer, rich, hstlc.cli.context, hstlc.config and hstlc.errors at
+# module level; the library modules a command needs (astropy, matplotlib, scipy, sqlalchemy, …) are
+# imported when it runs, so ``hstlc --help`` and ``hstlc --version`` start fast.
+from hstlc.cli import check, config_cmd, db, demo, extract, ingest, plot, resolve, stats
 from hstlc.cli.context import GlobalOptions
 
 app = typer.Typer(
@@ -32,14 +36,14 @@ def _version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     config: Annotated[
-        Optional[Path], typer.Option("--config", "-c", help="Settings file (TOML); default $HSTLC_CONFIG, "
-                                     "./hstlc.toml, then the user config dir.", dir_okay=False)
+        Path | None, typer.Option("--config", "-c", help="Settings file (TOML); default $HSTLC_CONFIG, "
+                                  "./hstlc.toml, then the user config dir.", dir_okay=False)
     ] = None,
     home_dir: Annotated[
-        Optional[Path], typer.Option("--home-dir", help="Root folder of the catalog and products.")
+        Path | None, typer.Option("--home-dir", help="Root folder of the catalog and products.")
     ] = None,
     db: Annotated[
-        Optional[str], typer.Option("--db", help="Catalog database URL (any SQLAlchemy URL).")
+        str | None, typer.Option("--db", help="Catalog database URL (any SQLAlchemy URL).")
     ] = None,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More output; -vv for debug; "
                                           "tracebacks on errors.")] = 0,
@@ -57,24 +61,13 @@ def root(
     )
 
 
-#: Command modules, each with a ``register(app)`` function, in the order ``--help`` lists them.
-COMMAND_MODULES = (
-    "ingest",
-    "check",
-    "extract",
-    "resolve",
-    "stats",
-    "plot",
-    "db",
-    "demo",
-    "config_cmd",
-)
-
-for _name in COMMAND_MODULES:
-    try:
-        _module = importlib.import_module(f"hstlc.cli.{_name}")
-    except ModuleNotFoundError as _exc:  # a command still being written on a development branch
-        if _exc.name != f"hstlc.cli.{_name}":
-            raise
-        continue
-    _module.register(app)
+# Every command, in the order ``--help`` lists them.
+ingest.register(app)
+check.register(app)
+extract.register(app)
+resolve.register(app)
+stats.register(app)
+plot.register(app)
+db.register(app)
+demo.register(app)
+config_cmd.register(app)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from hstlc.cli.context import EXIT_ERROR, EXIT_OK, EXIT_USAGE, command
-from hstlc.quality import CheckOutcome, QuarantineResult, check_paths, quarantine
+
+if TYPE_CHECKING:
+    from hstlc.quality import CheckOutcome, QuarantineResult
 
 
 def _as_json(outcome: CheckOutcome, moved: QuarantineResult | None) -> dict[str, Any]:
@@ -48,6 +50,8 @@ def check(
 
     Exit status: 0 all good, 1 some dataset bad, 2 some file unreadable.
     """
+    from hstlc.quality import check_paths, quarantine
+
     overrides = {"min_exptime": min_exptime, "bad_proposals": bad_proposal or None}
     with command(ctx, "check", overrides) as run:
         outcomes = check_paths(files, run.settings)

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from hstlc.catalog import masked_url
 from hstlc.cli.context import command
 
 
@@ -17,12 +16,15 @@ def config(
     as_json: Annotated[bool, typer.Option("--json", help="Print the settings as JSON.")] = False,
 ) -> None:
     """Show the effective settings and where each value came from (default, file, env, flag)."""
+    from hstlc.catalog import masked_url
+
     with command(ctx, "config") as run:
         values = run.settings.model_dump(mode="json")
         values["db_connection_string"] = masked_url(run.settings.database_url)
         if as_json:
+            settings = {k: {"value": v, "source": run.loaded.sources[k]} for k, v in values.items()}
             payload = {"config_file": str(run.loaded.config_file) if run.loaded.config_file else None,
-                       "settings": {k: {"value": v, "source": run.loaded.sources[k]} for k, v in values.items()}}
+                       "settings": settings}
             typer.echo(json.dumps(payload, indent=2))
             return
         source = run.loaded.config_file or "none found"

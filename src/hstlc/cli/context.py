@@ -16,11 +16,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.logging import RichHandler
+from rich.markup import escape
 
 from hstlc.config import LoadedSettings, Settings, load_settings
 from hstlc.errors import HstlcError
@@ -83,7 +82,9 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def _configure_logging(run_name: str, settings: Settings, options: GlobalOptions, err: Console) -> Path | None:
+def _configure_logging(
+    run_name: str, settings: Settings, options: GlobalOptions, err: Console
+) -> Path | None:
     root = logging.getLogger("hstlc")
     for handler in list(root.handlers):
         root.removeHandler(handler)
@@ -160,7 +161,9 @@ def command(ctx: typer.Context, name: str, overrides: Mapping[str, Any] | None =
         _report(err, options, str(exc).splitlines() or [type(exc).__name__])
         raise typer.Exit(EXIT_ERROR) from None
     except Exception as exc:  # the boundary: a bug must still end in one clear line
-        _report(err, options, [f"internal error: {type(exc).__name__}: {exc} (run with --verbose for details)"])
+        _report(
+            err, options, [f"internal error: {type(exc).__name__}: {exc} (run with --verbose for details)"]
+        )
         raise typer.Exit(EXIT_ERROR) from None
     except KeyboardInterrupt:
         err.print("[bold red]Interrupted.[/]")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from hstlc.catalog import Catalog
 from hstlc.cli.context import command
 
 db_app = typer.Typer(help="Create and inspect the catalog database.", no_args_is_help=True)
@@ -14,6 +13,8 @@ db_app = typer.Typer(help="Create and inspect the catalog database.", no_args_is
 @db_app.command("init")
 def init(ctx: typer.Context) -> None:
     """Create the catalog's tables (safe to run again: existing tables and rows are kept)."""
+    from hstlc.catalog import Catalog
+
     with command(ctx, "db-init") as run:
         catalog = Catalog.from_url(run.settings.database_url)
         try:
@@ -29,6 +30,8 @@ def init(ctx: typer.Context) -> None:
 @db_app.command("status")
 def status(ctx: typer.Context) -> None:
     """Show the catalog URL (password masked), its tables and their row counts."""
+    from hstlc.catalog import Catalog
+
     with command(ctx, "db-status") as run:
         catalog = Catalog.from_url(run.settings.database_url)
         try:

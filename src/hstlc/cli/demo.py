@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 
 from hstlc.cli.context import EXIT_PARTIAL, command
 from hstlc.cli.ingest import _ProgressBar, summary_table
-from hstlc.demo import DEFAULT_DIRECTORY, run_demo
+
+if TYPE_CHECKING:
+    from hstlc.demo import DemoResult
+
+#: Same as ``hstlc.demo.DEFAULT_DIRECTORY`` (kept here so that ``--help`` need not import the demo).
+DEFAULT_DIRECTORY = Path("hstlc-demo")
+
+
+def run_demo(directory: Path, **kwargs: Any) -> DemoResult:
+    """:func:`hstlc.demo.run_demo`, imported when the command runs (it loads the whole pipeline)."""
+    from hstlc.demo import run_demo as library_run_demo
+
+    return library_run_demo(directory, **kwargs)
 
 
 def demo_command(

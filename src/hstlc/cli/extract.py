@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from hstlc.cli.context import EXIT_PARTIAL, EXIT_USAGE, command
-from hstlc.extraction import ExtractionParams, ExtractOutcome, extract_paths
+
+if TYPE_CHECKING:
+    from hstlc.extraction import ExtractOutcome
 
 
 def extract(
@@ -68,6 +70,8 @@ def extract(
         "lref_dir": lref_dir,
         "oref_dir": oref_dir,
     }
+    from hstlc.extraction import ExtractionParams, extract_paths
+
     with command(ctx, "extract", overrides) as run:
         settings = run.settings
         params = ExtractionParams.from_settings(settings, wmin=wmin, wmax=wmax)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -20,9 +20,10 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from hstlc.catalog import Catalog
 from hstlc.cli.context import EXIT_PARTIAL, command
-from hstlc.pipeline import IngestSummary, ProgressUpdate, ingest
+
+if TYPE_CHECKING:
+    from hstlc.pipeline import IngestSummary, ProgressUpdate
 
 PHASE_LABELS = {"reading": "Reading and checking", "extracting": "Extracting and filing",
                 "composites": "Composites"}
@@ -94,6 +95,9 @@ def ingest_command(
 ) -> None:
     """Ingest every dataset in DIR: check, resolve target names, catalog, make lightcurves, file the data,
     and rebuild the composites that changed. Safe to re-run; exit code 3 if some datasets failed."""
+    from hstlc.catalog import Catalog
+    from hstlc.pipeline import ingest
+
     overrides = {"num_cores": cores, "resolver_offline": True if offline else None}
     with command(ctx, "ingest", overrides) as run:
         settings = run.settings

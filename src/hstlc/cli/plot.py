@@ -10,9 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from hstlc.catalog import Catalog
 from hstlc.cli.context import EXIT_PARTIAL, command
-from hstlc.report import build_report
 
 
 def plot(
@@ -32,6 +30,9 @@ def plot(
     Figures are remade only for products that are new or changed since the last run (--all for all);
     the report pages are always rebuilt. The report needs no network: open it from disk anywhere.
     """
+    from hstlc.catalog import Catalog
+    from hstlc.report import build_report
+
     with command(ctx, "plot", {"num_cores": cores}) as run:
         catalog = Catalog.from_url(run.settings.database_url)
         try:

@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from hstlc.cli.context import command
-from hstlc.resolver import (
-    AddedAlias,
-    Resolution,
-    add_alias,
-    open_catalog,
-    parse_alias_spec,
-    resolve_targets,
-)
+
+if TYPE_CHECKING:
+    from hstlc.resolver import AddedAlias, Resolution
 
 #: Sesame aliases shown per name in the table (``--json`` has them all).
 SHOWN_ALIASES = 6
@@ -71,6 +66,8 @@ def resolve(
     """
     if not names and not add:
         raise typer.BadParameter("give at least one NAME, or --add ALIAS=TARGNAME", param_hint="NAME")
+    from hstlc.resolver import add_alias, open_catalog, parse_alias_spec, resolve_targets
+
     with command(ctx, "resolve", {"resolver_offline": True if offline else None}) as run:
         specs = list(add or [])
         for spec in specs:  # refuse a malformed entry before writing anything

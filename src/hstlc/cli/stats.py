@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from hstlc.catalog import Catalog
 from hstlc.cli.context import EXIT_ERROR, EXIT_PARTIAL, Run, command
-from hstlc.statistics import StatsOutcome, band_summary, run_stats, stats_for_files
+
+if TYPE_CHECKING:
+    from hstlc.statistics import StatsOutcome
 
 BANDS = ("short", "med", "long")
 
@@ -38,6 +39,8 @@ def _period(seconds: float) -> str:
 
 
 def _band_cell(outcome: StatsOutcome, name: str) -> str:
+    from hstlc.statistics import band_summary
+
     summary = band_summary(outcome, name)
     if summary is None:
         return ""
@@ -114,6 +117,9 @@ def stats(
     """
     if files and (all_products or products is not ProductType.both):
         raise typer.BadParameter("--products and --all choose catalog products; leave them out with FILE")
+    from hstlc.catalog import Catalog
+    from hstlc.statistics import run_stats, stats_for_files
+
     with command(ctx, "stats") as run:
         if files:
             outcomes = stats_for_files(list(files), run.settings)
