@@ -24,13 +24,45 @@ from hstlc.catalog import (
 from hstlc.errors import CatalogError
 
 ORIGINAL_COLUMNS = {
-    "metadata": {"id", "filename", "path", "ingest_date", "telescop", "instrume", "targname", "cal_ver",
-                 "obstype", "cenwave", "aperture", "detector", "opt_elem", "fppos"},
-    "outputs": {"id", "metadata_id", "individual_path", "individual_filename", "composite_path",
-                "composite_filename"},
+    "metadata": {
+        "id",
+        "filename",
+        "path",
+        "ingest_date",
+        "telescop",
+        "instrume",
+        "targname",
+        "cal_ver",
+        "obstype",
+        "cenwave",
+        "aperture",
+        "detector",
+        "opt_elem",
+        "fppos",
+    },
+    "outputs": {
+        "id",
+        "metadata_id",
+        "individual_path",
+        "individual_filename",
+        "composite_path",
+        "composite_filename",
+    },
     "bad_data": {"id", "filename", "ingest_date", "reason"},
-    "stats": {"id", "lightcurve_path", "lightcurve_filename", "total", "mean", "mu", "stdev", "poisson_factor",
-              "pearson_r", "pearson_p", "periodogram", "deliver"},
+    "stats": {
+        "id",
+        "lightcurve_path",
+        "lightcurve_filename",
+        "total",
+        "mean",
+        "mu",
+        "stdev",
+        "poisson_factor",
+        "pearson_r",
+        "pearson_p",
+        "periodogram",
+        "deliver",
+    },
 }
 
 
@@ -76,8 +108,15 @@ def test_upserts_never_duplicate(catalog: Catalog) -> None:
             row = upsert_metadata(s, "lb4m01aaq_corrtag_a.fits", **_metadata_values("/data/a"))
             upsert_outputs(s, row.id, individual_path="/out/GD71", individual_filename="lb4m01aaq_curve.fits")
             upsert_bad_data(s, "lb4m02abq_corrtag.fits", ["Short Exposure", "Bad EXPFLAG"])
-            upsert_stats(s, "lb4m01aaq_curve.fits", lightcurve_path="/out/GD71", total=10.0, periodogram=False,
-                         deliver=True, details={"short": {"best_period": 12.5, "fap": 0.5}})
+            upsert_stats(
+                s,
+                "lb4m01aaq_curve.fits",
+                lightcurve_path="/out/GD71",
+                total=10.0,
+                periodogram=False,
+                deliver=True,
+                details={"short": {"best_period": 12.5, "fap": 0.5}},
+            )
     with catalog.session() as s:
         assert len(s.scalars(select(Metadata)).all()) == 1
         assert len(s.scalars(select(Outputs)).all()) == 1
@@ -123,8 +162,11 @@ def test_long_paths_and_names_fit(catalog: Catalog) -> None:
 def test_floats_keep_double_precision(catalog: Catalog) -> None:
     """MJDs need ~1e-8 d (1 ms) resolution: single-precision FLOAT (MySQL's default) would keep 0.01 d."""
     with catalog.session() as s:
-        upsert_metadata(s, "z_corrtag.fits", **{**_metadata_values("/a"), "expstart": 58123.123456789,
-                                                "ra_targ": 10.68470833})
+        upsert_metadata(
+            s,
+            "z_corrtag.fits",
+            **{**_metadata_values("/a"), "expstart": 58123.123456789, "ra_targ": 10.68470833},
+        )
     with catalog.session() as s:
         row = s.scalars(select(Metadata)).one()
         assert row.expstart == pytest.approx(58123.123456789, abs=1e-9)
@@ -147,7 +189,10 @@ def test_reasons_validation() -> None:
 
 
 def test_masked_url_hides_password() -> None:
-    assert masked_url("postgresql+psycopg://user:s3cret@db:5432/hstlc") == "postgresql+psycopg://user:***@db:5432/hstlc"
+    assert (
+        masked_url("postgresql+psycopg://user:s3cret@db:5432/hstlc")
+        == "postgresql+psycopg://user:***@db:5432/hstlc"
+    )
     assert masked_url("sqlite:///x.db") == "sqlite:///x.db"
 
 

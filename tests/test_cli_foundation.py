@@ -53,7 +53,9 @@ def test_db_status_masks_password_and_reports_unreachable_server() -> None:
     result = invoke("--db", "postgresql+psycopg://postgres:hunter2@127.0.0.1:1/none", "db", "status")
     assert result.exit_code == 1
     assert "hunter2" not in result.output
-    assert result.output.startswith("Error: postgresql+psycopg://postgres:***@127.0.0.1:1/none: cannot connect")
+    assert result.output.startswith(
+        "Error: postgresql+psycopg://postgres:***@127.0.0.1:1/none: cannot connect"
+    )
     assert "Traceback" not in result.output
 
 
@@ -78,7 +80,9 @@ def test_config_shows_sources(tmp_path: Path) -> None:
 
 
 def test_config_masks_database_password(tmp_path: Path) -> None:
-    result = invoke("--home-dir", str(tmp_path), "--db", "postgresql+psycopg://u:topsecret@h/db", "config", "--json")
+    result = invoke(
+        "--home-dir", str(tmp_path), "--db", "postgresql+psycopg://u:topsecret@h/db", "config", "--json"
+    )
     assert result.exit_code == 0
     assert "topsecret" not in result.output
 
@@ -87,16 +91,21 @@ def test_invalid_setting_is_one_error_line_per_problem(tmp_path: Path) -> None:
     result = invoke("--home-dir", str(tmp_path), "config", env={"HSTLC_STEP": "-1", "HSTLC_NUM_CORES": "0"})
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if line]
-    assert sorted(lines) == sorted([
-        "Error: num_cores: Input should be greater than or equal to 1 (from env HSTLC_NUM_CORES)",
-        "Error: step: Input should be greater than 0 (from env HSTLC_STEP)",
-    ])
+    assert sorted(lines) == sorted(
+        [
+            "Error: num_cores: Input should be greater than or equal to 1 (from env HSTLC_NUM_CORES)",
+            "Error: step: Input should be greater than 0 (from env HSTLC_STEP)",
+        ]
+    )
 
 
 def test_missing_config_file_is_an_error(tmp_path: Path) -> None:
     result = invoke("--config", str(tmp_path / "nope.toml"), "config")
     assert result.exit_code == 1
-    assert result.output.strip() == f"Error: {tmp_path / 'nope.toml'}: configuration file not found (given with --config)"
+    assert (
+        result.output.strip()
+        == f"Error: {tmp_path / 'nope.toml'}: configuration file not found (given with --config)"
+    )
 
 
 def test_each_run_writes_a_log_file(tmp_path: Path) -> None:
@@ -125,18 +134,26 @@ def _env(tmp_path: Path) -> dict[str, str]:
 
 def test_real_subprocess_console_script_and_module(tmp_path: Path) -> None:
     env = _env(tmp_path)
-    module = subprocess.run([sys.executable, "-m", "hstlc", "db", "init"], env=env, capture_output=True,
-                            text=True, timeout=120)
+    module = subprocess.run(
+        [sys.executable, "-m", "hstlc", "db", "init"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert module.returncode == 0, module.stderr
     script = Path(sys.executable).with_name("hstlc")
     if not script.exists():
         pytest.skip("the hstlc console script is not installed next to this Python")
-    status = subprocess.run([str(script), "db", "status"], env=env, capture_output=True, text=True, timeout=120)
+    status = subprocess.run(
+        [str(script), "db", "status"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert status.returncode == 0, status.stderr
     assert "metadata" in status.stdout
 
 
 def test_subprocess_usage_error_exit_code(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "hstlc", "db", "--no-such-flag"], env=_env(tmp_path),
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "hstlc", "db", "--no-such-flag"],
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2

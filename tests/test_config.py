@@ -50,7 +50,9 @@ def _write_toml(path: Path, text: str) -> Path:
 
 
 def test_precedence_default_file_env_flag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    cfg = _write_toml(tmp_path / "site.toml", 'home_dir = "data"\nstep = 5.0\nnum_cores = 3\nmin_exptime = 7\n')
+    cfg = _write_toml(
+        tmp_path / "site.toml", 'home_dir = "data"\nstep = 5.0\nnum_cores = 3\nmin_exptime = 7\n'
+    )
     monkeypatch.setenv("HSTLC_STEP", "10")
     monkeypatch.setenv("HSTLC_NUM_CORES", "4")
     loaded = load_settings(cfg, overrides={"num_cores": 6, "min_exptime": None})
@@ -83,7 +85,7 @@ def test_config_file_search_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 
 def test_table_form_and_lists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    cfg = _write_toml(tmp_path / "c.toml", "[hstlc]\nbad_proposals = [12345, 13902]\nfile_mode = \"0o750\"\n")
+    cfg = _write_toml(tmp_path / "c.toml", '[hstlc]\nbad_proposals = [12345, 13902]\nfile_mode = "0o750"\n')
     s = load_settings(cfg).settings
     assert s.bad_proposals == [12345, 13902]
     assert s.file_mode == 0o750
@@ -93,7 +95,9 @@ def test_table_form_and_lists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert load_settings(cfg).settings.bad_proposals == [4, 5]
 
 
-def test_env_is_case_insensitive_and_flags_override_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_is_case_insensitive_and_flags_override_db(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("hstlc_home_dir", str(tmp_path / "lower"))
     s = load_settings().settings
     assert s.home_dir == tmp_path / "lower"
@@ -110,7 +114,9 @@ def test_env_is_case_insensitive_and_flags_override_db(tmp_path: Path, monkeypat
         ({"HSTLC_SESAME_URL": "ftp://x"}, "sesame_url: not an http(s) URL"),
     ],
 )
-def test_invalid_values_give_one_line_each(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], expected: str) -> None:
+def test_invalid_values_give_one_line_each(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], expected: str
+) -> None:
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     with pytest.raises(ConfigError) as info:
@@ -149,7 +155,9 @@ def test_every_setting_documented_in_example() -> None:
 def test_example_file_is_valid(tmp_path: Path) -> None:
     example = Path(__file__).parents[1] / "hstlc.toml.example"
     uncommented = "\n".join(
-        line[2:] for line in example.read_text(encoding="utf-8").splitlines() if line.startswith("# ") and " = " in line
+        line[2:]
+        for line in example.read_text(encoding="utf-8").splitlines()
+        if line.startswith("# ") and " = " in line
     )
     cfg = _write_toml(tmp_path / "all.toml", uncommented)
     loaded = load_settings(cfg)

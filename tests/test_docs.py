@@ -31,7 +31,18 @@ COMMANDS = _commands()
 
 
 def test_the_issue_commands_exist() -> None:
-    for name in ("ingest", "check", "resolve", "stats", "plot", "db init", "db status", "extract", "demo", "config"):
+    for name in (
+        "ingest",
+        "check",
+        "resolve",
+        "stats",
+        "plot",
+        "db init",
+        "db status",
+        "extract",
+        "demo",
+        "config",
+    ):
         assert name in COMMANDS, name
 
 
@@ -73,6 +84,6 @@ def test_readme_examples_use_real_options(line: str) -> None:
     name = " ".join(rest[:2]) if " ".join(rest[:2]) in COMMANDS else rest[0]
     assert name in COMMANDS, f"unknown command in README: {line}"
     allowed = _options(COMMANDS[name]) | {"--help"}
-    for word in rest[len(name.split()):]:
+    for word in rest[len(name.split()) :]:
         if word.startswith("--") or re.fullmatch(r"-[a-z]", word):
             assert word in allowed, f"'{word}' is not an option of 'hstlc {name}' (README: {line})"

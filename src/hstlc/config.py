@@ -12,12 +12,12 @@ only ``home_dir`` needs setting: every directory defaults to a folder under it a
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
+import tomllib
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -64,7 +64,9 @@ class Settings(BaseSettings):
     )
 
     # --- where things live -------------------------------------------------------------------------
-    home_dir: Path = Field(Path("hstlc-data"), description="Root folder; every other folder defaults under it")
+    home_dir: Path = Field(
+        Path("hstlc-data"), description="Root folder; every other folder defaults under it"
+    )
     db_connection_string: str | None = Field(
         None, description="SQLAlchemy URL of the catalog (default sqlite:///<home_dir>/hstlc.db)"
     )
@@ -100,7 +102,9 @@ class Settings(BaseSettings):
     )
     sesame_timeout: float = Field(10.0, gt=0, le=600, description="Seconds per Sesame request")
     sesame_retries: int = Field(2, ge=0, le=10, description="Retries per Sesame URL (with backoff)")
-    sesame_backoff: float = Field(1.0, ge=0, le=60, description="Seconds before the first Sesame retry (doubles)")
+    sesame_backoff: float = Field(
+        1.0, ge=0, le=60, description="Seconds before the first Sesame retry (doubles)"
+    )
     sesame_max_bytes: int = Field(1_000_000, ge=1024, description="Largest Sesame reply accepted")
     resolver_cache_days: float = Field(30.0, ge=0, description="Days a cached Sesame reply is reused")
     resolver_offline: bool = Field(False, description="Never contact Sesame")
@@ -144,7 +148,9 @@ class Settings(BaseSettings):
         object.__setattr__(self, "home_dir", home)
         for name, folder in DIRECTORY_DEFAULTS.items():
             value = getattr(self, name)
-            object.__setattr__(self, name, (home / folder) if value is None else value.expanduser().absolute())
+            object.__setattr__(
+                self, name, (home / folder) if value is None else value.expanduser().absolute()
+            )
         for name, env in (("lref_dir", "lref"), ("oref_dir", "oref")):
             value = getattr(self, name)
             if value is None and os.environ.get(env):
@@ -170,9 +176,7 @@ class Settings(BaseSettings):
 
 
 SETTING_NAMES: tuple[str, ...] = tuple(Settings.model_fields)
-_PATH_SETTINGS = frozenset(
-    name for name, f in Settings.model_fields.items() if "Path" in str(f.annotation)
-)
+_PATH_SETTINGS = frozenset(name for name, f in Settings.model_fields.items() if "Path" in str(f.annotation))
 
 
 @dataclass(frozen=True)

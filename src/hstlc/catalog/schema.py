@@ -9,7 +9,7 @@ normalised target name; MySQL cannot index unbounded text); paths are ``Text`` s
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -48,7 +48,7 @@ def utcnow() -> datetime:
 class Base(DeclarativeBase):
     """Declarative base of every hstlc table."""
 
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
 class Metadata(Base):
