@@ -34,6 +34,7 @@ import multiprocessing
 import os
 import socket
 import sys
+import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -198,15 +199,40 @@ def _executor(cores: int) -> ProcessPoolExecutor | None:
     process). They start and warm up (import the readers and the extraction engine) at once, while
     the main process recovers, discovers and reads the catalog; the main process only hands out work,
     files the results and writes the catalog.
+
+    Starting a worker blocks until the fork server has imported :data:`WORKER_MODULES` (about a
+    second), so the workers are started from a short-lived thread (:func:`_start_workers`): the main
+    process goes on meanwhile, and works through items itself until they are up (see _unordered).
     """
     if cores <= 1:
         return None
-    with _environment(WORKER_THREAD_LIMITS):
-        pool = ProcessPoolExecutor(max_workers=cores, mp_context=_mp_context(), initializer=init_worker)
-        # Each submit starts a process while none is idle; until they are warm the main process
-        # works through items itself (see _unordered).
-        pool.hstlc_warming = [pool.submit(warm_up) for _ in range(cores)]  # type: ignore[attr-defined]
+    pool = ProcessPoolExecutor(max_workers=cores, mp_context=_mp_context(), initializer=init_worker)
+    pool.hstlc_warming = []  # type: ignore[attr-defined]
+    pool.hstlc_started = threading.Event()  # type: ignore[attr-defined]
+    starter = threading.Thread(target=_start_workers, args=(pool, cores), name="hstlc-start-workers",
+                               daemon=True)
+    pool.hstlc_starter = starter  # type: ignore[attr-defined]
+    starter.start()
     return pool
+
+
+def _start_workers(pool: ProcessPoolExecutor, cores: int) -> None:
+    """Start ``pool``'s ``cores`` processes (each submit starts one while none is idle) and warm them up."""
+    try:
+        with _environment(WORKER_THREAD_LIMITS):  # also seen by this process meanwhile: harmless
+            for _ in range(cores):
+                pool.hstlc_warming.append(pool.submit(warm_up))  # type: ignore[attr-defined]
+    except Exception as exc:  # the main process's next submit reports a broken pool
+        log.debug("starting the worker processes failed: %s", exc)
+    finally:
+        pool.hstlc_started.set()  # type: ignore[attr-defined]
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    starter = getattr(pool, "hstlc_starter", None)
+    if starter is not None:
+        starter.join()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _unordered(
@@ -244,6 +270,12 @@ def _unordered(
             order[future] = counter
             counter += 1
 
+    started: threading.Event | None = getattr(executor, "hstlc_started", None)
+    while started is not None and not started.is_set() and queue:
+        # The workers are still being started (a submit would wait for them): do items here meanwhile.
+        lock.ensure_held()
+        item = queue.popleft()
+        yield item, fn(item)
     warming: list[Future[Any]] = list(getattr(executor, "hstlc_warming", []))
     top_up()
     while futures or queue:
@@ -516,7 +548,7 @@ class _Run:
             return self._run(executor)
         finally:
             if executor is not None:
-                executor.shutdown(wait=True, cancel_futures=True)
+                _stop(executor)
 
     def _run(self, executor: ProcessPoolExecutor | None) -> IngestSummary:
         settings = self.settings
