@@ -134,9 +134,10 @@ class Catalog:
         counts: dict[str, int | None] = {}
         with self.session() as session:
             for name, table in Base.metadata.tables.items():
-                counts[name] = (
-                    None if name in missing else session.execute(select(func.count()).select_from(table)).scalar_one()
-                )
+                if name in missing:
+                    counts[name] = None
+                    continue
+                counts[name] = session.execute(select(func.count()).select_from(table)).scalar_one()
         return counts
 
     def dispose(self) -> None:
