@@ -113,7 +113,7 @@ def stats(
     """Variability statistics and three-band periodograms (with false-alarm probabilities) of lightcurves.
 
     Without FILE: every product in the catalog that is new or changed since its stats were computed
-    (``--all``: every product), stored in the ``stats`` table.
+    (--all: every product), stored in the catalog's stats table.
     """
     if files and (all_products or products is not ProductType.both):
         raise typer.BadParameter("--products and --all choose catalog products; leave them out with FILE")
