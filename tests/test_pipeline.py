@@ -362,13 +362,15 @@ def test_one_and_two_cores_give_identical_catalogs(
 
 
 def test_missing_folder_and_uninitialised_catalog(tmp_path: Path) -> None:
-    from hstlc.errors import CatalogError, FilingError
+    from hstlc.errors import FilingError
 
     settings = make_settings(tmp_path / "home")
     catalog = Catalog.from_url(f"sqlite:///{tmp_path / 'empty.db'}")
-    with pytest.raises(CatalogError, match="run 'hstlc db init'"):
-        ingest(tmp_path, settings=settings, catalog=catalog)
-    catalog.init_schema()
+    assert catalog.missing_tables()
+    empty = tmp_path / "empty-folder"
+    empty.mkdir()
+    summary = ingest(empty, settings=settings, catalog=catalog)  # creates the catalog's tables
+    assert catalog.missing_tables() == [] and not summary.ingested
     with pytest.raises(FilingError, match="folder not found"):
         ingest(tmp_path / "nope", settings=settings, catalog=catalog)
     catalog.dispose()

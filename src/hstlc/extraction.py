@@ -990,7 +990,7 @@ def extract_paths(
     def done(outcome: ExtractOutcome) -> None:
         outcomes.append(outcome)
         if outcome.error:
-            log.error("%s", outcome.error)
+            log.info("%s", outcome.error)  # the caller reports failures (the CLI prints one Error: line)
         if progress is not None:
             progress(outcome)
 
@@ -1046,7 +1046,7 @@ def extract_paths(
             composite_outcome = _outcome(label, curve, product)
         except HstlcError as exc:
             composite_outcome = ExtractOutcome(name="composite", error=str(exc))
-            log.error("%s", exc)
+            log.info("%s", exc)  # reported by the caller through the outcome
         if progress is not None:
             progress(composite_outcome)
     return ExtractReport(tuple(outcomes), composite_outcome)

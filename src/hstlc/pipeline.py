@@ -801,7 +801,9 @@ def ingest(
         raise FilingError(f"{folder}: not a folder (give the folder that holds the event files)")
     n_cores = max(1, int(cores if cores is not None else settings.num_cores))
     db_started = time.perf_counter()
-    catalog.check_schema()
+    created = catalog.init_schema()  # a first ingest on a laptop needs no separate 'hstlc db init'
+    if created:
+        log.info("created the catalog tables %s in %s", ", ".join(created), catalog.url)
     db_seconds = time.perf_counter() - db_started
     command = " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])[:2000]
     with state.IngestLockHandle.acquire(catalog, command=command) as lock:

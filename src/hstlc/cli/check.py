@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from hstlc.cli.context import EXIT_ERROR, EXIT_OK, EXIT_USAGE, command
+from hstlc.cli.context import EXIT_ERROR, EXIT_OK, EXIT_USAGE, command, print_error
 
 if TYPE_CHECKING:
     from hstlc.quality import CheckOutcome, QuarantineResult
@@ -83,7 +83,7 @@ def check(
         errors = [o.error for o in outcomes] + [r.error for r in moved.values()]
         for error in errors:
             if error is not None:
-                run.err.print(f"[bold red]Error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
+                print_error(run.err, str(error))
         if any(o.error is not None for o in outcomes):
             code = EXIT_USAGE
         elif any(o.bad for o in outcomes) or any(r.error is not None for r in moved.values()):

@@ -128,12 +128,17 @@ def _user() -> str:
         return "unknown"
 
 
+def print_error(err: Console, message: str) -> None:
+    """One red ``Error: …`` line, never wrapped (a script can grep it), with any markup in it escaped."""
+    err.print(f"[bold red]Error:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True)
+
+
 def _report(err: Console, options: GlobalOptions, lines: list[str]) -> None:
     logging.getLogger("hstlc").debug("error: %s", " / ".join(lines), exc_info=True)
     if options.verbose:
         err.print_exception(show_locals=False)
     for line in lines:
-        err.print(f"[bold red]Error:[/] {escape(line)}", markup=True, highlight=False)
+        print_error(err, line)
 
 
 def _close_logging() -> None:
@@ -183,4 +188,5 @@ __all__ = [
     "console",
     "global_options",
     "library_versions",
+    "print_error",
 ]

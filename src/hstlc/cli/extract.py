@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from hstlc.cli.context import EXIT_PARTIAL, EXIT_USAGE, command
+from hstlc.cli.context import EXIT_PARTIAL, EXIT_USAGE, command, print_error
 
 if TYPE_CHECKING:
     from hstlc.extraction import ExtractOutcome
@@ -109,7 +109,7 @@ def extract(
                 table.add_row(escape(o.name), "", "", "", "", "[red]failed[/]")
         run.out.print(table)
         for o in report.failed:
-            run.err.print(f"[bold red]Error:[/] {escape(o.error or o.name)}", highlight=False)
+            print_error(run.err, o.error or o.name)
         if report.failed:
             raise typer.Exit(EXIT_PARTIAL)
 

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from hstlc.cli.context import EXIT_ERROR, EXIT_PARTIAL, Run, command
+from hstlc.cli.context import EXIT_ERROR, EXIT_PARTIAL, Run, command, print_error
 
 if TYPE_CHECKING:
     from hstlc.statistics import StatsOutcome
@@ -92,7 +92,7 @@ def _render(run: Run, outcomes: list[StatsOutcome], as_json: bool) -> None:
         run.out.print(", ".join(f"{n} {s}" for s, n in counts.items()))
     for outcome in outcomes:
         if outcome.error:
-            run.err.print(f"[bold red]Error:[/] {escape(outcome.error)}", markup=True, highlight=False)
+            print_error(run.err, outcome.error)
 
 
 def stats(
