@@ -38,7 +38,8 @@ def status(ctx: typer.Context) -> None:
             counts = catalog.status()
         finally:
             catalog.dispose()
-        table = Table(title=f"Catalog {catalog.url}")
+        run.out.print(f"Catalog: {catalog.url}", soft_wrap=True, markup=False)
+        table = Table()
         table.add_column("table")
         table.add_column("rows", justify="right")
         for name, count in counts.items():
