@@ -724,18 +724,10 @@ def _extract(
         meta[f"NOTE{i}"] = text
 
     n = len(columns.times)
+    binned = {name: getattr(columns, name) for name in LIGHTCURVE_COLUMNS if hasattr(columns, name)}
     curve = LightCurve(
-        times=columns.times,
+        **binned,
         mjd=obs.expstart + columns.times / SECONDS_PER_DAY,
-        bins=columns.bins,
-        gross=columns.gross,
-        background=columns.background,
-        counts=columns.counts,
-        net=columns.net,
-        error=columns.error,
-        flux=columns.flux,
-        flux_error=columns.flux_error,
-        signal_to_noise=columns.signal_to_noise,
         dataset=np.ones(n, dtype=np.int32),
         meta=meta,
     )
