@@ -219,7 +219,9 @@ def survey(candidate: Candidate, settings: Settings) -> SurveyResult:
         outcome = check_dataset(candidate.primary, settings)
         reasons = tuple(outcome.result.reasons)
         metadata_files = [p for p in candidate.event_files if not (candidate.tag and p == candidate.corrtag)]
-        observations = tuple(observation_values(read_observation(p)) for p in metadata_files)
+        checked = {Path(p).absolute(): o for (p, _), o in zip(outcome.per_file, outcome.observations, strict=True)}
+        observations = tuple(observation_values(checked.get(p.absolute()) or read_observation(p))
+                             for p in metadata_files)
         return SurveyResult(candidate.rootname, files, reasons, observations,
                             seconds=time.perf_counter() - started, logs=_drain())
 
@@ -280,9 +282,9 @@ def process(job: ProcessJob) -> ProcessResult:
     candidate, settings = job.candidate, job.settings
 
     def work() -> ProcessResult:
-        from hstlc.extraction import ExtractionParams, extract_file, group_key
+        from hstlc.extraction import ExtractionParams, extract_dataset, group_key
         from hstlc.products import individual_filename, write_lightcurve
-        from hstlc.readers import read_observation
+        from hstlc.readers import read_dataset
 
         derived: list[FileInfo] = []
         if candidate.tag is not None or (candidate.corrtag is not None and _is_stis(candidate.corrtag)):
@@ -290,13 +292,14 @@ def process(job: ProcessJob) -> ProcessResult:
         else:
             source = candidate.event_files[0]
         params = ExtractionParams.from_settings(settings)
-        lc = extract_file(source, params, lref_dir=settings.lref_dir, oref_dir=settings.oref_dir,
-                          targname=job.targname)
+        dataset = read_dataset(source, lref_dir=settings.lref_dir, oref_dir=settings.oref_dir)
+        lc = extract_dataset(dataset, params, lref_dir=settings.lref_dir, oref_dir=settings.oref_dir,
+                             targname=job.targname)
         folder = target_folder(settings.outputs_dir, job.targname)
         ensure_dir(folder, group=settings.file_group, dir_mode=settings.file_mode)
         product = write_lightcurve(lc, folder / individual_filename(candidate.rootname), overwrite=True)
         finish_file(product, settings)
-        config = tuple(group_key(read_observation(source), targname=job.targname))
+        config = tuple(group_key(dataset.observation, targname=job.targname))
         return ProcessResult(candidate.rootname, str(product), tuple(derived), source.name, config, len(lc),
                              seconds=time.perf_counter() - started, logs=_drain())
 

@@ -31,8 +31,8 @@ class CheckOutcome:
     """The verdict on one dataset.
 
     ``files`` are all files of the dataset (event files, then the x1d); ``per_file`` the result of each
-    event file; ``result`` the merged verdict. An unreadable dataset has ``error`` set (and no
-    observation); it is neither good nor bad.
+    event file and ``observations`` its header metadata (same order); ``result`` the merged verdict. An
+    unreadable dataset has ``error`` set (and no observation); it is neither good nor bad.
     """
 
     path: Path
@@ -42,6 +42,7 @@ class CheckOutcome:
     result: CheckResult = field(default_factory=CheckResult)
     per_file: tuple[tuple[Path, CheckResult], ...] = ()
     error: HstlcError | None = None
+    observations: tuple[Observation, ...] = ()
 
     @property
     def readable(self) -> bool:
@@ -73,7 +74,7 @@ def check_dataset(path: str | os.PathLike[str], settings: Settings) -> CheckOutc
     p = Path(path)
     files = _dataset_files(p)
     per_file: list[tuple[Path, CheckResult]] = []
-    observation: Observation | None = None
+    observations: list[Observation] = []
     merged = CheckResult()
     for event_file in files.event_files:
         obs, times = read_event_times(event_file)
@@ -81,18 +82,18 @@ def check_dataset(path: str | os.PathLike[str], settings: Settings) -> CheckOutc
             obs, times, bad_proposals=settings.bad_proposals, min_exptime=settings.min_exptime
         )
         del times
-        if observation is None:
-            observation = obs
+        observations.append(obs)
         per_file.append((event_file, result))
         merged = merged.merged(result)
         log.debug("%s: %s", event_file.name, ", ".join(result.reasons) or "good")
     return CheckOutcome(
         path=p,
-        rootname=observation.rootname if observation is not None else files.rootname,
+        rootname=observations[0].rootname if observations else files.rootname,
         files=files.files,
-        observation=observation,
+        observation=observations[0] if observations else None,
         result=merged,
         per_file=tuple(per_file),
+        observations=tuple(observations),
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -129,11 +130,89 @@ def is_table(hdu: Any) -> bool:
     return isinstance(hdu, fits.BinTableHDU | fits.TableHDU)
 
 
+def _ttypes(header: fits.Header) -> list[str] | None:
+    """The TTYPEn names of a table header in column order (None if a column has no usable name)."""
+    try:
+        count = int(header.get("TFIELDS", 0))
+    except (TypeError, ValueError):
+        return None
+    names = []
+    for i in range(1, count + 1):
+        value = header.get(f"TTYPE{i}")
+        if not isinstance(value, str) or not value.strip():
+            return None
+        names.append(value.strip())
+    return names
+
+
 def column_names(hdu: Any) -> dict[str, str]:
-    """Upper-case column name → the name as written in the file."""
+    """Upper-case column name → the name as written in the file (from the TTYPEn cards when usable,
+    which avoids building astropy's column definitions just to list them)."""
     if not is_table(hdu):
         return {}
-    return {c.name.upper(): c.name for c in hdu.columns}
+    names = _ttypes(hdu.header)
+    if names is None or len({n.upper() for n in names}) != len(names):
+        return {c.name.upper(): c.name for c in hdu.columns}
+    return {name.upper(): name for name in names}
+
+
+#: Binary-table TFORM codes: bytes per element and, for the numeric ones read directly, the dtype.
+_TFORM_BYTES = {"L": 1, "B": 1, "I": 2, "J": 4, "K": 8, "A": 1, "E": 4, "D": 8, "C": 8, "M": 16, "P": 8, "Q": 16}
+_TFORM_DTYPE = {"B": "u1", "I": ">i2", "J": ">i4", "K": ">i8", "E": ">f4", "D": ">f8"}
+_TFORM = re.compile(r"^\s*(\d*)\s*([LXBIJKAEDCMPQ])", re.IGNORECASE)
+
+
+def _direct_columns(path: Path, hdu: Any, wanted: Sequence[str]) -> dict[str, npt.NDArray[Any]] | None:
+    """Plain numeric columns of a binary table read straight from the file (FITS 4.0 §7.3), or None
+    when astropy's general reader is needed (scaled, multi-dimensional, logical, string, variable-length
+    columns, an empty table, or a header that does not add up).
+
+    Same values and dtypes as astropy gives (native byte order), without building its column objects.
+    """
+    if not isinstance(hdu, fits.BinTableHDU):
+        return None
+    header = hdu.header
+    info = hdu.fileinfo()
+    names = _ttypes(header)
+    if info is None or names is None:
+        return None
+    try:
+        rows, width = int(header["NAXIS2"]), int(header["NAXIS1"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if rows <= 0:
+        return None
+    layout: dict[str, tuple[int, int, str, int]] = {}  # NAME → (column number, byte offset, code, repeat)
+    offset = 0
+    for number, name in enumerate(names, start=1):
+        match = _TFORM.match(str(header.get(f"TFORM{number}", "")))
+        if match is None:
+            return None
+        repeat = int(match.group(1) or 1)
+        code = match.group(2).upper()
+        layout[name.upper()] = (number, offset, code, repeat)
+        offset += (repeat + 7) // 8 if code == "X" else repeat * _TFORM_BYTES[code]
+    if offset != width or len(layout) != len(names):
+        return None
+    plan = []
+    for name in dict.fromkeys(n.upper() for n in wanted):
+        number, start, code, repeat = layout[name]
+        if code not in _TFORM_DTYPE or repeat < 1:
+            return None
+        if any(f"{key}{number}" in header for key in ("TSCAL", "TZERO", "TDIM")):
+            return None
+        plan.append((name, start, np.dtype(_TFORM_DTYPE[code]), repeat))
+    row_type = np.dtype({
+        "names": [p[0] for p in plan],
+        "formats": [dt if repeat == 1 else (dt, (repeat,)) for _, _, dt, repeat in plan],
+        "offsets": [p[1] for p in plan],
+        "itemsize": width,
+    })
+    table = np.memmap(path, dtype=row_type, mode="r", offset=int(info["datLoc"]), shape=(rows,))
+    try:
+        return {name: native(table[name]) for name, _, _, _ in plan}
+    finally:
+        del table
 
 
 def native(array: npt.ArrayLike, dtype: npt.DTypeLike | None = None) -> npt.NDArray[Any]:
@@ -164,6 +243,9 @@ def read_columns(
             raise InputFileError(path, f"{where} extension has no {name.upper()} column{suffix}")
     wanted = [n for n in names] + [n for n in optional if n.upper() in available]
     try:
+        direct = _direct_columns(path, hdu, wanted)
+        if direct is not None:
+            return direct
         data = hdu.data
         out: dict[str, npt.NDArray[Any]] = {}
         for name in wanted:

@@ -11,17 +11,24 @@ header, arrays trimmed to NWL/NT), :func:`read_phottab` (STIS PHOTTAB), :func:`r
 BPIXTAB) and :func:`read_flat` (STIS P-/L-flat SCI image). Row selection: :func:`match_rows` — string
 columns match case-insensitively after stripping and a cell ``ANY`` matches every value; numbers match
 exactly; a criterion of ``None`` is not applied. Each table class has a ``match(...)`` method using it.
+
+Caching: CRDS reference files never change under their name, and an ingest extracts hundreds of
+exposures against the same few tables, so each ``read_*`` keeps the tables it parsed (at most
+:data:`CACHE_ENTRIES` per process), keyed by the file's identity (device, inode, size, modification and
+change times): a file replaced or rewritten is read again. Cached arrays are read-only.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -37,6 +44,53 @@ _IRAF = re.compile(r"^(?P<var>[A-Za-z_][A-Za-z0-9_]*)\$(?P<name>.+)$")
 _UNIX = re.compile(r"^\$\{?(?P<var>[A-Za-z_][A-Za-z0-9_]*)\}?/(?P<name>.+)$")
 
 FloatArray = npt.NDArray[np.float64]
+T = TypeVar("T")
+
+#: Parsed reference tables kept per process (a few MB at most; real tables are a few hundred rows).
+CACHE_ENTRIES = 32
+_cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+
+
+def _freeze(value: Any) -> None:
+    """Make the arrays of a parsed table (a dataclass, its rows, or an array) read-only."""
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    elif isinstance(value, tuple):
+        for item in value:
+            _freeze(item)
+    elif hasattr(value, "__dataclass_fields__"):
+        for name in value.__dataclass_fields__:
+            _freeze(getattr(value, name))
+
+
+def _cached(reader: Callable[[Path], T]) -> Callable[[str | os.PathLike[str]], T]:
+    """``reader`` with the per-process cache of the module docstring (errors are never cached)."""
+
+    @functools.wraps(reader)
+    def read(path: str | os.PathLike[str]) -> T:
+        p = Path(path)
+        try:
+            st = p.stat()
+        except OSError:
+            return reader(p)  # the reader names the problem
+        key = (reader.__name__, str(p.absolute()), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns,
+               st.st_ctime_ns)
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]  # type: ignore[no-any-return]
+        table = reader(p)
+        _freeze(table)
+        _cache[key] = table
+        while len(_cache) > CACHE_ENTRIES:
+            _cache.popitem(last=False)
+        return table
+
+    return read
+
+
+def clear_cache() -> None:
+    """Forget every parsed reference table of this process."""
+    _cache.clear()
 
 
 # --------------------------------------------------------------------------------------------- finding
@@ -127,6 +181,14 @@ def match_rows(columns: Mapping[str, npt.ArrayLike], **criteria: Any) -> npt.NDA
     return np.flatnonzero(keep)
 
 
+def _memo(table: Any, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """``compute()`` remembered on the (frozen, cached) ``table`` per criteria ``key``."""
+    memo: dict[tuple[Any, ...], Any] = table.__dict__.setdefault("_match_memo", {})
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]  # type: ignore[no-any-return]
+
+
 def _strings(values: npt.ArrayLike) -> npt.NDArray[np.str_]:
     return np.array([str(_norm(v)) for v in np.asarray(values).tolist()], dtype=str)
 
@@ -190,6 +252,12 @@ class FluxTable:
         fpoffset: int | None = None,
     ) -> tuple[FluxRow, ...]:
         """Rows matching the configuration (``ANY`` wildcards; FPOFFSET only if given and present)."""
+        return _memo(self, (segment, opt_elem, cenwave, aperture, fpoffset),
+                     lambda: self._match(segment, opt_elem, cenwave, aperture, fpoffset))
+
+    def _match(
+        self, segment: str, opt_elem: str, cenwave: int, aperture: str, fpoffset: int | None
+    ) -> tuple[FluxRow, ...]:
         cols: dict[str, Any] = {
             "SEGMENT": [r.segment for r in self.rows],
             "OPT_ELEM": [r.opt_elem for r in self.rows],
@@ -203,7 +271,8 @@ class FluxTable:
         return tuple(self.rows[i] for i in idx)
 
 
-def read_fluxtab(path: str | os.PathLike[str]) -> FluxTable:
+@_cached
+def read_fluxtab(path: Path) -> FluxTable:
     """Read a COS FLUXTAB: SEGMENT, OPT_ELEM, CENWAVE, APERTURE, [FPOFFSET], WAVELENGTH, SENSITIVITY."""
     p = Path(path)
     _header, cols = _table(p, "FLUXTAB")
@@ -266,6 +335,10 @@ class TdsTable:
         self, *, opt_elem: str, aperture: str, segment: str, cenwave: int | None = None
     ) -> tuple[TdsRow, ...]:
         """Rows matching the configuration (``ANY`` wildcards; CENWAVE only if given and present)."""
+        return _memo(self, (opt_elem, aperture, segment, cenwave),
+                     lambda: self._match(opt_elem, aperture, segment, cenwave))
+
+    def _match(self, opt_elem: str, aperture: str, segment: str, cenwave: int | None) -> tuple[TdsRow, ...]:
         cols: dict[str, Any] = {
             "OPT_ELEM": [r.opt_elem for r in self.rows],
             "APERTURE": [r.aperture for r in self.rows],
@@ -277,7 +350,8 @@ class TdsTable:
         return tuple(self.rows[i] for i in idx)
 
 
-def read_tdstab(path: str | os.PathLike[str]) -> TdsTable:
+@_cached
+def read_tdstab(path: Path) -> TdsTable:
     """Read a COS TDSTAB (FORMATS.md §5.2)."""
     p = Path(path)
     header, cols = _table(p, "TDSTAB")
@@ -343,6 +417,9 @@ class PhotTable:
     rows: tuple[PhotRow, ...]
 
     def match(self, *, opt_elem: str, cenwave: int, sporder: int | None = None) -> tuple[PhotRow, ...]:
+        return _memo(self, (opt_elem, cenwave, sporder), lambda: self._match(opt_elem, cenwave, sporder))
+
+    def _match(self, opt_elem: str, cenwave: int, sporder: int | None) -> tuple[PhotRow, ...]:
         cols = {
             "OPT_ELEM": [r.opt_elem for r in self.rows],
             "CENWAVE": [r.cenwave for r in self.rows],
@@ -352,7 +429,8 @@ class PhotTable:
         return tuple(self.rows[i] for i in idx)
 
 
-def read_phottab(path: str | os.PathLike[str]) -> PhotTable:
+@_cached
+def read_phottab(path: Path) -> PhotTable:
     """Read a STIS PHOTTAB: OPT_ELEM, CENWAVE, SPORDER, NELEM, WAVELENGTH, THROUGHPUT (ERROR optional)."""
     p = Path(path)
     _header, cols = _table(p, "PHOTTAB")
@@ -402,7 +480,8 @@ class BpixTable:
         )
 
 
-def read_bpixtab(path: str | os.PathLike[str]) -> BpixTable:
+@_cached
+def read_bpixtab(path: Path) -> BpixTable:
     """Read a STIS BPIXTAB (FORMATS.md §5.4)."""
     p = Path(path)
     header, cols = _table(p, "BPIXTAB")
@@ -422,7 +501,8 @@ def read_bpixtab(path: str | os.PathLike[str]) -> BpixTable:
 
 
 # --------------------------------------------------------------------------------------------- STIS flats
-def read_flat(path: str | os.PathLike[str]) -> FloatArray:
+@_cached
+def read_flat(path: Path) -> FloatArray:
     """The SCI image (EXTVER 1) of a STIS P-flat or L-flat as a float64 array."""
     p = Path(path)
     with open_fits(p) as hdul:
