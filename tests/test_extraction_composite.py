@@ -129,3 +129,28 @@ def test_composite_round_trip(members, tmp_path: Path) -> None:
     np.testing.assert_array_equal(back.dataset, lc.dataset)
     np.testing.assert_array_equal(back.times, lc.times)
     assert back.meta["FLUXCAL"] == "CALIBRATED"
+
+
+def test_member_window_without_binning_equals_the_extraction(tmp_path: Path) -> None:
+    # A composite's first look at each member (wavelength range of the selected source events, flux
+    # calibrated or not) skips the binning; it must agree with a full extraction exactly.
+    from hstlc.extraction import _extract, _window
+    from hstlc.readers import read_dataset
+    from hstlc.synthetic.cos import make_cos_nuv
+    from hstlc.synthetic.stis import make_stis_tag
+
+    cases = [
+        (make_cos_fuv(tmp_path / "fuv", reference_dir=tmp_path / "lref", seed=21), tmp_path / "lref", {}),
+        (make_cos_fuv(tmp_path / "gti", reference_dir=tmp_path / "lref", gti=[[0, 200], [260, 900]],
+                      exptime=900.0, seed=22), tmp_path / "lref", {"wmin": 1200.0, "wmax": 1400.0}),
+        (make_cos_nuv(tmp_path / "nuv", reference_dir=tmp_path / "lref2", seed=23), tmp_path / "lref2", {}),
+        (make_stis_tag(tmp_path / "stis", source_rate=60.0, seed=24), None, {"keep_airglow": True}),
+        (make_cos_fuv(tmp_path / "nocal", seed=25), None, {}),  # no FLUXTAB: uncalibrated
+    ]
+    for generated, lref, options in cases:
+        dataset = read_dataset(generated.event_files[0], lref_dir=lref)
+        params = ExtractionParams(step=7.0, **options)
+        full = _extract(dataset, params, lref_dir=lref, oref_dir=None, targname=None)
+        assert _window(dataset, params, lref_dir=lref) == (full.wavelength_min, full.wavelength_max,
+                                                           full.calibrated)
+    assert full.calibrated is False

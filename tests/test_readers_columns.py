@@ -37,9 +37,10 @@ def table_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
         fits.Column(name="SPEC", format="3D", array=rng.normal(size=(n, 3))),
         fits.Column(name="TICKS", format="J", array=np.arange(n, dtype=np.int32)),  # TSCAL added below
         fits.Column(name="UNSIGNED", format="I", bzero=32768, array=np.arange(n, dtype=np.uint16) * 60),
-        fits.Column(name="CUBE", format="6E", dim="(3,2)", array=rng.normal(size=(n, 2, 3)).astype(np.float32)),
-        fits.Column(name="VAR", format="PD()", array=np.array([np.arange(i % 4, dtype=float) for i in range(n)],
-                                                              dtype=object)),
+        fits.Column(name="CUBE", format="6E", dim="(3,2)",
+                    array=rng.normal(size=(n, 2, 3)).astype(np.float32)),
+        fits.Column(name="VAR", format="PD()",
+                    array=np.array([np.arange(i % 4, dtype=float) for i in range(n)], dtype=object)),
     ]
     hdu = fits.BinTableHDU.from_columns(columns, name="EVENTS")
     path = tmp_path_factory.mktemp("columns") / "table.fits"

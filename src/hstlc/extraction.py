@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -51,7 +51,14 @@ from hstlc.science.calibration import (
     tds_factor,
 )
 from hstlc.science.gti import intersect_gti, mask_to_gti, normalize_gti, total_exposure
-from hstlc.science.lightcurve import Channel, ChannelSums, SegmentSpec, accumulate_segment, assemble
+from hstlc.science.lightcurve import (
+    Channel,
+    ChannelSums,
+    SegmentSpec,
+    accumulate_segment,
+    assemble,
+    source_wavelength_range,
+)
 from hstlc.science.selection import (
     AIRGLOW_WINDOWS,
     DEFAULT_COS_SDQFLAGS,
@@ -568,16 +575,38 @@ def _check_events(segment: Segment) -> None:
         raise ExtractionError(f"{label}: EVENTS TIME column has {bad} NaN or infinite value(s)")
 
 
-def _extract(
-    dataset: Dataset,
-    params: ExtractionParams,
-    *,
-    lref_dir: Any,
-    oref_dir: Any,
-    targname: str | None,
-    force_uncalibrated: bool = False,
-) -> _Result:
-    del oref_dir  # STIS reference files were applied by the reader; PHOTTAB comes from Dataset.extras
+@dataclass(frozen=True, eq=False)
+class _Prepared:
+    """What an extraction needs before it touches the events: the segments with their specs, their
+    time offsets from EXPSTART, the common good time and its bin grid."""
+
+    ctx: _Context
+    instrument: str
+    built: list[tuple[Segment, SegmentSpec]]
+    segment_meta: dict[str, Any]
+    offsets: list[float]
+    calibrated: bool
+    sun_cut: str
+    gti: np.ndarray
+    edges: np.ndarray
+    exposure: np.ndarray
+
+    def segment_times(self) -> Iterator[tuple[Segment, SegmentSpec, np.ndarray]]:
+        """Each segment with its spec and its event times on the common (EXPSTART) clock."""
+        for (segment, spec), offset in zip(self.built, self.offsets, strict=True):
+            ev = segment.events
+            yield segment, spec, ev.time if offset == 0.0 else ev.time.astype(np.float64) + offset
+
+    def no_events(self) -> ExtractionError:
+        where = ", ".join(_segment_label(seg) for seg, _ in self.built)
+        return ExtractionError(
+            f"{where}: no events in the extraction box pass the DQ, GTI and wavelength cuts"
+        )
+
+
+def _prepare(
+    dataset: Dataset, params: ExtractionParams, *, lref_dir: Any, force_uncalibrated: bool = False
+) -> _Prepared:
     obs = dataset.observation
     name = obs.rootname or obs.filename
     ctx = _Context(name)
@@ -658,21 +687,49 @@ def _extract(
             raise ExtractionError(f"{obs.filename}: no good time left with SUN_ALT <= {params.max_sun_alt}°")
 
     edges, exposure = exposure_grid(gti, params.step)
-    sums: list[ChannelSums] = []
-    for (segment, spec), offset in zip(built, offsets, strict=True):
+    return _Prepared(ctx, instrument, built, segment_meta, offsets, calibrated, sun_cut, gti, edges, exposure)
+
+
+def _window(dataset: Dataset, params: ExtractionParams, *, lref_dir: Any) -> tuple[float, float, bool]:
+    """(lowest, highest wavelength of the selected source events, flux calibrated?) of a dataset: what
+    :func:`_extract` would report, without binning anything (a composite's first look at a member)."""
+    prep = _prepare(dataset, params, lref_dir=lref_dir)
+    ranges = []
+    for segment, spec, time in prep.segment_times():
         ev = segment.events
-        time = ev.time if offset == 0.0 else ev.time.astype(np.float64) + offset
+        ranges.extend(source_wavelength_range(time, ev.x, ev.y, ev.wavelength, ev.epsilon, ev.dq, spec=spec,
+                                              gti=prep.gti, edges=prep.edges))
+    found = [(lo, hi) for n, lo, hi in ranges if n]
+    if not found:
+        raise prep.no_events()
+    return min(lo for lo, _ in found), max(hi for _, hi in found), prep.calibrated
+
+
+def _extract(
+    dataset: Dataset,
+    params: ExtractionParams,
+    *,
+    lref_dir: Any,
+    oref_dir: Any,
+    targname: str | None,
+    force_uncalibrated: bool = False,
+) -> _Result:
+    del oref_dir  # STIS reference files were applied by the reader; PHOTTAB comes from Dataset.extras
+    obs = dataset.observation
+    prep = _prepare(dataset, params, lref_dir=lref_dir, force_uncalibrated=force_uncalibrated)
+    ctx, instrument, built, calibrated = prep.ctx, prep.instrument, prep.built, prep.calibrated
+    edges, exposure, segment_meta, sun_cut = prep.edges, prep.exposure, prep.segment_meta, prep.sun_cut
+    sums: list[ChannelSums] = []
+    for segment, spec, time in prep.segment_times():
+        ev = segment.events
         sums.extend(
             accumulate_segment(
-                time, ev.x, ev.y, ev.wavelength, ev.epsilon, ev.dq, spec=spec, gti=gti, edges=edges
+                time, ev.x, ev.y, ev.wavelength, ev.epsilon, ev.dq, spec=spec, gti=prep.gti, edges=edges
             )
         )
     n_source = sum(s.n_source for s in sums)
     if n_source == 0:
-        where = ", ".join(_segment_label(seg) for seg, _ in built)
-        raise ExtractionError(
-            f"{where}: no events in the extraction box pass the DQ, GTI and wavelength cuts"
-        )
+        raise prep.no_events()
     uncalibrated_events = sum(s.n_uncalibrated for s in sums)
     if calibrated and uncalibrated_events:
         ctx.note(f"{uncalibrated_events} event(s) at wavelengths with sensitivity <= 0 carry no flux")
@@ -813,10 +870,10 @@ def make_composite(
     datasets, failed = load_datasets(paths_or_datasets, lref_dir=lref_dir, oref_dir=oref_dir)
     for name, reason in failed:
         log.warning("composite: %s left out: %s", name, reason)
-    first_pass: list[tuple[Dataset, _Result]] = []
+    first_pass: list[tuple[Dataset, tuple[float, float, bool]]] = []
     for dataset in datasets:
         try:
-            result = _extract(dataset, params, lref_dir=lref_dir, oref_dir=oref_dir, targname=targname)
+            result = _window(dataset, params, lref_dir=lref_dir)
         except HstlcError as exc:
             log.warning("composite: %s left out: %s", _dataset_key(dataset), exc)
             failed.append((_dataset_key(dataset), str(exc)))
@@ -829,8 +886,8 @@ def make_composite(
     spectroscopic = [r for d, r in first_pass if d.observation.obstype.upper() != "IMAGING"]
     wmin = wmax = None
     if spectroscopic:
-        wmin = max(r.wavelength_min for r in spectroscopic)
-        wmax = min(r.wavelength_max for r in spectroscopic)
+        wmin = max(lo for lo, _, _ in spectroscopic)
+        wmax = min(hi for _, hi, _ in spectroscopic)
         if params.wmin is not None:
             wmin = max(wmin, params.wmin)
         if params.wmax is not None:
@@ -840,7 +897,7 @@ def make_composite(
                 f"composite: the members share no wavelength range (common window {wmin:.2f}–{wmax:.2f} Å)"
             )
     trimmed = replace(params, wmin=wmin, wmax=wmax) if spectroscopic else params
-    force_uncal = not all(r.calibrated for _, r in first_pass)
+    force_uncal = not all(calibrated for _, (_, _, calibrated) in first_pass)
     members: list[tuple[Dataset, LightCurve]] = []
     for dataset, _result in first_pass:
         try:

@@ -219,7 +219,8 @@ def survey(candidate: Candidate, settings: Settings) -> SurveyResult:
         outcome = check_dataset(candidate.primary, settings)
         reasons = tuple(outcome.result.reasons)
         metadata_files = [p for p in candidate.event_files if not (candidate.tag and p == candidate.corrtag)]
-        checked = {Path(p).absolute(): o for (p, _), o in zip(outcome.per_file, outcome.observations, strict=True)}
+        checked = {Path(p).absolute(): obs
+                   for (p, _), obs in zip(outcome.per_file, outcome.observations, strict=True)}
         observations = tuple(observation_values(checked.get(p.absolute()) or read_observation(p))
                              for p in metadata_files)
         return SurveyResult(candidate.rootname, files, reasons, observations,

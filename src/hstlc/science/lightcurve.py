@@ -12,7 +12,7 @@ reads files or logs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -141,51 +141,41 @@ def _check_events(
     return out
 
 
-def accumulate_segment(
-    time: npt.ArrayLike,
-    x: npt.ArrayLike,
-    y: npt.ArrayLike,
-    wavelength: npt.ArrayLike,
-    epsilon: npt.ArrayLike,
-    dq: npt.ArrayLike,
-    *,
+@dataclass(frozen=True, eq=False)
+class _Selection:
+    """The events of one chunk that some channel may use (``candidates``: inside a band, the x limits
+    and a GTI), with what the channels need of them; every index below is into the candidates."""
+
+    candidates: npt.NDArray[np.intp]
+    bins: _ChunkBins
+    col: npt.NDArray[np.intp]
+    """Spectral column of each candidate (-1 outside the detector columns)."""
+    lam: np.ndarray
+    eps: np.ndarray
+    good_dq: npt.NDArray[np.bool_]
+    boxes: list[npt.NDArray[np.bool_]]
+    """Per channel: candidates in its source band and in no earlier channel's (inside GTIs, any DQ)."""
+    sources: list[npt.NDArray[np.intp]]
+    """Per channel: the selected source events (DQ clean, good wavelength, in the time grid, a column)."""
+    in_source: npt.NDArray[np.bool_]
+    """Candidates in any channel's source band."""
+
+
+def _selections(
+    t_all: np.ndarray,
+    x_all: np.ndarray,
+    y_all: np.ndarray,
+    lam_all: np.ndarray,
+    eps_all: np.ndarray,
+    dq_all: np.ndarray,
     spec: SegmentSpec,
-    gti: npt.ArrayLike,
+    gti: F64,
     edges: F64,
-    chunk: int = CHUNK_EVENTS,
-) -> tuple[ChannelSums, ...]:
-    """Histogram one event list into ``edges`` for every channel of ``spec``.
-
-    Source events: inside a GTI, DQ clean (``sdqflags`` | serious bits), ``xmin <= x < xmax``, in the
-    channel's source band (not claimed by an earlier channel), wavelength inside (wmin, wmax) and outside
-    the excluded windows. Background events: the same but in a background band, not in any source band,
-    and in a column that is extracted (their own WAVELENGTH is not used: off-spectrum events may carry
-    none); their flux weight uses the column's wavelength.
-    """
-    t_all, x_all, y_all, lam_all, eps_all, dq_all = _check_events((time, x, y, wavelength, epsilon, dq))
-    if chunk < 1:
-        raise ValueError("chunk must be positive")
-    g = normalize_gti(gti)
-    e = np.asarray(edges, dtype=np.float64)
-    nbins = len(e) - 1
-    nch = len(spec.channels)
-    ncols = spec.ncols
+    chunk: int,
+) -> Iterator[tuple[_Selection, list[npt.NDArray[np.bool_] | None]]]:
+    """The selection of every chunk of events holding a candidate, with each channel's background-band
+    mask of the chunk's events (None for a channel without background bands)."""
     dq_mask = int(spec.sdqflags) | int(spec.serious_dq)
-
-    z = lambda: np.zeros(nbins, dtype=np.float64)  # noqa: E731
-    gross = [z() for _ in range(nch)]
-    gross_var = [z() for _ in range(nch)]
-    flux = [z() for _ in range(nch)]
-    flux_var = [z() for _ in range(nch)]
-    n_src = [0] * nch
-    n_unc = [0] * nch
-    lam_lo = [np.inf] * nch
-    lam_hi = [-np.inf] * nch
-    col_n = [np.zeros(ncols, np.int64) for _ in range(nch)]
-    col_sel = [np.zeros(ncols, np.int64) for _ in range(nch)]
-    col_lam = [np.zeros(ncols, np.float64) for _ in range(nch)]
-    bkg_parts: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = [[] for _ in range(nch)]
-
     for lo in range(0, len(t_all), chunk):
         sl = slice(lo, lo + chunk)
         xx_c, yy_c = x_all[sl], y_all[sl]
@@ -210,7 +200,7 @@ def accumulate_segment(
         if len(idx) == 0:
             continue
         t = t_all[sl][idx].astype(np.float64)  # once: GTI tests and bin search are exact in float64
-        ingti = in_gti(t, g)
+        ingti = in_gti(t, gti)
         if not ingti.all():
             idx = idx[ingti]
             t = t[ingti]
@@ -223,24 +213,114 @@ def accumulate_segment(
             good_lam = wavelength_good(lam, spec.wmin, spec.wmax, exclude=spec.exclude)
         else:
             good_lam = np.ones(len(idx), dtype=bool)
-        bins = _ChunkBins(t, e)
+        bins = _ChunkBins(t, edges)
         any_src = np.zeros(len(idx), dtype=bool)
-        for i, ch in enumerate(spec.channels):
+        boxes, sources = [], []
+        for i in range(len(spec.channels)):
             in_src = src_c[i][idx]
             box = in_src & ~any_src
             any_src |= in_src
-            # Columns: events in the box per column (inside GTIs), and the selected events' wavelengths.
-            cb = col[box]
-            if len(cb) and cb.min() < 0:
-                cb = cb[cb >= 0]
-            col_n[i] += np.bincount(cb, minlength=ncols)[:ncols]
-            # Source events.
             sel = bins.inside(np.flatnonzero(box & good_dq & good_lam))
             cs = col[sel]
             if len(cs) and cs.min() < 0:
                 sel = sel[cs >= 0]
-                cs = col[sel]
+            boxes.append(box)
+            sources.append(sel)
+        selection = _Selection(idx, bins, col, lam, eps, good_dq, boxes, sources, any_src)
+        yield selection, [None if m is None else m[idx] for m in bkg_c]
+
+
+def _check_arguments(arrays: Sequence[npt.ArrayLike], gti: npt.ArrayLike, edges: npt.ArrayLike,
+                     chunk: int) -> tuple[tuple[np.ndarray, ...], F64, F64]:
+    out = _check_events(arrays)
+    if chunk < 1:
+        raise ValueError("chunk must be positive")
+    return out, normalize_gti(gti), np.asarray(edges, dtype=np.float64)
+
+
+def source_wavelength_range(
+    time: npt.ArrayLike,
+    x: npt.ArrayLike,
+    y: npt.ArrayLike,
+    wavelength: npt.ArrayLike,
+    epsilon: npt.ArrayLike,
+    dq: npt.ArrayLike,
+    *,
+    spec: SegmentSpec,
+    gti: npt.ArrayLike,
+    edges: F64,
+    chunk: int = CHUNK_EVENTS,
+) -> tuple[tuple[int, float, float], ...]:
+    """Per channel of ``spec``: (number, lowest, highest wavelength) of the source events
+    :func:`accumulate_segment` would select, without summing anything (NaN bounds when none)."""
+    arrays, g, e = _check_arguments((time, x, y, wavelength, epsilon, dq), gti, edges, chunk)
+    nch = len(spec.channels)
+    count = [0] * nch
+    lo = [np.inf] * nch
+    hi = [-np.inf] * nch
+    for selection, _ in _selections(*arrays, spec, g, e, chunk):
+        for i, sel in enumerate(selection.sources):
             if len(sel):
+                ls = selection.lam[sel]
+                count[i] += len(sel)
+                lo[i] = min(lo[i], float(ls.min()))
+                hi[i] = max(hi[i], float(ls.max()))
+    nan = float("nan")
+    return tuple((n, a if n else nan, b if n else nan) for n, a, b in zip(count, lo, hi, strict=True))
+
+
+def accumulate_segment(
+    time: npt.ArrayLike,
+    x: npt.ArrayLike,
+    y: npt.ArrayLike,
+    wavelength: npt.ArrayLike,
+    epsilon: npt.ArrayLike,
+    dq: npt.ArrayLike,
+    *,
+    spec: SegmentSpec,
+    gti: npt.ArrayLike,
+    edges: F64,
+    chunk: int = CHUNK_EVENTS,
+) -> tuple[ChannelSums, ...]:
+    """Histogram one event list into ``edges`` for every channel of ``spec``.
+
+    Source events: inside a GTI, DQ clean (``sdqflags`` | serious bits), ``xmin <= x < xmax``, in the
+    channel's source band (not claimed by an earlier channel), wavelength inside (wmin, wmax) and outside
+    the excluded windows. Background events: the same but in a background band, not in any source band,
+    and in a column that is extracted (their own WAVELENGTH is not used: off-spectrum events may carry
+    none); their flux weight uses the column's wavelength.
+    """
+    arrays, g, e = _check_arguments((time, x, y, wavelength, epsilon, dq), gti, edges, chunk)
+    nbins = len(e) - 1
+    nch = len(spec.channels)
+    ncols = spec.ncols
+
+    z = lambda: np.zeros(nbins, dtype=np.float64)  # noqa: E731
+    gross = [z() for _ in range(nch)]
+    gross_var = [z() for _ in range(nch)]
+    flux = [z() for _ in range(nch)]
+    flux_var = [z() for _ in range(nch)]
+    n_src = [0] * nch
+    n_unc = [0] * nch
+    lam_lo = [np.inf] * nch
+    lam_hi = [-np.inf] * nch
+    col_n = [np.zeros(ncols, np.int64) for _ in range(nch)]
+    col_sel = [np.zeros(ncols, np.int64) for _ in range(nch)]
+    col_lam = [np.zeros(ncols, np.float64) for _ in range(nch)]
+    bkg_parts: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = [[] for _ in range(nch)]
+
+    for selection, backgrounds in _selections(*arrays, spec, g, e, chunk):
+        col, lam, eps, bins = selection.col, selection.lam, selection.eps, selection.bins
+        for i, ch in enumerate(spec.channels):
+            # Columns: events in the box per column (inside GTIs), and the selected events' wavelengths.
+            cb = col[selection.boxes[i]]
+            if len(cb) and cb.min() < 0:
+                cb = cb[cb >= 0]
+            col_n[i] += np.bincount(cb, minlength=ncols)[:ncols]
+            # Source events.
+            sel = selection.sources[i]
+            if len(sel):
+                cs = col[sel]
                 w = eps[sel].astype(np.float64)
                 ls = lam[sel].astype(np.float64)
                 col_sel[i] += np.bincount(cs, minlength=ncols)[:ncols]
@@ -257,10 +337,10 @@ def accumulate_segment(
                 lam_hi[i] = max(lam_hi[i], float(ls.max()))
         # Background candidates: in a background band, in no source band, DQ clean, inside a column.
         for i in range(nch):
-            inb_c = bkg_c[i]
-            if inb_c is None:
+            inb = backgrounds[i]
+            if inb is None:
                 continue
-            sel = bins.inside(np.flatnonzero(inb_c[idx] & ~any_src & good_dq & (col >= 0)))
+            sel = bins.inside(np.flatnonzero(inb & ~selection.in_source & selection.good_dq & (col >= 0)))
             if len(sel):
                 bkg_parts[i].append(
                     (col[sel].astype(np.int32), bins.index(sel).astype(np.int32), eps[sel].astype(np.float64))
@@ -478,4 +558,5 @@ __all__ = [
     "SegmentSpec",
     "accumulate_segment",
     "assemble",
+    "source_wavelength_range",
 ]
