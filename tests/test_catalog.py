@@ -214,3 +214,29 @@ def test_check_schema_advises_db_init(tmp_path: Path) -> None:
     catalog.init_schema()
     catalog.check_schema()
     catalog.dispose()
+
+
+def test_bulk_upsert_inserts_updates_and_merges(catalog: Catalog) -> None:
+    from hstlc.catalog.store import bulk_upsert
+
+    rows = [{"filename": f"f{i:04d}_corrtag_a.fits", "path": "/d", "targname": "A", "cenwave": i}
+            for i in range(1200)]
+    with catalog.session() as session:
+        bulk_upsert(session, Metadata, "filename", rows)  # more keys than one IN list holds
+    with catalog.session() as session:
+        bulk_upsert(session, Metadata, "filename", [
+            {"filename": "f0001_corrtag_a.fits", "targname": "B"},  # update: only the given column
+            {"filename": "new_corrtag_a.fits", "path": "/d", "targname": "C"},
+            {"filename": "new_corrtag_a.fits", "cenwave": 7},  # same key twice: merged, later wins
+            {"filename": "f0002_corrtag_a.fits", "targname": "D", "cenwave": 2},
+        ])
+    with catalog.session() as session:
+        got = {r.filename: (r.targname, r.cenwave, r.ingest_date is not None)
+               for r in session.execute(select(Metadata)).scalars()}
+    assert len(got) == 1201
+    assert got["f0001_corrtag_a.fits"] == ("B", 1, True)
+    assert got["f0002_corrtag_a.fits"] == ("D", 2, True)
+    assert got["new_corrtag_a.fits"] == ("C", 7, True)  # the column default (ingest_date) applies
+    assert got["f1199_corrtag_a.fits"] == ("A", 1199, True)
+    with catalog.session() as session, pytest.raises(ValueError, match="no column"):
+        bulk_upsert(session, Metadata, "filename", [{"filename": "x", "colour": "red"}])

@@ -63,6 +63,7 @@ from hstlc.pipeline_work import (
     process,
     survey,
     target_folder,
+    tune_allocator,
     warm_up,
 )
 
@@ -179,6 +180,10 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
 
 
 #: Modules the worker processes need, imported once by the fork server (where there is one).
+#: Datasets filed per batch, and the longest a finished dataset waits for its batch (seconds).
+FILING_BATCH = 16
+FILING_BATCH_SECONDS = 2.0
+
 WORKER_MODULES = ["hstlc.pipeline_work", "hstlc.extraction", "hstlc.quality", "hstlc.products",
                   "hstlc.readers", "hstlc.stis_corrtag"]
 
@@ -392,6 +397,8 @@ class _Run:
         self.lock = lock
         self.summary = IngestSummary(directory=directory, cores=cores, log_path=_log_path())
         self._pending: list[tuple[str, dict[str, Any], Callable[[], None]]] = []
+        self._batch: list[tuple[str, str, list[dict[str, Any]], dict[str, Any], Callable[[], None]]] = []
+        self._batch_started = 0.0
 
     # --- catalog access, timed ---------------------------------------------------------------------
 
@@ -429,8 +436,7 @@ class _Run:
             return True
         try:
             with self.session() as session:
-                for rootname, plan, _ in waiting:
-                    state.commit_dataset(session, rootname, plan)
+                state.commit_datasets(session, [(rootname, plan) for rootname, plan, _ in waiting])
                 if then is not None:
                     then(session)
         except HstlcError as exc:
@@ -494,26 +500,40 @@ class _Run:
         return moves
 
     def _file_and_commit(self, rootname: str, status: str, moves: list[dict[str, Any]],
-                         rows: dict[str, Any], committed: Callable[[], None]) -> bool:
-        """Journal, move, then queue the rows with the done-marker for the next group commit.
+                         rows: dict[str, Any], committed: Callable[[], None]) -> None:
+        """File a dataset: journal, move, then its rows with the done-marker at the next group commit.
 
-        ``committed`` runs once the rows are committed. False (and recorded) on failure.
+        Datasets are filed in batches of up to :data:`FILING_BATCH` (or what arrived within
+        :data:`FILING_BATCH_SECONDS`): one transaction journals the batch, its files move, and the
+        next transaction commits their rows — two catalog transactions per batch, not per dataset.
+        ``committed`` runs once the rows are committed; a failure is recorded in the summary.
         """
-        plan = {"moves": moves, "rows": rows}
-        journaled = self._flush(lambda session: state.write_journal(session, rootname, status, plan))
-        if not journaled:
-            self.summary.failed.setdefault(rootname, "could not write its filing journal to the catalog")
-            return False
-        try:
-            for move in moves:
-                self._move(move, verify=False)
-        except (HstlcError, OSError) as exc:
-            # The journal stays: the next run finishes the moves (or reports the problem again).
-            self.summary.failed[rootname] = f"{exc} (filing journal kept; re-run ingest to finish)"
-            log.error("%s: %s", rootname, exc)
-            return False
-        self._pending.append((rootname, plan, committed))
-        return True
+        if not self._batch:
+            self._batch_started = time.monotonic()
+        self._batch.append((rootname, status, moves, rows, committed))
+        if len(self._batch) >= FILING_BATCH or time.monotonic() - self._batch_started >= FILING_BATCH_SECONDS:
+            self._file_batch()
+
+    def _file_batch(self) -> None:
+        """Journal the waiting batch in one transaction, then carry out its moves (see _file_and_commit)."""
+        batch, self._batch = self._batch, []
+        if not batch:
+            return
+        plans = [(root, status, {"moves": moves, "rows": rows}) for root, status, moves, rows, _ in batch]
+        if not self._flush(lambda session: state.write_journals(session, plans)):
+            for rootname, *_ in batch:
+                self.summary.failed.setdefault(rootname, "could not write its filing journal to the catalog")
+            return
+        for (rootname, _, plan), (*_, committed) in zip(plans, batch, strict=True):
+            try:
+                for move in plan["moves"]:
+                    self._move(move, verify=False)
+            except (HstlcError, OSError) as exc:
+                # The journal stays: the next run finishes the moves (or reports the problem again).
+                self.summary.failed[rootname] = f"{exc} (filing journal kept; re-run ingest to finish)"
+                log.error("%s: %s", rootname, exc)
+                continue
+            self._pending.append((rootname, plan, committed))
 
     # --- phases ----------------------------------------------------------------------------------------
 
@@ -611,6 +631,7 @@ class _Run:
                 self._quarantine(candidate, result, record)
             else:
                 good.append((candidate, result))
+        self._file_batch()
         return good
 
     def _quarantine(self, candidate: Candidate, result: SurveyResult, record: _Record | None) -> None:
@@ -685,6 +706,7 @@ class _Run:
                 ok = self._file_good(candidate, result, outcome, targname, recorded.get(candidate.rootname))
             failed += 0 if ok else 1
             self._report("extracting", total, done, failed, candidate.rootname)
+        self._file_batch()
 
     def _file_good(self, candidate: Candidate, result: SurveyResult, outcome: ProcessResult, targname: str,
                    record: _Record | None) -> bool:
@@ -720,8 +742,9 @@ class _Run:
             "config": list(outcome.config),
         }
         rows = {"metadata": metadata, "dataset": marker}
-        return self._file_and_commit(candidate.rootname, state.FILING, moves, rows,
-                                     lambda: self.summary.ingested.append(candidate.rootname))
+        self._file_and_commit(candidate.rootname, state.FILING, moves, rows,
+                              lambda: self.summary.ingested.append(candidate.rootname))
+        return True
 
     def _composites(self, executor: ProcessPoolExecutor | None) -> None:
         self._flush()
@@ -800,6 +823,7 @@ def ingest(
     if not folder.is_dir():
         raise FilingError(f"{folder}: not a folder (give the folder that holds the event files)")
     n_cores = max(1, int(cores if cores is not None else settings.num_cores))
+    tune_allocator()  # this process extracts too (everything with one core; the first items otherwise)
     db_started = time.perf_counter()
     created = catalog.init_schema()  # a first ingest on a laptop needs no separate 'hstlc db init'
     if created:

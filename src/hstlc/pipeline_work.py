@@ -9,6 +9,7 @@ with the result so that the main process writes them to the run's log file.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import os
 import time
@@ -30,6 +31,14 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 WORKER_NICENESS = 5
+
+#: glibc ``mallopt`` parameters (malloc.h) and the values :func:`tune_allocator` sets.
+_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3
+ALLOCATOR_SETTINGS: tuple[tuple[int, int], ...] = (
+    (_M_MMAP_THRESHOLD, 32 << 20),  # blocks up to 32 MiB (an event column of 4 M events) from the heap
+    (_M_TRIM_THRESHOLD, 256 << 20),  # keep up to 256 MiB of freed heap for the next dataset
+    (_M_TOP_PAD, 16 << 20),
+)
 
 #: Header values kept for the ``metadata`` row of each event file.
 METADATA_FIELDS: tuple[str, ...] = (
@@ -146,6 +155,7 @@ def init_worker() -> None:
     # cores are all busy it still gets the CPU at once, so workers never wait for it.
     with contextlib.suppress(AttributeError, OSError):
         os.nice(WORKER_NICENESS)
+    tune_allocator()
     root = logging.getLogger("hstlc")
     for handler in list(root.handlers):
         root.removeHandler(handler)
@@ -153,6 +163,26 @@ def init_worker() -> None:
     root.setLevel(logging.DEBUG)
     root.propagate = False
     logging.captureWarnings(True)
+
+
+def tune_allocator() -> bool:
+    """Let this process reuse the memory of freed event columns instead of returning it to the system.
+
+    Every dataset allocates and frees tens of MB of columns and temporaries. glibc serves blocks above
+    its (adaptive, initially 128 KiB) threshold with fresh ``mmap`` pages and unmaps them on ``free``,
+    so each dataset paid page faults and the kernel's zeroing of every page again: a fifth of an
+    ingest's CPU time was system time, and the zeroing competes for memory bandwidth when several
+    workers run. With :data:`ALLOCATOR_SETTINGS` blocks up to 32 MiB come from the heap and up to
+    256 MiB of freed heap is kept for reuse. Process-wide; a no-op (False) where glibc's ``mallopt`` is
+    not available.
+    """
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
+    mallopt.restype = ctypes.c_int
+    return all(mallopt(param, value) == 1 for param, value in ALLOCATOR_SETTINGS)
 
 
 def warm_up() -> None:
@@ -356,5 +386,6 @@ __all__ = [
     "process",
     "survey",
     "target_folder",
+    "tune_allocator",
     "warm_up",
 ]

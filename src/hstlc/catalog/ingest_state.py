@@ -30,11 +30,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from hstlc.catalog.schema import (
+    BadData,
     CompositeQueue,
     IngestDataset,
     IngestLock,
@@ -42,7 +43,7 @@ from hstlc.catalog.schema import (
     Outputs,
     utcnow,
 )
-from hstlc.catalog.store import Catalog, upsert_bad_data, upsert_metadata, upsert_outputs
+from hstlc.catalog.store import Catalog, bulk_upsert, normalise_reasons, targname_key
 from hstlc.errors import CatalogError, IngestLockedError
 
 log = logging.getLogger(__name__)
@@ -249,41 +250,41 @@ def journals(session: Session) -> list[IngestDataset]:
     )
 
 
-def _upsert_dataset(session: Session, rootname: str, **values: Any) -> IngestDataset:
-    row = session.execute(select(IngestDataset).filter_by(rootname=rootname)).scalar_one_or_none()
-    if row is None:
-        row = IngestDataset(rootname=rootname, **values)
-        session.add(row)
-    else:
-        for name, value in values.items():
-            if getattr(row, name) != value:
-                setattr(row, name, value)
-        row.updated_at = utcnow()
-    session.flush()
-    return row
+def _upsert_dataset(session: Session, rootname: str, **values: Any) -> None:
+    bulk_upsert(session, IngestDataset, "rootname", [{"rootname": rootname, **values}])
 
 
 def write_journal(session: Session, rootname: str, status: str, plan: Mapping[str, Any]) -> None:
     """Record that ``rootname``'s files are about to move (``plan``: moves and rows to commit)."""
-    if status not in JOURNAL_STATUSES:
-        raise ValueError(f"not a journal status: {status}")
-    _upsert_dataset(session, rootname, status=status, plan=dict(plan))
+    write_journals(session, [(rootname, status, plan)])
+
+
+def write_journals(session: Session, journals: Sequence[tuple[str, str, Mapping[str, Any]]]) -> None:
+    """:func:`write_journal` for several datasets ``(rootname, status, plan)`` in a few statements."""
+    for _, status, _ in journals:
+        if status not in JOURNAL_STATUSES:
+            raise ValueError(f"not a journal status: {status}")
+    rows = [{"rootname": root, "status": status, "plan": dict(plan)} for root, status, plan in journals]
+    bulk_upsert(session, IngestDataset, "rootname", rows)
 
 
 def record_failure(session: Session, rootname: str, reason: str, *, fingerprint: str | None = None) -> None:
     """Record that ``rootname`` failed (left where it was). A done-marker of an earlier version is kept."""
-    row = session.execute(select(IngestDataset).filter_by(rootname=rootname)).scalar_one_or_none()
-    if row is not None and row.status in (DONE, BAD, *JOURNAL_STATUSES):
+    status = session.execute(
+        select(IngestDataset.status).where(IngestDataset.rootname == rootname)
+    ).scalar_one_or_none()
+    if status in (DONE, BAD, *JOURNAL_STATUSES):
         # Keep the record of what is catalogued (or being finished); the failure goes to the log/summary.
         return
     _upsert_dataset(session, rootname, status=FAILED, reason=reason, fingerprint=fingerprint)
 
 
-def _queue(session: Session, key: str, config: Sequence[Any]) -> None:
-    exists = session.execute(select(CompositeQueue.id).filter_by(config_key=key)).scalar_one_or_none()
-    if exists is None:
-        session.add(CompositeQueue(config_key=key, config=[None if v is None else v for v in config]))
-        session.flush()
+def _in_chunks(session: Session, statement: Any, column: Any, values: Sequence[Any]) -> list[Any]:
+    """Rows of ``statement`` filtered by ``column IN values``, in chunks of 500."""
+    rows: list[Any] = []
+    for start in range(0, len(values), 500):
+        rows.extend(session.execute(statement.where(column.in_(values[start : start + 500]))).all())
+    return rows
 
 
 def commit_dataset(session: Session, rootname: str, plan: Mapping[str, Any]) -> None:
@@ -294,37 +295,71 @@ def commit_dataset(session: Session, rootname: str, plan: Mapping[str, Any]) -> 
     ``dataset`` (the marker's ``status``, ``fingerprint``, ``files``, ``primary_path``, ``targname`` and
     ``config``). A configuration the dataset leaves is queued for a rebuild as well as the one it joins.
     """
-    rows = plan["rows"]
+    commit_datasets(session, [(rootname, plan)])
+
+
+def commit_datasets(session: Session, plans: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
+    """:func:`commit_dataset` for several datasets with a fixed number of statements (bulk upserts)."""
+    if not plans:
+        return
     now = utcnow()
-    for meta in rows.get("metadata", []):
-        values = {k: v for k, v in meta.items() if k not in ("filename", "outputs")}
-        row = upsert_metadata(session, meta["filename"], ingest_date=now, **values)
-        if meta.get("outputs"):
-            upsert_outputs(session, row.id, **meta["outputs"])
-    for bad in rows.get("bad_data", []):
-        values = {k: v for k, v in bad.items() if k not in ("filename", "reasons")}
-        upsert_bad_data(session, bad["filename"], bad["reasons"], ingest_date=now, **values)
-    marker = rows["dataset"]
-    config = marker.get("config")
-    key = config_key(config) if config else None
-    previous = session.execute(select(IngestDataset).filter_by(rootname=rootname)).scalar_one_or_none()
-    if previous is not None and previous.config_key and previous.config and previous.config_key != key:
-        _queue(session, previous.config_key, previous.config)  # the old configuration lost a member
-    _upsert_dataset(
-        session,
-        rootname,
-        status=marker["status"],
-        fingerprint=marker.get("fingerprint"),
-        files=marker.get("files"),
-        primary_path=marker.get("primary_path"),
-        targname=marker.get("targname"),
-        config_key=key,
-        config=list(config) if config else None,
-        reason=None,
-        plan=None,
-    )
-    if config and key:
-        _queue(session, key, config)
+    metadata: list[dict[str, Any]] = []
+    outputs: dict[str, dict[str, Any]] = {}
+    bad: list[dict[str, Any]] = []
+    markers: list[dict[str, Any]] = []
+    joined: dict[str, list[Any]] = {}
+    for rootname, plan in plans:
+        rows = plan["rows"]
+        for meta in rows.get("metadata", []):
+            values = {k: v for k, v in meta.items() if k != "outputs"}
+            if values.get("targname") is not None and "targname_key" not in values:
+                values["targname_key"] = targname_key(values["targname"])
+            metadata.append({**values, "ingest_date": now})
+            if meta.get("outputs"):
+                outputs[meta["filename"]] = dict(meta["outputs"])
+        for entry in rows.get("bad_data", []):
+            values = {k: v for k, v in entry.items() if k != "reasons"}
+            bad.append({"ingest_date": now, **values, "reason": normalise_reasons(entry["reasons"])})
+        marker = rows["dataset"]
+        config = marker.get("config")
+        key = config_key(config) if config else None
+        markers.append({
+            "rootname": rootname, "status": marker["status"], "fingerprint": marker.get("fingerprint"),
+            "files": marker.get("files"), "primary_path": marker.get("primary_path"),
+            "targname": marker.get("targname"), "config_key": key, "config": list(config) if config else None,
+            "reason": None, "plan": None,
+        })
+        if config and key:
+            joined[key] = list(config)
+    bulk_upsert(session, Metadata, "filename", metadata)
+    if outputs:
+        names = list(outputs)
+        ids = dict(_in_chunks(session, select(Metadata.filename, Metadata.id), Metadata.filename, names))
+        bulk_upsert(session, Outputs, "metadata_id",
+                    [{"metadata_id": ids[name], **values} for name, values in outputs.items()])
+    bulk_upsert(session, BadData, "filename", bad)
+    # A configuration a dataset leaves lost a member: queue it too.
+    roots = [m["rootname"] for m in markers]
+    new_keys = {m["rootname"]: m["config_key"] for m in markers}
+    queue: dict[str, list[Any]] = {}
+    statement = select(IngestDataset.rootname, IngestDataset.config_key, IngestDataset.config)
+    for root, old_key, old_config in _in_chunks(session, statement, IngestDataset.rootname, roots):
+        if old_key and old_config and old_key != new_keys.get(root):
+            queue[old_key] = list(old_config)
+    queue.update(joined)
+    bulk_upsert(session, IngestDataset, "rootname", markers)
+    _queue(session, queue)
+
+
+def _queue(session: Session, configs: Mapping[str, Sequence[Any]]) -> None:
+    """Put configurations (config_key → config) on the composite queue unless they are on it."""
+    keys = list(configs)
+    present = {k for (k,) in _in_chunks(session, select(CompositeQueue.config_key), CompositeQueue.config_key,
+                                        keys)}
+    missing = [{"config_key": k, "config": [None if v is None else v for v in configs[k]]}
+               for k in keys if k not in present]
+    if missing:
+        session.execute(insert(CompositeQueue), missing)
 
 
 # ---------------------------------------------------------------------------------------- composites
@@ -399,6 +434,7 @@ __all__ = [
     "IngestLockedError",
     "LockHolder",
     "commit_dataset",
+    "commit_datasets",
     "composite_members",
     "config_key",
     "dataset_records",
@@ -409,4 +445,5 @@ __all__ = [
     "record_composite",
     "record_failure",
     "write_journal",
+    "write_journals",
 ]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, func, inspect, select
+from sqlalchemy import Engine, bindparam, create_engine, event, func, insert, inspect, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -167,10 +167,61 @@ def _upsert(session: Session, model: type[T], key: Mapping[str, Any], values: Ma
     return row
 
 
+#: Keys per ``IN (...)`` list (well below every backend's bound-parameter limit).
+IN_CHUNK = 500
+
+
+def bulk_upsert(session: Session, model: type[Any], key: str, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Insert or update ``rows`` of ``model`` by its unique column ``key`` in a few statements.
+
+    One ``SELECT key … IN`` finds the rows that exist; the others are inserted with one multi-row
+    INSERT and the existing ones updated with one executemany UPDATE per set of columns (rows with the
+    same key merge, later values winning). Only the columns given are written; column defaults and
+    ``onupdate`` apply as for any insert or update. Meant for a single writer (ingest holds its lock):
+    it does not guard against another session inserting the same key meanwhile.
+    """
+    table = model.__table__
+    columns = set(table.columns.keys())
+    merged: dict[Any, dict[str, Any]] = {}
+    for row in rows:
+        unknown = set(row) - columns
+        if unknown:
+            raise ValueError(f"{table.name} has no column(s) {', '.join(sorted(unknown))}")
+        merged.setdefault(row[key], {}).update(row)
+    if not merged:
+        return
+    keys = list(merged)
+    existing: set[Any] = set()
+    for start in range(0, len(keys), IN_CHUNK):
+        chunk = keys[start : start + IN_CHUNK]
+        existing.update(session.execute(select(table.c[key]).where(table.c[key].in_(chunk))).scalars())
+    groups: dict[tuple[bool, tuple[str, ...]], list[dict[str, Any]]] = {}
+    for value, row in merged.items():
+        groups.setdefault((value in existing, tuple(sorted(row))), []).append(row)
+    for (exists, names), group in groups.items():
+        if not exists:
+            session.execute(insert(table), group)
+            continue
+        changed = [n for n in names if n != key]
+        if not changed:
+            continue
+        statement = (
+            update(table)
+            .where(table.c[key] == bindparam("key_"))
+            .values({n: bindparam(f"new_{n}") for n in changed})
+        )
+        session.execute(statement, [{"key_": r[key], **{f"new_{n}": r[n] for n in changed}} for r in group])
+
+
+def targname_key(targname: Any) -> str | None:
+    """The spacing- and case-insensitive form of a target name the catalog indexes (``targname_key``)."""
+    return None if targname is None else "".join(str(targname).upper().split())
+
+
 def upsert_metadata(session: Session, filename: str, **values: Any) -> Metadata:
     """Insert or update the ``metadata`` row of ``filename`` (its natural key)."""
     if "targname" in values and "targname_key" not in values and values["targname"] is not None:
-        values["targname_key"] = "".join(str(values["targname"]).upper().split())
+        values["targname_key"] = targname_key(values["targname"])
     return _upsert(session, Metadata, {"filename": filename}, values)
 
 
@@ -205,9 +256,11 @@ def upsert_stats(session: Session, lightcurve_filename: str, **values: Any) -> S
 
 __all__ = [
     "Catalog",
+    "bulk_upsert",
     "make_engine",
     "masked_url",
     "normalise_reasons",
+    "targname_key",
     "upsert_bad_data",
     "upsert_metadata",
     "upsert_outputs",
