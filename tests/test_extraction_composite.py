@@ -154,3 +154,32 @@ def test_member_window_without_binning_equals_the_extraction(tmp_path: Path) -> 
         assert _window(dataset, params, lref_dir=lref) == (full.wavelength_min, full.wavelength_max,
                                                            full.calibrated)
     assert full.calibrated is False
+
+
+def test_known_member_windows_give_the_same_composite_with_one_read_each(members, monkeypatch) -> None:
+    # Ingest knows each member's window from its own extraction: the composite must come out the same,
+    # reading every member once instead of twice.
+    import hstlc.extraction as extraction
+    from hstlc.readers import read_dataset
+
+    paths = [str(members["late"].event_files[0]), str(members["early"].event_files[0])]
+    params = ExtractionParams(step=10.0)
+    reads: list[str] = []
+
+    def counting(path, **kwargs):
+        reads.append(str(path))
+        return read_dataset(path, **kwargs)
+
+    monkeypatch.setattr(extraction, "read_dataset", counting)
+    plain = make_composite(paths, params, lref_dir=members["ref"])
+    assert len(reads) == 4  # window pass and extraction pass, one member in memory at a time
+    windows = {}
+    for path in paths:
+        _, windows[path] = extraction.extract_with_window(read_dataset(path, lref_dir=members["ref"]), params,
+                                                          lref_dir=members["ref"])
+    reads.clear()
+    known = make_composite(paths, params, lref_dir=members["ref"], windows=windows)
+    assert len(reads) == 2
+    assert known.meta["WMIN"] == plain.meta["WMIN"] and known.meta["WMAX"] == plain.meta["WMAX"]
+    for name in ("times", "gross", "flux", "dataset"):
+        np.testing.assert_array_equal(getattr(known, name), getattr(plain, name))

@@ -32,7 +32,7 @@ import numpy as np
 
 from hstlc.domain import LIGHTCURVE_COLUMNS, SECONDS_PER_DAY, Dataset, LightCurve, Observation, Segment
 from hstlc.errors import ExtractionError, HstlcError
-from hstlc.readers import read_dataset
+from hstlc.readers import read_dataset, split_name
 from hstlc.readers.reftables import (
     FluxTable,
     PhotTable,
@@ -806,6 +806,21 @@ def extract_dataset(
     return _extract(dataset, params, lref_dir=lref_dir, oref_dir=oref_dir, targname=targname).curve
 
 
+def extract_with_window(
+    dataset: Dataset,
+    params: ExtractionParams,
+    *,
+    lref_dir: str | os.PathLike[str] | None = None,
+    oref_dir: str | os.PathLike[str] | None = None,
+    targname: str | None = None,
+) -> tuple[LightCurve, MemberWindow]:
+    """:func:`extract_dataset` and the dataset's :class:`MemberWindow` (what a composite needs of it)."""
+    result = _extract(dataset, params, lref_dir=lref_dir, oref_dir=oref_dir, targname=targname)
+    imaging = dataset.observation.obstype.upper() == "IMAGING"
+    window = MemberWindow(result.wavelength_min, result.wavelength_max, result.calibrated, imaging)
+    return result.curve, window
+
+
 def extract_file(
     path: str | os.PathLike[str],
     params: ExtractionParams,
@@ -851,6 +866,32 @@ def load_datasets(
     return datasets, failed
 
 
+@dataclass(frozen=True)
+class MemberWindow:
+    """What a composite needs to know of a member before trimming: the wavelength range of its selected
+    source events, whether its flux could be calibrated, and whether it is an IMAGING exposure."""
+
+    wavelength_min: float
+    wavelength_max: float
+    calibrated: bool
+    imaging: bool = False
+
+
+def member_window(dataset: Dataset, params: ExtractionParams, *, lref_dir: Any = None) -> MemberWindow:
+    """The :class:`MemberWindow` of ``dataset`` under ``params`` (no binning: a selection pass)."""
+    lo, hi, calibrated = _window(dataset, params, lref_dir=lref_dir)
+    return MemberWindow(lo, hi, calibrated, dataset.observation.obstype.upper() == "IMAGING")
+
+
+def _member_name(item: str | os.PathLike[str] | Dataset) -> str:
+    if isinstance(item, Dataset):
+        return _dataset_key(item)
+    try:
+        return split_name(item)[0].lower()
+    except HstlcError:
+        return Path(item).name
+
+
 def make_composite(
     paths_or_datasets: Sequence[str | os.PathLike[str] | Dataset],
     params: ExtractionParams,
@@ -858,6 +899,7 @@ def make_composite(
     lref_dir: str | os.PathLike[str] | None = None,
     oref_dir: str | os.PathLike[str] | None = None,
     targname: str | None = None,
+    windows: Mapping[str, MemberWindow] | None = None,
 ) -> LightCurve:
     """Stack several datasets into one lightcurve (DATASET 1..n in time order).
 
@@ -866,28 +908,52 @@ def make_composite(
     events are left out with a logged reason. TIMES are seconds since the earliest member's EXPSTART
     (monotonic); identity keywords are per-member lists (the product writer turns differing values into
     ``MULTI`` plus numbered keywords).
+
+    Members given as paths are read one at a time (once for their window, once to extract), so a
+    composite of many long exposures needs the memory of one. ``windows`` maps a member path (as given)
+    to its :class:`MemberWindow` from an extraction with the same ``params`` (ingest knows it from the
+    member's own lightcurve): such a member is read only once.
     """
-    datasets, failed = load_datasets(paths_or_datasets, lref_dir=lref_dir, oref_dir=oref_dir)
-    for name, reason in failed:
-        log.warning("composite: %s left out: %s", name, reason)
-    first_pass: list[tuple[Dataset, tuple[float, float, bool]]] = []
-    for dataset in datasets:
-        try:
-            result = _window(dataset, params, lref_dir=lref_dir)
-        except HstlcError as exc:
-            log.warning("composite: %s left out: %s", _dataset_key(dataset), exc)
-            failed.append((_dataset_key(dataset), str(exc)))
+    known = {str(k): v for k, v in (windows or {}).items()}
+    failed: list[tuple[str, str]] = []
+    first_pass: list[tuple[str | os.PathLike[str] | Dataset, MemberWindow]] = []
+    seen: set[str] = set()
+    for item in paths_or_datasets:
+        window = None if isinstance(item, Dataset) else known.get(str(item))
+        if window is not None:
+            name = _member_name(item)
+        else:
+            loaded, problems = load_datasets([item], lref_dir=lref_dir, oref_dir=oref_dir)
+            if problems:
+                log.warning("composite: %s left out: %s", *problems[0])
+                failed.extend(problems)
+                continue
+            name = _dataset_key(loaded[0])
+            if name in seen:
+                continue
+            try:
+                window = member_window(loaded[0], params, lref_dir=lref_dir)
+            except HstlcError as exc:
+                log.warning("composite: %s left out: %s", name, exc)
+                failed.append((name, str(exc)))
+                seen.add(name)
+                continue
+            if isinstance(item, Dataset):
+                item = loaded[0]
+            del loaded
+        if name in seen:
             continue
-        first_pass.append((dataset, result))
+        seen.add(name)
+        first_pass.append((item, window))
     if not first_pass:
         detail = "; ".join(f"{n}: {r}" for n, r in failed) or "no datasets given"
         raise ExtractionError(f"composite: no member has valid events ({detail})")
 
-    spectroscopic = [r for d, r in first_pass if d.observation.obstype.upper() != "IMAGING"]
+    spectroscopic = [w for _, w in first_pass if not w.imaging]
     wmin = wmax = None
     if spectroscopic:
-        wmin = max(lo for lo, _, _ in spectroscopic)
-        wmax = min(hi for _, hi, _ in spectroscopic)
+        wmin = max(w.wavelength_min for w in spectroscopic)
+        wmax = min(w.wavelength_max for w in spectroscopic)
         if params.wmin is not None:
             wmin = max(wmin, params.wmin)
         if params.wmax is not None:
@@ -897,10 +963,14 @@ def make_composite(
                 f"composite: the members share no wavelength range (common window {wmin:.2f}–{wmax:.2f} Å)"
             )
     trimmed = replace(params, wmin=wmin, wmax=wmax) if spectroscopic else params
-    force_uncal = not all(calibrated for _, (_, _, calibrated) in first_pass)
-    members: list[tuple[Dataset, LightCurve]] = []
-    for dataset, _result in first_pass:
+    force_uncal = not all(w.calibrated for _, w in first_pass)
+    members: list[tuple[Observation, LightCurve]] = []
+    for item, _ in first_pass:
+        name = _member_name(item)
         try:
+            dataset = item if isinstance(item, Dataset) else read_dataset(item, lref_dir=lref_dir,
+                                                                          oref_dir=oref_dir)
+            name = _dataset_key(dataset)
             final = _extract(
                 dataset,
                 trimmed,
@@ -910,19 +980,18 @@ def make_composite(
                 force_uncalibrated=force_uncal,
             )
         except HstlcError as exc:
-            log.warning(
-                "composite: %s left out after trimming to %s–%s Å: %s", _dataset_key(dataset), wmin, wmax, exc
-            )
+            log.warning("composite: %s left out after trimming to %s–%s Å: %s", name, wmin, wmax, exc)
             continue
-        members.append((dataset, final.curve))
+        members.append((dataset.observation, final.curve))
+        del dataset
     if not members:
         raise ExtractionError("composite: no member has valid events in the common wavelength range")
-    members.sort(key=lambda m: (m[0].observation.expstart, _dataset_key(m[0])))
-    t0 = members[0][0].observation.expstart
+    members.sort(key=lambda m: (m[0].expstart, (m[0].rootname or m[0].filename).lower()))
+    t0 = members[0][0].expstart
 
     cols: dict[str, list[np.ndarray]] = {name: [] for name in LIGHTCURVE_COLUMNS}
-    for number, (dataset, curve) in enumerate(members, start=1):
-        shift = (dataset.observation.expstart - t0) * SECONDS_PER_DAY
+    for number, (observation, curve) in enumerate(members, start=1):
+        shift = (observation.expstart - t0) * SECONDS_PER_DAY
         for name, column in curve.columns().items():
             if name == "times":
                 column = column + shift
@@ -932,7 +1001,7 @@ def make_composite(
     merged = {k: np.concatenate(v) for k, v in cols.items()}
 
     metas = [curve.meta for _, curve in members]
-    obs0 = members[0][0].observation
+    obs0 = members[0][0]
     meta: dict[str, Any] = _identity_meta(obs0, targname)
     for key in (
         "TELESCOP",
@@ -945,8 +1014,8 @@ def make_composite(
         "ROOTNAME",
     ):
         meta[key] = [m.get(key) for m in metas]
-    meta["EXPSTART"] = min(d.observation.expstart for d, _ in members)
-    meta["EXPEND"] = max(d.observation.expend for d, _ in members)
+    meta["EXPSTART"] = min(o.expstart for o, _ in members)
+    meta["EXPEND"] = max(o.expend for o, _ in members)
     meta["STEPSIZE"] = float(params.step)
     if wmin is not None and wmax is not None:
         meta["WMIN"], meta["WMAX"] = float(wmin), float(wmax)
@@ -1106,10 +1175,13 @@ __all__ = [
     "ExtractOutcome",
     "ExtractReport",
     "ExtractionParams",
+    "MemberWindow",
     "extract_dataset",
     "extract_file",
     "extract_paths",
+    "extract_with_window",
     "group_key",
     "load_datasets",
     "make_composite",
+    "member_window",
 ]

@@ -399,6 +399,7 @@ class _Run:
         self._pending: list[tuple[str, dict[str, Any], Callable[[], None]]] = []
         self._batch: list[tuple[str, str, list[dict[str, Any]], dict[str, Any], Callable[[], None]]] = []
         self._batch_started = 0.0
+        self._windows: dict[str, Any] = {}  # filed primary path → MemberWindow (composites skip a pass)
 
     # --- catalog access, timed ---------------------------------------------------------------------
 
@@ -742,8 +743,13 @@ class _Run:
             "config": list(outcome.config),
         }
         rows = {"metadata": metadata, "dataset": marker}
-        self._file_and_commit(candidate.rootname, state.FILING, moves, rows,
-                              lambda: self.summary.ingested.append(candidate.rootname))
+
+        def committed() -> None:
+            self.summary.ingested.append(candidate.rootname)
+            if outcome.window is not None:
+                self._windows[marker["primary_path"]] = outcome.window
+
+        self._file_and_commit(candidate.rootname, state.FILING, moves, rows, committed)
         return True
 
     def _composites(self, executor: ProcessPoolExecutor | None) -> None:
@@ -757,8 +763,10 @@ class _Run:
                     state.dequeue_composite(session, key)
                     log.info("composite %s has no members left; nothing to build", config)
                     continue
-                jobs.append((CompositeJob(key, tuple(config), tuple(m.primary_path for m in members),
-                                          self.settings), [m.rootname for m in members]))
+                paths = tuple(m.primary_path for m in members)
+                windows = {p: self._windows[p] for p in paths if p in self._windows}
+                jobs.append((CompositeJob(key, tuple(config), paths, self.settings, windows),
+                             [m.rootname for m in members]))
         total, failed = len(jobs), 0
         if not jobs:
             return

@@ -106,6 +106,8 @@ class ProcessResult:
     """Name of the event file extraction read (composites re-read it from the filing folder)."""
     config: tuple[Any, ...] = ()
     bins: int = 0
+    window: Any = None
+    """The dataset's :class:`~hstlc.extraction.MemberWindow` (its composite need not read it for that)."""
     error: str | None = None
     seconds: float = 0.0
     logs: tuple[tuple[str, int, str], ...] = field(default=(), repr=False)
@@ -117,6 +119,8 @@ class CompositeJob:
     config: tuple[Any, ...]
     member_files: tuple[str, ...]
     settings: Settings
+    windows: dict[str, Any] = field(default_factory=dict)
+    """Member file → its MemberWindow, for the members extracted in this run."""
 
 
 @dataclass(frozen=True)
@@ -313,7 +317,7 @@ def process(job: ProcessJob) -> ProcessResult:
     candidate, settings = job.candidate, job.settings
 
     def work() -> ProcessResult:
-        from hstlc.extraction import ExtractionParams, extract_dataset, group_key
+        from hstlc.extraction import ExtractionParams, extract_with_window, group_key
         from hstlc.products import individual_filename, write_lightcurve
         from hstlc.readers import read_dataset
 
@@ -324,15 +328,15 @@ def process(job: ProcessJob) -> ProcessResult:
             source = candidate.event_files[0]
         params = ExtractionParams.from_settings(settings)
         dataset = read_dataset(source, lref_dir=settings.lref_dir, oref_dir=settings.oref_dir)
-        lc = extract_dataset(dataset, params, lref_dir=settings.lref_dir, oref_dir=settings.oref_dir,
-                             targname=job.targname)
+        lc, window = extract_with_window(dataset, params, lref_dir=settings.lref_dir,
+                                         oref_dir=settings.oref_dir, targname=job.targname)
         folder = target_folder(settings.outputs_dir, job.targname)
         ensure_dir(folder, group=settings.file_group, dir_mode=settings.file_mode)
         product = write_lightcurve(lc, folder / individual_filename(candidate.rootname), overwrite=True)
         finish_file(product, settings)
         config = tuple(group_key(dataset.observation, targname=job.targname))
         return ProcessResult(candidate.rootname, str(product), tuple(derived), source.name, config, len(lc),
-                             seconds=time.perf_counter() - started, logs=_drain())
+                             window=window, seconds=time.perf_counter() - started, logs=_drain())
 
     return _guard(work, lambda why: ProcessResult(candidate.rootname, error=why,
                                                   seconds=time.perf_counter() - started, logs=_drain()))
@@ -356,8 +360,8 @@ def build_composite(job: CompositeJob) -> CompositeResult:
 
         params = ExtractionParams.from_settings(settings)
         instrume, detector, targname, opt_elem, cenwave, aperture = job.config
-        lc = make_composite([Path(p) for p in job.member_files], params, lref_dir=settings.lref_dir,
-                            oref_dir=settings.oref_dir, targname=targname)
+        lc = make_composite(list(job.member_files), params, lref_dir=settings.lref_dir,
+                            oref_dir=settings.oref_dir, targname=targname, windows=job.windows)
         folder = Path(settings.composite_dir)
         ensure_dir(folder, group=settings.file_group, dir_mode=settings.file_mode)
         name = composite_filename(instrume, detector, targname, opt_elem, cenwave, aperture)
