@@ -11,9 +11,12 @@ Crash safety — every kill point is covered:
   only copy);
 * before a dataset's files move, its *journal* — the planned moves and the catalog rows to write — is
   committed to ``datasets`` (status ``filing``/``quarantining``). Then the files move, then its catalog
-  rows and its done-marker commit in ONE transaction. A run killed in between leaves the journal; the
-  next run finishes it first (moves are idempotent: a file already at its destination with the planned
-  sha256 counts as moved), so files moved to ``filesystem_dir`` but not yet recorded are recorded;
+  rows and its done-marker commit in ONE transaction. Datasets are filed in batches (up to
+  :data:`FILING_BATCH`): one transaction journals a batch, the next commits its rows, each a handful
+  of bulk statements, so the catalog costs ~2 % of an ingest's time. A run killed in between leaves
+  the journal; the next run finishes it first (moves are idempotent: a file already at its destination
+  with the planned sha256 counts as moved), so files moved to ``filesystem_dir`` but not yet recorded
+  are recorded;
 * composites to rebuild are queued (``composite_queue``) in the same transaction as the members'
   done-markers and taken off the queue in the transaction that points ``outputs.composite_*`` at the
   written composite, so a kill between the two only means the composite is rebuilt next time;
@@ -426,7 +429,7 @@ class _Run:
 
     def _flush(self, then: Callable[[Any], None] | None = None) -> bool:
         """Commit the datasets whose files are in place (rows + done-marker), and ``then``, in ONE
-        transaction (group commit: one catalog transaction per dataset instead of two).
+        transaction (group commit: the rows of one batch with the journal of the next).
 
         A dataset waiting here has its journal committed, so a kill before this commit only means the
         next run finishes it. On a catalog error the waiting datasets are reported as failed (their
