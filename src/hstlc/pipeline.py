@@ -42,7 +42,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -302,6 +302,15 @@ def _unordered(
             order.pop(future)
             top_up()
             yield item, future.result()
+
+
+def _size(paths: Iterable[str | os.PathLike[str]]) -> int:
+    """Bytes of the files that exist among ``paths`` (how long a job will take, roughly)."""
+    total = 0
+    for path in paths:
+        with suppress(OSError):
+            total += os.stat(path).st_size
+    return total
 
 
 def _survey_job(job: tuple[Candidate, Settings]) -> SurveyResult:
@@ -698,6 +707,8 @@ class _Run:
             ProcessJob(c, resolved.get(names[c.rootname], "UNKNOWN"), self.settings, self.corrtag_extract)
             for c, _ in good
         ]
+        if self.cores > 1:  # longest first: no worker is left with a long exposure at the end
+            jobs.sort(key=lambda job: -_size(job.candidate.event_files))
         work = _unordered(executor, process, jobs, self.lock, workers=self.cores)
         for done, (job, outcome) in enumerate(work, start=1):
             candidate, result = surveyed[job.candidate.rootname]
@@ -776,6 +787,8 @@ class _Run:
         self._report("composites", total, 0, 0)
         members = {job.key: roots for job, roots in jobs}
         composite_jobs = [j for j, _ in jobs]
+        if self.cores > 1:
+            composite_jobs.sort(key=lambda job: -_size(job.member_files))
         for done, (job, outcome) in enumerate(
             _unordered(executor, build_composite, composite_jobs, self.lock, workers=self.cores), start=1
         ):
