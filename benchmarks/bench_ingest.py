@@ -67,6 +67,9 @@ def main() -> None:
                 tag = f"{cores}-{attempt}"
                 incoming = base / f"in-{tag}"
                 shutil.copytree(sample, incoming)
+                # Write the fresh copy out now: otherwise the kernel flushes its ~1 GB of dirty pages
+                # during the measured run, taking CPU and fsync time from it (worst with every CPU busy).
+                os.sync()
                 settings = load_settings(overrides={"home_dir": base / f"home-{tag}", "lref_dir": lref,
                                                     "resolver_offline": True}).settings
                 catalog = Catalog.from_url(settings.database_url)

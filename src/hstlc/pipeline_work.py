@@ -191,6 +191,9 @@ def tune_allocator() -> bool:
 
 def warm_up() -> None:
     """Import what the work needs (run once per worker while the main process is busy elsewhere)."""
+    import astropy.table
+    import astropy.time  # noqa: F401  (astropy imports both when the first product is written)
+
     import hstlc.extraction
     import hstlc.products
     import hstlc.quality
