@@ -697,7 +697,7 @@ def _window(dataset: Dataset, params: ExtractionParams, *, lref_dir: Any) -> tup
     ranges = []
     for segment, spec, time in prep.segment_times():
         ev = segment.events
-        ranges.extend(source_wavelength_range(time, ev.x, ev.y, ev.wavelength, ev.epsilon, ev.dq, spec=spec,
+        ranges.extend(source_wavelength_range(time, ev.x, ev.y, ev.wavelength, ev.dq, spec=spec,
                                               gti=prep.gti, edges=prep.edges))
     found = [(lo, hi) for n, lo, hi in ranges if n]
     if not found:

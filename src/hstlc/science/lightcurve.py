@@ -151,7 +151,7 @@ class _Selection:
     col: npt.NDArray[np.intp]
     """Spectral column of each candidate (-1 outside the detector columns)."""
     lam: np.ndarray
-    eps: np.ndarray
+    eps: np.ndarray | None
     good_dq: npt.NDArray[np.bool_]
     boxes: list[npt.NDArray[np.bool_]]
     """Per channel: candidates in its source band and in no earlier channel's (inside GTIs, any DQ)."""
@@ -166,7 +166,7 @@ def _selections(
     x_all: np.ndarray,
     y_all: np.ndarray,
     lam_all: np.ndarray,
-    eps_all: np.ndarray,
+    eps_all: np.ndarray | None,
     dq_all: np.ndarray,
     spec: SegmentSpec,
     gti: F64,
@@ -174,7 +174,8 @@ def _selections(
     chunk: int,
 ) -> Iterator[tuple[_Selection, list[npt.NDArray[np.bool_] | None]]]:
     """The selection of every chunk of events holding a candidate, with each channel's background-band
-    mask of the chunk's events (None for a channel without background bands)."""
+    mask of the chunk's events (None for a channel without background bands). Without ``eps_all`` the
+    selections carry no weights (``eps`` is None)."""
     dq_mask = int(spec.sdqflags) | int(spec.serious_dq)
     for lo in range(0, len(t_all), chunk):
         sl = slice(lo, lo + chunk)
@@ -206,7 +207,8 @@ def _selections(
             t = t[ingti]
         if len(idx) == 0:
             continue
-        xx, lam, eps, dqq = xx_c[idx], lam_all[sl][idx], eps_all[sl][idx], dq_all[sl][idx]
+        xx, lam, dqq = xx_c[idx], lam_all[sl][idx], dq_all[sl][idx]
+        eps = None if eps_all is None else eps_all[sl][idx]
         good_dq = (dqq & dq_mask) == 0 if dq_mask else np.ones(len(idx), dtype=bool)
         col = _columns(xx, spec)
         if spec.wavelength_cut:
@@ -239,26 +241,18 @@ def _check_arguments(arrays: Sequence[npt.ArrayLike], gti: npt.ArrayLike, edges:
 
 
 def source_wavelength_range(
-    time: npt.ArrayLike,
-    x: npt.ArrayLike,
-    y: npt.ArrayLike,
-    wavelength: npt.ArrayLike,
-    epsilon: npt.ArrayLike,
-    dq: npt.ArrayLike,
-    *,
-    spec: SegmentSpec,
-    gti: npt.ArrayLike,
-    edges: F64,
-    chunk: int = CHUNK_EVENTS,
+    time: npt.ArrayLike, x: npt.ArrayLike, y: npt.ArrayLike, wavelength: npt.ArrayLike, dq: npt.ArrayLike,
+    *, spec: SegmentSpec, gti: npt.ArrayLike, edges: F64, chunk: int = CHUNK_EVENTS,
 ) -> tuple[tuple[int, float, float], ...]:
     """Per channel of ``spec``: (number, lowest, highest wavelength) of the source events
-    :func:`accumulate_segment` would select, without summing anything (NaN bounds when none)."""
-    arrays, g, e = _check_arguments((time, x, y, wavelength, epsilon, dq), gti, edges, chunk)
+    :func:`accumulate_segment` would select, without weighing or summing anything (NaN bounds when
+    there are none)."""
+    (t, xx, yy, lam, dqq), g, e = _check_arguments((time, x, y, wavelength, dq), gti, edges, chunk)
     nch = len(spec.channels)
     count = [0] * nch
     lo = [np.inf] * nch
     hi = [-np.inf] * nch
-    for selection, _ in _selections(*arrays, spec, g, e, chunk):
+    for selection, _ in _selections(t, xx, yy, lam, None, dqq, spec, g, e, chunk):
         for i, sel in enumerate(selection.sources):
             if len(sel):
                 ls = selection.lam[sel]
@@ -311,6 +305,7 @@ def accumulate_segment(
 
     for selection, backgrounds in _selections(*arrays, spec, g, e, chunk):
         col, lam, eps, bins = selection.col, selection.lam, selection.eps, selection.bins
+        assert eps is not None
         for i, ch in enumerate(spec.channels):
             # Columns: events in the box per column (inside GTIs), and the selected events' wavelengths.
             cb = col[selection.boxes[i]]
