@@ -840,7 +840,8 @@ def ingest(
 
     Raises :class:`~hstlc.errors.HstlcError` for problems that stop the whole run (missing folder,
     catalog not initialised, another ingest running); a dataset's own problem is recorded in the
-    summary (``failed``) and the run goes on.
+    summary (``failed``) and the run goes on. Sets this process's glibc allocator to keep freed
+    buffers for reuse (:func:`hstlc.pipeline_work.tune_allocator`), as it does in the workers.
     """
     started = time.perf_counter()
     folder = Path(directory).expanduser().absolute()
