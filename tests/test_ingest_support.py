@@ -123,4 +123,3 @@ def assert_products_equal(a: Path, b: Path) -> None:
     assert da.keys() == db.keys()
     for key in da:
         np.testing.assert_array_equal(da[key], db[key], err_msg=f"{a.name}: column {key}")
-

@@ -45,7 +45,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hstlc.catalog import Catalog
 from hstlc.catalog import ingest_state as state
@@ -69,6 +69,9 @@ from hstlc.pipeline_work import (
     tune_allocator,
     warm_up,
 )
+
+if TYPE_CHECKING:
+    from hstlc.extraction import MemberWindow
 
 log = logging.getLogger(__name__)
 
@@ -413,7 +416,7 @@ class _Run:
         self._pending: list[tuple[str, dict[str, Any], Callable[[], None]]] = []
         self._batch: list[tuple[str, str, list[dict[str, Any]], dict[str, Any], Callable[[], None]]] = []
         self._batch_started = 0.0
-        self._windows: dict[str, Any] = {}  # filed primary path → MemberWindow (composites skip a pass)
+        self._windows: dict[str, MemberWindow] = {}  # filed primary path → window (composites skip a pass)
 
     # --- catalog access, timed ---------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hstlc.config import Settings
 from hstlc.domain import Observation
@@ -25,6 +25,9 @@ from hstlc.errors import HstlcError
 from hstlc.filing import apply_group, ensure_dir, move_file
 from hstlc.naming import safe_component, safe_join
 from hstlc.pipeline_discovery import Candidate
+
+if TYPE_CHECKING:  # the extraction engine is imported by the workers only
+    from hstlc.extraction import MemberWindow
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +109,8 @@ class ProcessResult:
     """Name of the event file extraction read (composites re-read it from the filing folder)."""
     config: tuple[Any, ...] = ()
     bins: int = 0
-    window: Any = None
-    """The dataset's :class:`~hstlc.extraction.MemberWindow` (its composite need not read it for that)."""
+    window: MemberWindow | None = None
+    """What the dataset's composite needs to know of it (so it need not read it for that)."""
     error: str | None = None
     seconds: float = 0.0
     logs: tuple[tuple[str, int, str], ...] = field(default=(), repr=False)
@@ -119,8 +122,8 @@ class CompositeJob:
     config: tuple[Any, ...]
     member_files: tuple[str, ...]
     settings: Settings
-    windows: dict[str, Any] = field(default_factory=dict)
-    """Member file → its MemberWindow, for the members extracted in this run."""
+    windows: dict[str, MemberWindow] = field(default_factory=dict)
+    """Member file → its window, for the members extracted in this run."""
 
 
 @dataclass(frozen=True)
