@@ -254,13 +254,9 @@ def _upsert_dataset(session: Session, rootname: str, **values: Any) -> None:
     bulk_upsert(session, IngestDataset, "rootname", [{"rootname": rootname, **values}])
 
 
-def write_journal(session: Session, rootname: str, status: str, plan: Mapping[str, Any]) -> None:
-    """Record that ``rootname``'s files are about to move (``plan``: moves and rows to commit)."""
-    write_journals(session, [(rootname, status, plan)])
-
-
 def write_journals(session: Session, journals: Sequence[tuple[str, str, Mapping[str, Any]]]) -> None:
-    """:func:`write_journal` for several datasets ``(rootname, status, plan)`` in a few statements."""
+    """Record that each dataset's files are about to move: ``(rootname, status, plan)`` with the
+    journal status and the plan (moves and rows to commit), in a few statements."""
     for _, status, _ in journals:
         if status not in JOURNAL_STATUSES:
             raise ValueError(f"not a journal status: {status}")
@@ -444,6 +440,5 @@ __all__ = [
     "queued_composites",
     "record_composite",
     "record_failure",
-    "write_journal",
     "write_journals",
 ]
