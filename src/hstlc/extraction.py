@@ -938,9 +938,7 @@ def make_composite(
                 failed.append((name, str(exc)))
                 seen.add(name)
                 continue
-            if isinstance(item, Dataset):
-                item = loaded[0]
-            del loaded
+            del loaded  # a path is read again to extract: one member in memory at a time
         if name in seen:
             continue
         seen.add(name)
