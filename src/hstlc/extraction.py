@@ -255,6 +255,23 @@ def _reference_table(ctx: _Context, keywords: Mapping[str, Any], key: str, ref_d
     return table
 
 
+def _first_row(
+    ctx: _Context, problems: list[str], what: str, path: Path, rows: Sequence[Any], segment_name: str,
+    observation: Observation,
+) -> Any:
+    """The row of a reference table to use: the first match (noted when several match); None, with the
+    problem recorded, when none does."""
+    if not rows:
+        problems.append(
+            f"{what} {path.name} has no row for {segment_name} {observation.opt_elem} "
+            f"{observation.cenwave} {observation.aperture}"
+        )
+        return None
+    if len(rows) > 1:
+        ctx.note(f"{what} {path.name}: {len(rows)} rows match {segment_name}; using the first")
+    return rows[0]
+
+
 def _cos_calibration(
     ctx: _Context, observation: Observation, keywords: Mapping[str, Any], segment_name: str, lref_dir: Any
 ) -> FluxCalibration:
@@ -272,18 +289,11 @@ def _cos_calibration(
             aperture=observation.aperture,
             fpoffset=fpoffset,
         )
-        if not rows:
-            ctx.flux_problems.append(
-                f"FLUXTAB {fluxtab.path.name} has no row for {segment_name} {observation.opt_elem} "
-                f"{observation.cenwave} {observation.aperture}"
-            )
-        else:
-            if len(rows) > 1:
-                ctx.note(
-                    f"FLUXTAB {fluxtab.path.name}: {len(rows)} rows match {segment_name}; using the first"
-                )
+        flux_row = _first_row(ctx, ctx.flux_problems, "FLUXTAB", fluxtab.path, rows, segment_name,
+                              observation)
+        if flux_row is not None:
             try:
-                sensitivity = ResponseCurve.from_table(rows[0].wavelength, rows[0].sensitivity)
+                sensitivity = ResponseCurve.from_table(flux_row.wavelength, flux_row.sensitivity)
             except ValueError as exc:
                 ctx.flux_problems.append(f"FLUXTAB {fluxtab.path.name} row {segment_name}: {exc}")
     tds = None
@@ -298,17 +308,8 @@ def _cos_calibration(
             cenwave=observation.cenwave,
         )
         rows_t = tuple(r for r in rows_t if r.pedigree != "DUMMY")
-        if not rows_t:
-            ctx.tds_problems.append(
-                f"TDSTAB {tdstab.path.name} has no row for {segment_name} {observation.opt_elem} "
-                f"{observation.cenwave} {observation.aperture}"
-            )
-        else:
-            if len(rows_t) > 1:
-                ctx.note(
-                    f"TDSTAB {tdstab.path.name}: {len(rows_t)} rows match {segment_name}; using the first"
-                )
-            row = rows_t[0]
+        row = _first_row(ctx, ctx.tds_problems, "TDSTAB", tdstab.path, rows_t, segment_name, observation)
+        if row is not None:
             if tdstab.ref_time_missing:
                 ctx.note(f"TDSTAB {tdstab.path.name} has no REF_TIME; 0 used as calcos does")
             midpoint = 0.5 * (observation.expstart + observation.expend)
