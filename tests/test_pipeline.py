@@ -406,3 +406,46 @@ def test_tuned_allocator_reuses_freed_event_buffers() -> None:
     default, tuned = map(int, out.stdout.split())
     assert default > 10 * 2000  # 29 MB per round: thousands of page faults each time
     assert tuned < default / 20
+
+
+def test_what_workers_are_sent_loads_without_the_catalog(
+    tmp_path: Path, sample: tuple[Path, Path, dict[str, list[Path]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A worker has only WORKER_MODULES (imported by the fork server). If a function or job it is sent
+    # lives in hstlc.pipeline, unpickling it imports the pipeline, the catalog and SQLAlchemy: 0.45 s
+    # per worker before its first dataset, which cost a fifth of the 2-core ingest benchmark.
+    import pickle
+    import subprocess
+    import sys
+
+    import hstlc.pipeline as pipeline
+
+    sent: list[tuple[Any, Any]] = []
+    unordered = pipeline._unordered
+
+    def recording(executor: Any, fn: Any, items: Any, lock: Any, *, workers: int = 1) -> Any:
+        sent.append((fn, items[0]))
+        return unordered(executor, fn, items, lock, workers=workers)
+
+    monkeypatch.setattr(pipeline, "_unordered", recording)
+    incoming, lref, _ = sample
+    catalog = _catalog(f"sqlite:///{tmp_path / 'catalog.db'}")
+    summary = ingest(copy_tree(incoming, tmp_path / "in"), settings=make_settings(tmp_path / "home", lref),
+                     catalog=catalog, cores=1)
+    catalog.dispose()
+    assert summary.ingested and summary.composites
+    assert len(sent) == 3  # surveys, extractions, composites
+    blob = pickle.dumps([pipeline.init_worker, pipeline.warm_up, *sent])
+    script = (
+        "import pickle, sys\n"
+        "for name in sys.argv[1:]:\n"
+        "    __import__(name)\n"
+        "pickle.loads(sys.stdin.buffer.read())\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'typer', 'rich')\n"
+        "                      or m.startswith(('hstlc.pipeline.', 'hstlc.catalog', 'hstlc.cli'))\n"
+        "                      or m == 'hstlc.pipeline')))\n"
+    )
+    modules = [m for m in pipeline.WORKER_MODULES if m != "__main__"]
+    out = subprocess.run([sys.executable, "-c", script, *modules], input=blob, capture_output=True,
+                         check=True)
+    assert out.stdout.decode().split() == []

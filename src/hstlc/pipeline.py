@@ -64,7 +64,7 @@ from hstlc.pipeline_work import (
     file_mode,
     init_worker,
     process,
-    survey,
+    survey_job,
     target_folder,
     tune_allocator,
     warm_up,
@@ -191,8 +191,12 @@ FILING_BATCH_SECONDS = 2.0
 
 #: Modules the worker processes need, imported once by the fork server (where there is one). astropy
 #: imports ``astropy.table`` and ``astropy.time`` only when the first product is written (0.3 s):
-#: once here instead of once in every worker.
-WORKER_MODULES = ["hstlc.pipeline_work", "hstlc.extraction", "hstlc.quality", "hstlc.products",
+#: once here instead of once in every worker. ``__main__`` (multiprocessing's own default) is the
+#: program's main script, which every worker would otherwise re-run on start: for the ``hstlc``
+#: command that imports the CLI (typer, rich), 0.12 s per worker. Everything a worker is sent (the
+#: functions of :mod:`hstlc.pipeline_work` and their jobs) unpickles without importing this module,
+#: the catalog or SQLAlchemy: importing them cost each worker 0.45 s before its first dataset.
+WORKER_MODULES = ["__main__", "hstlc.pipeline_work", "hstlc.extraction", "hstlc.quality", "hstlc.products",
                   "hstlc.readers", "hstlc.stis_corrtag", "astropy.table", "astropy.time"]
 
 
@@ -316,10 +320,6 @@ def _size(paths: Iterable[str | os.PathLike[str]]) -> int:
         with suppress(OSError):
             total += os.stat(path).st_size
     return total
-
-
-def _survey_job(job: tuple[Candidate, Settings]) -> SurveyResult:
-    return survey(*job)
 
 
 def _log_path() -> Path | None:
@@ -623,7 +623,7 @@ class _Run:
         results: dict[str, tuple[Candidate, SurveyResult]] = {}
         jobs = [(c, self.settings) for c in candidates]
         for done, ((candidate, _), result) in enumerate(
-            _unordered(executor, _survey_job, jobs, self.lock, workers=self.cores), start=1
+            _unordered(executor, survey_job, jobs, self.lock, workers=self.cores), start=1
         ):
             _replay(result.logs)
             if result.error:

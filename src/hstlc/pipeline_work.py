@@ -270,6 +270,11 @@ def survey(candidate: Candidate, settings: Settings) -> SurveyResult:
                                                  seconds=time.perf_counter() - started, logs=_drain()))
 
 
+def survey_job(job: tuple[Candidate, Settings]) -> SurveyResult:
+    """:func:`survey` of one ``(candidate, settings)`` pair (what ingest hands to a worker)."""
+    return survey(*job)
+
+
 # --------------------------------------------------------------------------------------- extraction
 
 
@@ -395,6 +400,7 @@ __all__ = [
     "observation_values",
     "process",
     "survey",
+    "survey_job",
     "target_folder",
     "tune_allocator",
     "warm_up",
