@@ -70,6 +70,10 @@ from hstlc.pipeline_work import (
     warm_up,
 )
 
+# Imported here, not when the names are resolved: between reading and extracting the workers would
+# wait for the import (requests, the alias tables): 0.06–0.17 s of both cores idle.
+from hstlc.resolver import Resolver
+
 if TYPE_CHECKING:
     from hstlc.extraction import MemberWindow
 
@@ -679,8 +683,6 @@ class _Run:
         self._file_and_commit(candidate.rootname, state.QUARANTINING, moves, rows, committed)
 
     def _resolve(self, names: Iterable[str]) -> dict[str, str]:
-        from hstlc.resolver import Resolver
-
         distinct = sorted({n for n in names})
         started = time.perf_counter()
         try:
