@@ -419,6 +419,7 @@ def test_what_workers_are_sent_loads_without_the_catalog(
     import sys
 
     import hstlc.pipeline as pipeline
+    from hstlc.worker_server import WORKER_MODULES
 
     sent: list[tuple[Any, Any]] = []
     unordered = pipeline._unordered
@@ -445,7 +446,30 @@ def test_what_workers_are_sent_loads_without_the_catalog(
         "                      or m.startswith(('hstlc.pipeline.', 'hstlc.catalog', 'hstlc.cli'))\n"
         "                      or m == 'hstlc.pipeline')))\n"
     )
-    modules = [m for m in pipeline.WORKER_MODULES if m != "__main__"]
+    modules = [m for m in WORKER_MODULES if m != "__main__"]
     out = subprocess.run([sys.executable, "-c", script, *modules], input=blob, capture_output=True,
                          check=True)
     assert out.stdout.decode().split() == []
+
+
+def test_a_worker_server_started_early_gives_workers_the_thread_limits() -> None:
+    # `hstlc ingest` starts the fork server before importing the pipeline; the workers forked from it
+    # later must still get one BLAS/OpenMP thread each, while this process keeps its own environment.
+    import subprocess
+    import sys
+
+    script = (
+        "import os\n"
+        "from concurrent.futures import ProcessPoolExecutor\n"
+        "from hstlc.worker_server import start_worker_server, worker_context\n"
+        "os.environ.pop('OMP_NUM_THREADS', None)\n"
+        "if start_worker_server():\n"
+        "    with ProcessPoolExecutor(1, mp_context=worker_context()) as pool:\n"
+        "        print(pool.submit(os.getenv, 'OMP_NUM_THREADS').result(), os.getenv('OMP_NUM_THREADS'))\n"
+        "else:\n"
+        "    print('no fork server')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    if out.stdout.strip() == "no fork server":
+        pytest.skip("this platform has no fork server")
+    assert out.stdout.split() == ["1", "None"]

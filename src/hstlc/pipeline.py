@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import multiprocessing
 import os
 import socket
 import sys
@@ -73,6 +72,7 @@ from hstlc.pipeline_work import (
 # Imported here, not when the names are resolved: between reading and extracting the workers would
 # wait for the import (requests, the alias tables): 0.06–0.17 s of both cores idle.
 from hstlc.resolver import Resolver
+from hstlc.worker_server import worker_context, worker_environment
 
 if TYPE_CHECKING:
     from hstlc.extraction import MemberWindow
@@ -168,52 +168,9 @@ class IngestSummary:
 # ------------------------------------------------------------------------------------------ helpers
 
 
-#: Thread pools of numerical libraries in worker processes: one thread each, since the workers already
-#: use every core (BLAS/OpenMP threads of several processes spinning on the same cores made each
-#: extraction three times slower in our measurements).
-WORKER_THREAD_LIMITS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-
-
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    """``values`` set in ``os.environ`` (inherited by processes started meanwhile), then restored."""
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 #: Datasets filed per batch, and the longest a finished dataset waits for its batch (seconds).
 FILING_BATCH = 16
 FILING_BATCH_SECONDS = 2.0
-
-#: Modules the worker processes need, imported once by the fork server (where there is one). astropy
-#: imports ``astropy.table`` and ``astropy.time`` only when the first product is written (0.3 s):
-#: once here instead of once in every worker. ``__main__`` (multiprocessing's own default) is the
-#: program's main script, which every worker would otherwise re-run on start: for the ``hstlc``
-#: command that imports the CLI (typer, rich), 0.12 s per worker. Everything a worker is sent (the
-#: functions of :mod:`hstlc.pipeline_work` and their jobs) unpickles without importing this module,
-#: the catalog or SQLAlchemy: importing them cost each worker 0.45 s before its first dataset.
-WORKER_MODULES = ["__main__", "hstlc.pipeline_work", "hstlc.extraction", "hstlc.quality", "hstlc.products",
-                  "hstlc.readers", "hstlc.stis_corrtag", "astropy.table", "astropy.time"]
-
-
-def _mp_context() -> multiprocessing.context.BaseContext:
-    """``forkserver`` where available (the server imports the work's modules once and forks clean,
-    thread-free workers from itself), else ``spawn``. Both start workers from a fresh interpreter, never
-    from a fork of this process (with its catalog connections and heartbeat thread)."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(WORKER_MODULES)
-        return context
-    return multiprocessing.get_context("spawn")
-
 
 def _executor(cores: int) -> ProcessPoolExecutor | None:
     """``cores`` spawn-safe worker processes (None for one core: everything runs in order in the main
@@ -221,13 +178,13 @@ def _executor(cores: int) -> ProcessPoolExecutor | None:
     the main process recovers, discovers and reads the catalog; the main process only hands out work,
     files the results and writes the catalog.
 
-    Starting a worker blocks until the fork server has imported :data:`WORKER_MODULES` (about a
+    Starting a worker blocks until the fork server has imported its modules (about a
     second), so the workers are started from a short-lived thread (:func:`_start_workers`): the main
     process goes on meanwhile, and works through items itself until they are up (see _unordered).
     """
     if cores <= 1:
         return None
-    pool = ProcessPoolExecutor(max_workers=cores, mp_context=_mp_context(), initializer=init_worker)
+    pool = ProcessPoolExecutor(max_workers=cores, mp_context=worker_context(), initializer=init_worker)
     pool.hstlc_warming = []  # type: ignore[attr-defined]
     pool.hstlc_started = threading.Event()  # type: ignore[attr-defined]
     starter = threading.Thread(target=_start_workers, args=(pool, cores), name="hstlc-start-workers",
@@ -240,7 +197,7 @@ def _executor(cores: int) -> ProcessPoolExecutor | None:
 def _start_workers(pool: ProcessPoolExecutor, cores: int) -> None:
     """Start ``pool``'s ``cores`` processes (each submit starts one while none is idle) and warm them up."""
     try:
-        with _environment(WORKER_THREAD_LIMITS):  # also seen by this process meanwhile: harmless
+        with worker_environment():  # also seen by this process meanwhile: harmless
             for _ in range(cores):
                 pool.hstlc_warming.append(pool.submit(warm_up))  # type: ignore[attr-defined]
     except Exception as exc:  # the main process's next submit reports a broken pool

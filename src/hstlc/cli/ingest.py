@@ -21,6 +21,7 @@ from rich.progress import (
 from rich.table import Table
 
 from hstlc.cli.context import EXIT_PARTIAL, command
+from hstlc.worker_server import start_worker_server
 
 if TYPE_CHECKING:
     from hstlc.pipeline import IngestSummary, ProgressUpdate
@@ -95,12 +96,14 @@ def ingest_command(
 ) -> None:
     """Ingest every dataset in DIR: check, resolve target names, catalog, make lightcurves, file the data,
     and rebuild the composites that changed. Safe to re-run; exit code 3 if some datasets failed."""
-    from hstlc.catalog import Catalog
-    from hstlc.pipeline import ingest
-
     overrides = {"num_cores": cores, "resolver_offline": True if offline else None}
     with command(ctx, "ingest", overrides) as run:
         settings = run.settings
+        if settings.num_cores > 1:  # the workers' fork server imports while this process does
+            start_worker_server()
+        from hstlc.catalog import Catalog
+        from hstlc.pipeline import ingest
+
         folder = directory if directory is not None else settings.ingest_dir
         assert folder is not None
         catalog = Catalog.from_url(settings.database_url)
