@@ -15,6 +15,12 @@ process per run, because otherwise a one-core run would reuse the caches and mem
 the same process warmed, and a two-core run the fork server an earlier one started. The time measured
 is that of the ``ingest()`` call (throughput); the whole process's time, start-up included, is printed
 beside it, with its own speed-up.
+
+The machine's own ceiling is measured in the same run (``--no-ceiling`` to skip it): two one-core
+ingests of the whole set at once, in separate processes with separate catalogs, sharing nothing but
+the machine. Their summed throughput over that of one alone is the most any two-core ingest could
+reach here (two busy cores are slower than one: shared caches, memory bandwidth, the host's other
+tenants); the two-core ingest's speed-up is also given as a fraction of it.
 """
 
 from __future__ import annotations
@@ -91,6 +97,32 @@ def run_one(incoming: Path, home: Path, lref: Path, cores: int) -> dict[str, flo
             "process": time.perf_counter() - STARTED}
 
 
+def ingest_in_children(base: Path, sample: Path, lref: Path,
+                       runs: list[tuple[str, int]]) -> list[dict[str, float | int]]:
+    """Ingest a fresh copy of ``sample`` per ``(tag, cores)`` in ``runs``, each in its own new process,
+    all at once; their reports in order."""
+    folders = []
+    for tag, _ in runs:
+        folders.append(base / f"in-{tag}")
+        shutil.copytree(sample, folders[-1])
+    # Write the fresh copies out now: otherwise the kernel flushes their ~1 GB of dirty pages during the
+    # measured run, taking CPU and fsync time from it (worst with every CPU busy).
+    os.sync()
+    children = [subprocess.Popen([sys.executable, __file__, "--one", str(folder), str(base / f"home-{tag}"),
+                                  str(lref), str(cores)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True)
+                for folder, (tag, cores) in zip(folders, runs, strict=True)]
+    reports = []
+    for child, (_, cores) in zip(children, runs, strict=True):
+        out, err = child.communicate()
+        if child.returncode != 0:
+            raise SystemExit(f"the ingest with {cores} core(s) failed:\n{err}")
+        reports.append(json.loads(out.strip().splitlines()[-1]))
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+    return reports
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", type=int, default=48)
@@ -99,6 +131,8 @@ def main() -> None:
     parser.add_argument("--cores", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--repeat", type=int, default=1, help="alternate the core counts this many times")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--no-ceiling", dest="ceiling", action="store_false",
+                        help="skip measuring the machine's ceiling (two 1-core ingests at once)")
     parser.add_argument("--one", nargs=4, metavar=("INCOMING", "HOME", "LREF", "CORES"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -120,21 +154,10 @@ def main() -> None:
         walls: dict[int, list[float]] = {c: [] for c in args.cores}
         whole: dict[int, list[float]] = {c: [] for c in args.cores}
         shares: dict[int, list[float]] = {c: [] for c in args.cores}
+        ceilings: list[float] = []
         for attempt in range(args.repeat):
             for cores in args.cores:
-                tag = f"{cores}-{attempt}"
-                incoming = base / f"in-{tag}"
-                shutil.copytree(sample, incoming)
-                # Write the fresh copy out now: otherwise the kernel flushes its ~1 GB of dirty pages
-                # during the measured run, taking CPU and fsync time from it (worst with every CPU busy).
-                os.sync()
-                child = subprocess.run(
-                    [sys.executable, __file__, "--one", str(incoming), str(base / f"home-{tag}"), str(lref),
-                     str(cores)], capture_output=True, text=True, check=False)
-                if child.returncode != 0:
-                    raise SystemExit(f"the ingest with {cores} core(s) failed:\n{child.stderr}")
-                run = json.loads(child.stdout.strip().splitlines()[-1])
-                shutil.rmtree(incoming, ignore_errors=True)
+                (run,) = ingest_in_children(base, sample, lref, [(f"{cores}-{attempt}", cores)])
                 n, wall = int(run["datasets"]), float(run["wall"])
                 walls[cores].append(wall)
                 whole[cores].append(float(run["process"]))
@@ -145,6 +168,13 @@ def main() -> None:
                       f"(name resolution {run['resolve']:.2f} s); "
                       f"machine CPU {run['cpu']:.1f} s, stolen by the hypervisor {run['steal']:.1f} s; "
                       f"whole process {run['process']:.1f} s (start-up {run['startup']:.1f} s)")
+            if args.ceiling and 1 in args.cores:
+                pair = ingest_in_children(base, sample, lref, [(f"c{attempt}a", 1), (f"c{attempt}b", 1)])
+                solo = walls[1][-1]
+                ceilings.append(sum(solo / float(r["wall"]) for r in pair))
+                print(f"ceiling: two 1-core ingests at once took {float(pair[0]['wall']):.1f} s and "
+                      f"{float(pair[1]['wall']):.1f} s (alone: {solo:.1f} s): "
+                      f"{ceilings[-1]:.2f}× one's throughput")
         medians = {c: statistics.median(w) for c, w in walls.items()}
         best = {c: min(w) for c, w in walls.items()}
         if args.repeat > 1:
@@ -163,6 +193,10 @@ def main() -> None:
                     extra += f"; {pairs:.2f}× (median of the pairs' ratios)" if args.repeat > 1 else ""
                     print(f"speed-up 1 → {cores} cores: {medians[1] / wall:.2f}×{extra}; whole process "
                           f"{statistics.median(whole[1]) / statistics.median(whole[cores]):.2f}× (medians)")
+                    if ceilings and cores == 2:
+                        ceiling = statistics.median(ceilings)
+                        print(f"machine ceiling for 2 cores (two 1-core ingests at once): {ceiling:.2f}× "
+                              f"(median); the 2-core ingest reaches {medians[1] / wall / ceiling:.0%} of it")
     finally:
         if args.keep:
             print(f"kept {base}")
