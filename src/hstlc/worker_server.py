@@ -30,10 +30,11 @@ WORKER_MODULES = ["__main__", "hstlc.pipeline_work", "hstlc.extraction", "hstlc.
 
 
 @contextmanager
-def worker_environment(values: dict[str, str] = WORKER_THREAD_LIMITS) -> Iterator[None]:
-    """``values`` set in ``os.environ`` (inherited by processes started meanwhile), then restored."""
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
+def worker_environment() -> Iterator[None]:
+    """:data:`WORKER_THREAD_LIMITS` set in ``os.environ`` (inherited by processes started meanwhile),
+    then the previous values restored."""
+    saved = {key: os.environ.get(key) for key in WORKER_THREAD_LIMITS}
+    os.environ.update(WORKER_THREAD_LIMITS)
     try:
         yield
     finally:
@@ -55,10 +56,13 @@ def worker_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-def start_worker_server() -> bool:
-    """Start the fork server now, if this platform has one (False otherwise); it imports
-    :data:`WORKER_MODULES` in the background and serves every worker pool this process makes later.
-    Returns at once. Call it before the process starts threads of its own."""
+def start_worker_server(cores: int) -> bool:
+    """Start the fork server now for an ingest with ``cores`` workers (nothing to start for one core,
+    or on a platform without a fork server: False). It imports :data:`WORKER_MODULES` in the
+    background and serves every worker pool this process makes later; returns at once. Call it
+    before the process starts threads of its own."""
+    if cores <= 1:
+        return False
     context = worker_context()
     if context.get_start_method() != "forkserver":
         return False

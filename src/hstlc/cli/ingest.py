@@ -99,8 +99,7 @@ def ingest_command(
     overrides = {"num_cores": cores, "resolver_offline": True if offline else None}
     with command(ctx, "ingest", overrides) as run:
         settings = run.settings
-        if settings.num_cores > 1:  # the workers' fork server imports while this process does
-            start_worker_server()
+        start_worker_server(settings.num_cores)  # its imports run beside this process's own
         from hstlc.catalog import Catalog
         from hstlc.pipeline import ingest
 
