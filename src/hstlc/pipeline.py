@@ -172,6 +172,7 @@ class IngestSummary:
 FILING_BATCH = 16
 FILING_BATCH_SECONDS = 2.0
 
+
 def _executor(cores: int) -> ProcessPoolExecutor | None:
     """``cores`` spawn-safe worker processes (None for one core: everything runs in order in the main
     process). They start and warm up (import the readers and the extraction engine) at once, while

@@ -43,7 +43,7 @@ from hstlc.catalog.schema import (
     Outputs,
     utcnow,
 )
-from hstlc.catalog.store import Catalog, bulk_upsert, normalise_reasons, targname_key
+from hstlc.catalog.store import Catalog, bulk_upsert, normalise_reasons, select_in, with_targname_key
 from hstlc.errors import CatalogError, IngestLockedError
 
 log = logging.getLogger(__name__)
@@ -275,14 +275,6 @@ def record_failure(session: Session, rootname: str, reason: str, *, fingerprint:
     _upsert_dataset(session, rootname, status=FAILED, reason=reason, fingerprint=fingerprint)
 
 
-def _in_chunks(session: Session, statement: Any, column: Any, values: Sequence[Any]) -> list[Any]:
-    """Rows of ``statement`` filtered by ``column IN values``, in chunks of 500."""
-    rows: list[Any] = []
-    for start in range(0, len(values), 500):
-        rows.extend(session.execute(statement.where(column.in_(values[start : start + 500]))).all())
-    return rows
-
-
 def commit_dataset(session: Session, rootname: str, plan: Mapping[str, Any]) -> None:
     """Write a dataset's catalog rows and its done-marker (call inside one transaction, files in place).
 
@@ -307,9 +299,7 @@ def commit_datasets(session: Session, plans: Sequence[tuple[str, Mapping[str, An
     for rootname, plan in plans:
         rows = plan["rows"]
         for meta in rows.get("metadata", []):
-            values = {k: v for k, v in meta.items() if k != "outputs"}
-            if values.get("targname") is not None and "targname_key" not in values:
-                values["targname_key"] = targname_key(values["targname"])
+            values = with_targname_key({k: v for k, v in meta.items() if k != "outputs"})
             metadata.append({**values, "ingest_date": now})
             if meta.get("outputs"):
                 outputs[meta["filename"]] = dict(meta["outputs"])
@@ -330,7 +320,7 @@ def commit_datasets(session: Session, plans: Sequence[tuple[str, Mapping[str, An
     bulk_upsert(session, Metadata, "filename", metadata)
     if outputs:
         names = list(outputs)
-        ids = dict(_in_chunks(session, select(Metadata.filename, Metadata.id), Metadata.filename, names))
+        ids = dict(select_in(session, select(Metadata.filename, Metadata.id), Metadata.filename, names))
         bulk_upsert(session, Outputs, "metadata_id",
                     [{"metadata_id": ids[name], **values} for name, values in outputs.items()])
     bulk_upsert(session, BadData, "filename", bad)
@@ -339,7 +329,7 @@ def commit_datasets(session: Session, plans: Sequence[tuple[str, Mapping[str, An
     new_keys = {m["rootname"]: m["config_key"] for m in markers}
     queue: dict[str, list[Any]] = {}
     statement = select(IngestDataset.rootname, IngestDataset.config_key, IngestDataset.config)
-    for root, old_key, old_config in _in_chunks(session, statement, IngestDataset.rootname, roots):
+    for root, old_key, old_config in select_in(session, statement, IngestDataset.rootname, roots):
         if old_key and old_config and old_key != new_keys.get(root):
             queue[old_key] = list(old_config)
     queue.update(joined)
@@ -350,7 +340,7 @@ def commit_datasets(session: Session, plans: Sequence[tuple[str, Mapping[str, An
 def _queue(session: Session, configs: Mapping[str, Sequence[Any]]) -> None:
     """Put configurations (config_key → config) on the composite queue unless they are on it."""
     keys = list(configs)
-    present = {k for (k,) in _in_chunks(session, select(CompositeQueue.config_key), CompositeQueue.config_key,
+    present = {k for (k,) in select_in(session, select(CompositeQueue.config_key), CompositeQueue.config_key,
                                         keys)}
     missing = [{"config_key": k, "config": [None if v is None else v for v in configs[k]]}
                for k in keys if k not in present]

@@ -8,7 +8,7 @@ the transaction (``with catalog.session() as s: ...`` commits on success and rol
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -171,6 +171,14 @@ def _upsert(session: Session, model: type[T], key: Mapping[str, Any], values: Ma
 IN_CHUNK = 500
 
 
+def select_in(session: Session, statement: Any, column: Any, values: Sequence[Any]) -> list[Any]:
+    """The rows of ``statement`` with ``column IN values``, asked :data:`IN_CHUNK` values at a time."""
+    rows: list[Any] = []
+    for start in range(0, len(values), IN_CHUNK):
+        rows.extend(session.execute(statement.where(column.in_(values[start : start + IN_CHUNK]))).all())
+    return rows
+
+
 def bulk_upsert(session: Session, model: type[Any], key: str, rows: Iterable[Mapping[str, Any]]) -> None:
     """Insert or update ``rows`` of ``model`` by its unique column ``key`` in a few statements.
 
@@ -190,11 +198,7 @@ def bulk_upsert(session: Session, model: type[Any], key: str, rows: Iterable[Map
         merged.setdefault(row[key], {}).update(row)
     if not merged:
         return
-    keys = list(merged)
-    existing: set[Any] = set()
-    for start in range(0, len(keys), IN_CHUNK):
-        chunk = keys[start : start + IN_CHUNK]
-        existing.update(session.execute(select(table.c[key]).where(table.c[key].in_(chunk))).scalars())
+    existing = {k for (k,) in select_in(session, select(table.c[key]), table.c[key], list(merged))}
     groups: dict[tuple[bool, tuple[str, ...]], list[dict[str, Any]]] = {}
     for value, row in merged.items():
         groups.setdefault((value in existing, tuple(sorted(row))), []).append(row)
@@ -218,11 +222,17 @@ def targname_key(targname: Any) -> str | None:
     return None if targname is None else "".join(str(targname).upper().split())
 
 
+def with_targname_key(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``metadata`` column values with ``targname_key`` derived from ``targname`` (unless given)."""
+    out = dict(values)
+    if out.get("targname") is not None and "targname_key" not in out:
+        out["targname_key"] = targname_key(out["targname"])
+    return out
+
+
 def upsert_metadata(session: Session, filename: str, **values: Any) -> Metadata:
     """Insert or update the ``metadata`` row of ``filename`` (its natural key)."""
-    if "targname" in values and "targname_key" not in values and values["targname"] is not None:
-        values["targname_key"] = targname_key(values["targname"])
-    return _upsert(session, Metadata, {"filename": filename}, values)
+    return _upsert(session, Metadata, {"filename": filename}, with_targname_key(values))
 
 
 def upsert_outputs(session: Session, metadata_id: int, **values: Any) -> Outputs:
@@ -260,9 +270,11 @@ __all__ = [
     "make_engine",
     "masked_url",
     "normalise_reasons",
+    "select_in",
     "targname_key",
     "upsert_bad_data",
     "upsert_metadata",
     "upsert_outputs",
     "upsert_stats",
+    "with_targname_key",
 ]
