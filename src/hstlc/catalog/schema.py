@@ -4,6 +4,10 @@ The original pipeline's four tables (``metadata``, ``outputs``, ``bad_data``, ``
 names and columns; hstlc adds columns it needs (rootname, times, proposal, coordinates, sha256) and the
 tables of the target-name resolver. Indexed or unique strings are ``String(255)`` (a file name or a
 normalised target name; MySQL cannot index unbounded text); paths are ``Text`` so no real path overflows.
+
+There is no migration tool: :meth:`hstlc.catalog.store.Catalog.upgrade_schema` (run by ``init_schema``
+and ``check_schema``) adds to an existing catalog the columns a newer release defines. A column added to
+an existing table must therefore be nullable, without a server default (and needs no new index).
 """
 
 from __future__ import annotations
@@ -157,6 +161,20 @@ class Stats(Base):
     periodogram: Mapped[bool] = mapped_column(Boolean, default=False)
     deliver: Mapped[bool] = mapped_column(Boolean, default=False)
     # hstlc additions
+    variable: Mapped[bool | None] = mapped_column(Boolean)
+    """The χ² verdict: the rate is not constant (``None`` for rows made before the verdict existed)."""
+    best_period: Mapped[float | None] = mapped_column(Double)
+    """Seconds: the best periodogram peak over the whole grid that is not a window (sampling) peak."""
+    fap: Mapped[float | None] = mapped_column(Double)
+    """The whole-grid false-alarm probability of ``best_period``."""
+    chi2_reduced: Mapped[float | None] = mapped_column(Double)
+    """χ² per degree of freedom of the rate against a constant."""
+    chi2_p: Mapped[float | None] = mapped_column(Double)
+    """Probability of a χ² at least that large if the rate were constant."""
+    method_version: Mapped[int | None] = mapped_column(Integer)
+    """Version of the statistics method that made the row (older rows can be recomputed)."""
+    method_settings: Mapped[str | None] = mapped_column(String(128))
+    """The verdict's settings (rule and thresholds) the row was made with, e.g. ``fap<0.001 p<0.001``."""
     product_type: Mapped[str | None] = mapped_column(String(16))
     """``individual`` or ``composite``."""
     product_sha256: Mapped[str | None] = mapped_column(String(64))

@@ -27,10 +27,14 @@ class ProductRef:
 
 @dataclass(frozen=True)
 class StatsFingerprint:
-    """What a product's stored stats were computed from."""
+    """What a product's stored stats were computed from (and by which version of the method)."""
 
     product_sha256: str | None
     product_type: str | None
+    method_version: int | None = None
+    """``None`` for rows made before the statistics method had a version."""
+    method_settings: str | None = None
+    """The verdict settings the row was made with (``None`` for rows made before they were recorded)."""
 
 
 def _product_path(folder: str | None, filename: str) -> Path:
@@ -67,9 +71,12 @@ def list_products(session: Session, products: ProductChoice = "both") -> list[Pr
 
 
 def stats_fingerprints(session: Session) -> dict[str, StatsFingerprint]:
-    """``lightcurve_filename`` → the sha256 and type its stored stats were computed from."""
-    rows = session.execute(select(Stats.lightcurve_filename, Stats.product_sha256, Stats.product_type))
-    return {name: StatsFingerprint(sha, kind) for name, sha, kind in rows}
+    """``lightcurve_filename`` → the sha256, type, method version and verdict settings of its stored stats."""
+    rows = session.execute(
+        select(Stats.lightcurve_filename, Stats.product_sha256, Stats.product_type, Stats.method_version,
+               Stats.method_settings)
+    )
+    return {name: StatsFingerprint(sha, kind, version, method) for name, sha, kind, version, method in rows}
 
 
 def record_stats(

@@ -14,7 +14,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, bindparam, create_engine, event, func, insert, inspect, select, update
+from sqlalchemy import (
+    Column,
+    Engine,
+    Table,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -105,21 +117,33 @@ class Catalog:
             raise CatalogError(f"{self.url}: {type(exc).__name__}: {_first_line(exc)}") from exc
 
     def init_schema(self) -> list[str]:
-        """Create every missing table and index (idempotent); returns the tables created."""
+        """Create every missing table and index, then add missing columns (idempotent).
+
+        Returns the tables created; the columns added to existing tables (see :meth:`upgrade_schema`)
+        are logged.
+        """
         try:
             before = set(inspect(self.engine).get_table_names())
             Base.metadata.create_all(self.engine)
         except SQLAlchemyError as exc:
             raise CatalogError(f"{self.url}: cannot create the catalog: {_first_line(exc)}") from exc
+        self.upgrade_schema()
         return sorted(set(Base.metadata.tables) - before)
 
     def check_schema(self) -> None:
-        """Raise :class:`CatalogError` unless every hstlc table exists (advice: ``hstlc db init``)."""
-        missing = self.missing_tables()
+        """Make sure the catalog can be read and written by this release.
+
+        Raises :class:`CatalogError` unless every hstlc table exists (advice: ``hstlc db init``); adds
+        the columns an older release's tables lack (:meth:`upgrade_schema`), so an upgraded hstlc works
+        on an old catalog with no manual step. One inspection when nothing is missing.
+        """
+        missing, gaps = self._inspect_schema()
         if missing:
             raise CatalogError(
                 f"{self.url}: catalog is missing table(s) {', '.join(missing)}; run 'hstlc db init'"
             )
+        if gaps:
+            self._add_columns(gaps)
 
     def missing_tables(self) -> list[str]:
         try:
@@ -127,6 +151,84 @@ class Catalog:
         except SQLAlchemyError as exc:
             raise CatalogError(f"{self.url}: cannot connect: {_first_line(exc)}") from exc
         return sorted(set(Base.metadata.tables) - present)
+
+    def missing_columns(self) -> list[str]:
+        """``table.column`` of every model column an existing hstlc table lacks (one inspection)."""
+        return [f"{table.name}.{column.name}" for table, column in self._inspect_schema()[1]]
+
+    def upgrade_schema(self) -> list[str]:
+        """Add to every existing hstlc table the columns the models define and the database lacks.
+
+        Each is added with ``ALTER TABLE … ADD COLUMN`` (existing rows get NULL); only nullable columns
+        without a server default or index can be added so, and any other missing column raises
+        :class:`CatalogError` before anything is changed. Idempotent, and safe when another process
+        upgrades at the same time (a column it added first is skipped). Tables that do not exist are
+        left to :meth:`init_schema`. Returns the columns added, as ``table.column``.
+        """
+        return self._add_columns(self._inspect_schema()[1])
+
+    def _inspect_schema(self) -> tuple[list[str], list[tuple[Table, Column[Any]]]]:
+        """The missing hstlc tables, and the missing columns of the present ones, in one inspection."""
+        try:
+            inspector = inspect(self.engine)
+            present = set(inspector.get_table_names())
+            names = [name for name in Base.metadata.tables if name in present]
+            found = inspector.get_multi_columns(filter_names=names) if names else {}
+        except SQLAlchemyError as exc:
+            raise CatalogError(f"{self.url}: cannot connect: {_first_line(exc)}") from exc
+        columns = {name: {c["name"] for c in cols} for (_schema, name), cols in found.items()}
+        gaps: list[tuple[Table, Column[Any]]] = []
+        for name in names:
+            table = Base.metadata.tables[name]
+            gaps.extend((table, c) for c in table.columns if c.name not in columns.get(name, ()))
+        return sorted(set(Base.metadata.tables) - present), gaps
+
+    def _present_columns(self, table: Table) -> set[str]:
+        """The columns ``table`` has now (a fresh inspection, no cached answer)."""
+        try:
+            return {c["name"] for c in inspect(self.engine).get_columns(table.name)}
+        except SQLAlchemyError as exc:
+            raise CatalogError(f"{self.url}: cannot inspect table {table.name}: {_first_line(exc)}") from exc
+
+    def _add_columns(self, gaps: Sequence[tuple[Table, Column[Any]]]) -> list[str]:
+        """``ALTER TABLE … ADD COLUMN`` each of ``gaps`` (after checking all can be added)."""
+        for table, column in gaps:
+            if not column.nullable or column.server_default is not None:
+                kind = "is NOT NULL" if not column.nullable else "has a server default"
+                raise CatalogError(
+                    f"{self.url}: table {table.name} lacks column {column.name}, which {kind} and "
+                    "cannot be added to existing rows automatically; add it by hand or rebuild the catalog"
+                )
+            if any(column.name in index.columns for index in table.indexes) or any(
+                column.name in c.columns for c in table.constraints if c is not table.primary_key
+            ):
+                raise CatalogError(
+                    f"{self.url}: table {table.name} lacks column {column.name}, which is indexed or "
+                    "constrained and cannot be added automatically; add it by hand or rebuild the catalog"
+                )
+        dialect = self.engine.dialect
+        quote = dialect.identifier_preparer
+        added: list[str] = []
+        for table, column in gaps:
+            statement = (
+                f"ALTER TABLE {quote.format_table(table)} "
+                f"ADD COLUMN {quote.format_column(column)} {column.type.compile(dialect=dialect)}"
+            )
+            try:
+                with self.engine.begin() as connection:
+                    connection.exec_driver_sql(statement)
+            except SQLAlchemyError as exc:
+                if column.name in self._present_columns(table):  # another process added it meanwhile
+                    log.debug("%s: %s.%s was added by another process", self.url, table.name, column.name)
+                    continue
+                raise CatalogError(
+                    f"{self.url}: cannot add column {table.name}.{column.name} ({_first_line(exc)}); "
+                    "run 'hstlc db init' as a database user allowed to alter tables"
+                ) from exc
+            added.append(f"{table.name}.{column.name}")
+        if added:
+            log.info("%s: schema upgraded, added column(s) %s", self.url, ", ".join(added))
+        return added
 
     def status(self) -> dict[str, int | None]:
         """Row count per hstlc table (``None`` for a table that does not exist yet)."""

@@ -12,18 +12,22 @@ db_app = typer.Typer(help="Create and inspect the catalog database.", no_args_is
 
 @db_app.command("init")
 def init(ctx: typer.Context) -> None:
-    """Create the catalog's tables (safe to run again: existing tables and rows are kept)."""
+    """Create the catalog's tables, or add the columns a newer hstlc defines (safe to run again:
+    existing tables and rows are kept)."""
     from hstlc.catalog import Catalog
 
     with command(ctx, "db-init") as run:
         catalog = Catalog.from_url(run.settings.database_url)
         try:
+            added = catalog.missing_columns()
             created = catalog.init_schema()
         finally:
             catalog.dispose()
         if created:
             run.out.print(f"Created {len(created)} table(s) in {catalog.url}: {', '.join(created)}")
-        else:
+        if added:
+            run.out.print(f"Added {len(added)} column(s) in {catalog.url}: {', '.join(added)}")
+        if not created and not added:
             run.out.print(f"Catalog {catalog.url} is up to date (nothing to create).")
 
 
