@@ -34,7 +34,9 @@ from hstlc.catalog import Base, Catalog, Stats, upsert_stats
 from hstlc.catalog.stats_queries import StatsFingerprint, stats_fingerprints
 from hstlc.errors import CatalogError
 
-NEW_COLUMNS = ["variable", "best_period", "fap", "chi2_reduced", "chi2_p", "method_version", "method_settings"]
+NEW_COLUMNS = [
+    "variable", "best_period", "fap", "chi2_reduced", "chi2_p", "method_version", "method_settings",
+]
 ADDED = [f"stats.{name}" for name in NEW_COLUMNS]
 OLD_ROW = {
     "lightcurve_path": "/out/GD71",
