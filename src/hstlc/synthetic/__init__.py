@@ -2,11 +2,15 @@
 
 The project's one source of test and demo data: seeded, vectorised generators of COS FUV/NUV
 corrtags (and x1d), STIS MAMA tag files with their x1d, CRDS-format reference tables and
-deliberately broken files, each returning a :class:`SyntheticDataset` with the injected truth.
+deliberately broken files, each returning a :class:`SyntheticDataset` with the injected truth; and
+binned lightcurves on HST orbits drawn directly (:func:`simulate_lightcurve`, :func:`composite`), for
+statistics work at scale. (:mod:`hstlc.synthetic.binned` also has ``sinusoid``/``flare`` returning
+callables; the names exported here are the :class:`SignalSpec` ones, which the simulator accepts too.)
 """
 
 from __future__ import annotations
 
+from hstlc.synthetic.binned import Modulation, composite, orbit_gti, simulate_lightcurve
 from hstlc.synthetic.corrupt import write_corrupt_files
 from hstlc.synthetic.cos import (
     AIRGLOW_LINES,
@@ -40,8 +44,10 @@ __all__ = [
     "SHORT_EXPTIME",
     "TICK",
     "ExtractionGeometry",
+    "Modulation",
     "SignalSpec",
     "SyntheticDataset",
+    "composite",
     "constant",
     "cos_sensitivity",
     "cos_tds_factor",
@@ -51,6 +57,8 @@ __all__ = [
     "make_cos_reference_files",
     "make_stis_reference_files",
     "make_stis_tag",
+    "orbit_gti",
+    "simulate_lightcurve",
     "sinusoid",
     "stis_throughput",
     "write_corrupt_files",
