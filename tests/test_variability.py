@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from hstlc.domain import SECONDS_PER_DAY, LightCurve
-from hstlc.science.variability import compute_stats, count_statistics, infer_step, pearson
+from hstlc.science.variability import STATS_VERSION, compute_stats, count_statistics, infer_step, pearson
 
 
 def make_lc(net: np.ndarray, bins: np.ndarray, times: np.ndarray, *, error: np.ndarray | None = None,
@@ -138,12 +138,16 @@ def test_sinusoid_sets_the_flag_with_small_fap() -> None:
     short = s.band("short")
     assert short.best_period == pytest.approx(240.0, rel=0.02)
     assert short.fap is not None and short.fap < 1e-3
-    assert s.min_fap == short.fap
+    assert s.fap == short.fap and s.best_period == short.best_period
+    assert s.verdict == "periodic" and s.variable
     row = s.row()
-    assert row["periodogram"] is True
+    assert row["periodogram"] is True and row["variable"] is True
+    assert row["best_period"] == pytest.approx(240.0, rel=0.005) and row["fap"] < 1e-3
+    assert row["method_version"] == STATS_VERSION
     details = json.loads(json.dumps(row["details"]))
+    assert details["verdict"] == "periodic"
     assert details["bands"]["short"]["best_period"] == pytest.approx(240.0, rel=0.02)
-    assert details["bands"]["long"]["skipped"].startswith("baseline 3600 s")
+    assert details["bands"]["long"]["skipped"].startswith("no period in 3600–36000 s")
 
 
 def test_poisson_noise_rarely_flagged() -> None:
@@ -168,11 +172,15 @@ def test_the_flag_catches_a_modest_signal() -> None:
     assert flagged == 20
 
 
-def test_power_threshold_setting() -> None:
+def test_power_threshold_setting_of_the_original_rule() -> None:
     lc = poisson_lc(1800, rate=10.0, seed=8, period=240.0, amp=2.0)
-    low = compute_stats(lc, power_threshold=0.01)
-    high = compute_stats(lc, power_threshold=0.99)
+    low = compute_stats(lc, flag_rule="original", power_threshold=0.01)
+    high = compute_stats(lc, flag_rule="original", power_threshold=0.99)
     assert low.periodogram and not high.periodogram
+    assert compute_stats(lc, power_threshold=0.99).periodogram  # the FAP rule does not read it
+    assert high.details()["flag_rule"] == "original"
+    with pytest.raises(ValueError, match="flag_rule"):
+        compute_stats(lc, flag_rule="bogus")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="power_threshold"):
         compute_stats(lc, power_threshold=0.0)
 

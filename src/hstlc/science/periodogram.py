@@ -1,23 +1,49 @@
-"""Lomb–Scargle periodograms in the original pipeline's three period bands, made fast and honest.
+"""A Lomb–Scargle period search over one frequency grid, with a false-alarm probability for the whole grid.
 
-The original (``get_periodogram_stats``) evaluated an exact Lomb–Scargle at M = N periods spaced linearly
-in *period* — O(N·M) = O(N²), 30 s at N = 10⁴ and out of memory beyond. Here each band is searched on a
-**regular frequency grid** (spacing ``1 / (oversample · baseline)``, i.e. ``oversample`` samples per
-peak width) with an O(N log N) non-uniform-FFT evaluation:
+How a lightcurve is searched (:func:`search_periods`):
 
-* ``nifty-ls`` (FINUFFT, one thread) when installed — measured 3–5× faster than astropy's ``fast`` and
-  agreeing with the exact sums to ~1e-9 in power (astropy's Press–Rybicki extirpolation: ~1e-4);
-* otherwise astropy's ``LombScargle(...).power(method="fast")`` with the ``fasper`` algorithm.
+1. **One grid.** Frequencies regular in frequency, spacing ``1 / (oversample · baseline)``
+   (``oversample`` samples per peak width), from the longest period the data constrain —
+   ``min(10 h, baseline / 2)``: at least two cycles, so a drift over a visit is not fitted as a period —
+   to the shortest, ``max(5 s, 2 × bin width)``. The original's three bands (short 5 s–10 min, med
+   10 min–1 h, long 1–10 h) are *reporting* ranges cut out of that one grid, not separate searches: a
+   period at 600 s or 3600 s is in the middle of the grid, not at the edge of a band.
+2. **Power** in the *standard* normalisation (``1 − χ²/χ²₀`` of a floating-mean sinusoid, in [0, 1]),
+   evaluated in O(N log N) with ``nifty-ls`` (FINUFFT, agreeing with the exact sums to ~1e-9) when
+   installed, else astropy's ``fasper``; tiny problems (N · N_f ≤ :data:`EXACT_MAX_WORK`) use the exact
+   sums.
+3. **Distinct peaks**: grid points that are the highest within one resolution element (``±1 /
+   baseline``) on either side — the ends of the grid included — so a broad peak is one peak, not every
+   grid point above a line. The strongest are refined on a grid ten times finer around them and a
+   parabola through the top three points, so a period is known to a small fraction of the grid step
+   (P²/(oversample · baseline)) instead of to the step.
+4. **False-alarm probability** of each peak, for the **whole search**: Baluev's (2008, MNRAS 385,
+   1279, eq. 6 with Table 1's standard normalisation) alias-free upper bound for the highest peak of a
+   white-noise series over the peak's trial range (5–60 s, 1–10 min, 10–60 min, 1–10 h:
+   :data:`TRIAL_RANGES`), times the number of ranges searched (``1 − (1 − p)^n``): the probability
+   that noise makes a peak this high anywhere. Fixed ranges make the FAP of a 10-minute period the same
+   at 2 s and 30 s bins (a whole-grid bound would count the 5–60 s trials only the 2 s bins can make).
+   It assumes independent Gaussian errors of the given relative sizes (Poisson counts summed over a bin
+   qualify; red noise and trends do not).
+5. **Peaks that are not the source.** A peak within a quarter of a resolution element of the HST
+   orbital frequency or one of its harmonics up to the 20th (4.8 min) is marked ``window`` when the data
+   hold consecutive orbits: gapped sampling turns orbital-phase systematics (thermal breathing,
+   pointing) into a comb at the orbit's harmonics, which is not the source. The orbital period is read
+   from the spacing of the visibility windows (:func:`orbit_period_range`). A peak at
+   the long-period end of the grid is marked ``edge``: the power still rises there — a trend, or a
+   period longer than the data constrain. Neither counts for a detection.
+6. **One signal at a time.** When the best counted peak is significant, its sinusoid is subtracted
+   and the grid searched again; every band's best peak (other than the band holding the signal) is
+   then taken from that residual search, so a strong signal's aliases and leakage do not make another
+   band's FAP tiny.
 
-Tiny problems (N · N_f below :data:`EXACT_MAX_WORK`) use the exact O(N·N_f) sums: they are then as
-cheap and carry no approximation. Power uses the *standard* normalisation (``1 − χ²/χ²₀`` of a floating
-mean sinusoid, in [0, 1]; the original's ``2/(N σ²)`` scaling of the classical periodogram is the same
-normalisation without the floating mean). The false-alarm probability of the highest peak is Baluev's
-(2008) analytic bound for the searched frequency range, as astropy computes it.
+A composite's visits are first brought to a common level: each group's (``groups``, the product's
+DATASET) weighted mean is subtracted before the search — a floating mean per dataset, applied as a
+pre-whitening step — so the level differences between visits (the ~1–2 % flux repeatability of HST
+spectrographs) do not appear as long-period power.
 
-Times are seconds; periods are reported in seconds, ascending. A band is searched only where the data
-constrain it: periods are clipped to ``[2 × bin width, baseline]`` and a band left empty by the clip (or
-data too short or constant) is *skipped with a reason* instead of being computed on noise.
+Times are seconds, periods seconds ascending. A search the data cannot support (too few bins, constant
+data, a baseline too short for the shortest period) is *skipped with a reason*, never computed on noise.
 """
 
 from __future__ import annotations
@@ -25,12 +51,15 @@ from __future__ import annotations
 import importlib.util
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal, NamedTuple
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 from astropy.timeseries import LombScargle
+from scipy.ndimage import maximum_filter1d
+from scipy.optimize import brentq
+from scipy.special import gammaln
 
 FloatArray = npt.NDArray[np.float64]
 Method = Literal["auto", "fast", "exact"]
@@ -41,40 +70,95 @@ HAVE_NIFTY = importlib.util.find_spec("nifty_ls") is not None
 #: nifty-ls is exact to ~1e-9 and faster from ~10⁵ evaluations on; astropy's approximation needs more
 #: points to be accurate, so without nifty-ls the exact sums are kept up to a larger size.
 EXACT_MAX_WORK = 50_000 if HAVE_NIFTY else 500_000
-#: Frequencies per band at most (a composite spanning years would otherwise ask for ~10⁸).
-DEFAULT_MAX_FREQUENCIES = 400_000
-#: Frequencies per band at least (a band barely wider than one peak still gets a resolved curve).
+#: Frequencies in the grid at most (a composite spanning years would otherwise ask for ~10⁸); beyond
+#: it the grid is coarser than ``oversample`` per peak width, and the search says so (``oversample``).
+DEFAULT_MAX_FREQUENCIES = 1_000_000
+#: Frequencies in the grid at least (a range barely wider than one peak still gets a resolved curve).
 MIN_FREQUENCIES = 16
 #: Samples per peak width 1/baseline.
 DEFAULT_OVERSAMPLE = 5.0
 #: Fewest bins a periodogram is computed from.
 MIN_POINTS = 10
-#: Largest number of significant peaks kept in a summary (strongest first).
-SUMMARY_PEAKS = 25
+#: Default false-alarm probability below which a peak is significant.
+DEFAULT_FAP_THRESHOLD = 1e-3
+#: Shortest period searched (s), whatever the bin width; the original's short band started here.
+SHORTEST_PERIOD = 5.0
+#: Longest period searched (s): the original's long band ended at 10 h.
+LONGEST_PERIOD = 36_000.0
+#: Cycles the baseline must hold of the longest period searched (fewer, and a drift fits as well as a
+#: sinusoid: a ramp over a visit is best fitted by a period of ~T/1.9).
+MIN_CYCLES = 2.0
+#: HST's orbital period over the mission (s): 94–97.3 min as the orbit decayed.
+ORBIT_PERIOD_RANGE = (5640.0, 5840.0)
+#: A gap in the sampling at least this long (s) is an Earth occultation (~35–40 min on HST).
+ORBIT_GAP = 1200.0
+#: Harmonics of the orbital frequency marked as the window (1 = the orbit itself; 20 = 4.8 min): gapped
+#: sampling turns any orbital-phase systematic into a comb of harmonics falling off as ~1/k.
+ORBIT_HARMONICS = 20
+#: Consecutive visibility windows start this far apart (s) when they are one orbit apart.
+ORBIT_SPACING = (5400.0, 6100.0)
+#: Distinct peaks kept per band and overall, strongest first.
+MAX_BAND_PEAKS = 5
+MAX_PEAKS = 10
+#: Points of the local refinement grid around a peak (spacing: a tenth of the grid step).
+REFINE_POINTS = 21
+#: Signals removed one after another before the bands' residual peaks are taken (1 = the best one).
+MAX_SIGNALS = 1
+#: The period ranges (s) whose trials a false-alarm probability counts: a peak's FAP is Baluev's over its
+#: range, times the number of ranges searched (Šidák). Fixed ranges, so the FAP of a 10-min period does
+#: not depend on how far below it a finer bin width lets the search go.
+TRIAL_RANGES: tuple[tuple[float, float], ...] = (
+    (5.0, 60.0), (60.0, 600.0), (600.0, 3600.0), (3600.0, 36_000.0),
+)
 
 
 @dataclass(frozen=True)
 class BandSpec:
-    """A named period band in seconds, as the original defined them."""
+    """A named period range in seconds, as the original defined them."""
 
     name: str
     period_min: float
     period_max: float
 
 
-#: The original's bands: short (max(step, 5 s) – 10 min), med (10 min – 1 h), long (1 h – 10 h).
+#: The original's bands: short (5 s – 10 min), med (10 min – 1 h), long (1 h – 10 h).
 BANDS: tuple[BandSpec, ...] = (
-    BandSpec("short", 5.0, 600.0),
+    BandSpec("short", SHORTEST_PERIOD, 600.0),
     BandSpec("med", 600.0, 3600.0),
-    BandSpec("long", 3600.0, 36000.0),
+    BandSpec("long", 3600.0, LONGEST_PERIOD),
 )
 
 
-class Peaks(NamedTuple):
-    """Significant peaks of a band: local maxima above mean + 3σ (periods in s, ascending)."""
+@dataclass(frozen=True)
+class Peak:
+    """One distinct periodogram peak: its period (s, refined for the strongest), power and whole-grid FAP.
 
-    periods: FloatArray
-    powers: FloatArray
+    ``window``: at the HST orbital frequency or a harmonic; ``edge``: at the long-period end of the
+    grid; ``band``: the reporting band it falls in. Neither a window nor an edge peak counts.
+    """
+
+    period: float
+    power: float
+    fap: float
+    band: str | None = None
+    window: bool = False
+    edge: bool = False
+    refined: bool = False
+
+    @property
+    def counted(self) -> bool:
+        """True if the peak can stand for the source (not the orbit's window, not a trend)."""
+        return not (self.window or self.edge)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "period": self.period,
+            "power": self.power,
+            "fap": self.fap,
+            "band": self.band,
+            "window": self.window,
+            "edge": self.edge,
+        }
 
 
 def _empty() -> FloatArray:
@@ -83,12 +167,16 @@ def _empty() -> FloatArray:
 
 @dataclass(frozen=True, eq=False)
 class BandResult:
-    """The periodogram of one band, or why it was skipped (``skipped`` is then the reason).
+    """One reporting band of a search: its slice of the grid and its strongest distinct peaks.
 
-    ``period_min``/``period_max`` are the band as defined; ``searched_min``/``searched_max`` the periods
-    actually searched after clipping to what the data constrain. ``periods`` ascend (s), ``power`` is
-    standard-normalised; ``threshold`` = ``mean + 3 std`` of the power; ``fap`` is the Baluev false-alarm
-    probability of ``best_power`` over the searched frequency range.
+    ``period_min``/``period_max`` are the band as defined; ``searched_min``/``searched_max`` the part of
+    it the grid covers. ``periods`` ascend (s) and ``power`` is their standard-normalised power (from the
+    search of the data as given). ``peaks``: up to :data:`MAX_BAND_PEAKS` distinct peaks, strongest
+    first. ``best`` is the band's strongest counted peak — taken from the residual search when a
+    significant signal elsewhere was removed first (``residual`` is then True). ``mean``/``std`` are of
+    the band's power (the original's mean + 3σ rule); ``levels`` are ``(period_min, period_max, power)``
+    of the trial ranges in the band, the power whose FAP is the detection threshold, and ``threshold``
+    the highest of them.
     """
 
     name: str
@@ -101,10 +189,10 @@ class BandResult:
     mean: float | None = None
     std: float | None = None
     threshold: float | None = None
-    peaks: Peaks = field(default_factory=lambda: Peaks(_empty(), _empty()))
-    best_period: float | None = None
-    best_power: float | None = None
-    fap: float | None = None
+    levels: tuple[tuple[float, float, float], ...] = ()
+    peaks: tuple[Peak, ...] = ()
+    best: Peak | None = None
+    residual: bool = False
     skipped: str | None = None
     method: str = ""
 
@@ -112,13 +200,31 @@ class BandResult:
     def computed(self) -> bool:
         return self.skipped is None
 
-    def significant(self, power_threshold: float) -> bool:
-        """True if a significant peak (above mean + 3σ) has power ≥ ``power_threshold``."""
-        return bool(self.peaks.powers.size and float(self.peaks.powers.max()) >= power_threshold)
+    @property
+    def best_period(self) -> float | None:
+        return self.best.period if self.best is not None else None
 
-    def summary(self, *, max_peaks: int = SUMMARY_PEAKS) -> dict[str, Any]:
-        """A JSON-safe summary (no full arrays; at most ``max_peaks`` strongest peaks)."""
-        order = np.argsort(self.peaks.powers)[::-1][:max_peaks]
+    @property
+    def best_power(self) -> float | None:
+        return self.best.power if self.best is not None else None
+
+    @property
+    def fap(self) -> float | None:
+        return self.best.fap if self.best is not None else None
+
+    def significant_peaks(self, fap_threshold: float) -> tuple[Peak, ...]:
+        """The band's counted peaks with a whole-grid FAP below ``fap_threshold``."""
+        return tuple(p for p in self.peaks if p.counted and p.fap < fap_threshold)
+
+    def original_flag(self, power_threshold: float) -> bool:
+        """The original's rule: a peak above the band's mean + 3σ with power ≥ ``power_threshold``."""
+        if self.mean is None or self.std is None:
+            return False
+        line = self.mean + 3.0 * self.std
+        return any(p.power > line and p.power >= power_threshold for p in self.peaks)
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-safe summary (no full arrays)."""
         return {
             "name": self.name,
             "period_min": self.period_min,
@@ -130,11 +236,78 @@ class BandResult:
             "mean": self.mean,
             "std": self.std,
             "threshold": self.threshold,
+            "levels": [list(level) for level in self.levels],
             "best_period": self.best_period,
             "best_power": self.best_power,
             "fap": self.fap,
-            "n_peaks": int(self.peaks.powers.size),
-            "peaks": [[float(self.peaks.periods[i]), float(self.peaks.powers[i])] for i in order],
+            "residual": self.residual,
+            "peaks": [p.summary() for p in self.peaks],
+            "skipped": self.skipped,
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class PeriodSearch:
+    """The result of :func:`search_periods` (see the module docstring for each step).
+
+    ``periods``/``power``: the whole grid, periods ascending. ``peaks``: up to :data:`MAX_PEAKS` distinct
+    peaks, strongest first. ``best``: the strongest counted peak (refined), the period the verdict is
+    about. ``signals``: the significant signals found, one per search (the best one first).
+    ``oversample``: grid points per peak width actually used (below the request when the grid was
+    capped). ``trial_ranges``: the period ranges whose trials the FAPs count; ``levels``: ``(period_min,
+    period_max, power)`` per range, the power whose FAP is ``fap_threshold``. ``detrend``: what was
+    removed first.
+    """
+
+    periods: FloatArray = field(default_factory=_empty)
+    power: FloatArray = field(default_factory=_empty)
+    baseline: float = 0.0
+    searched_min: float | None = None
+    searched_max: float | None = None
+    n_points: int = 0
+    oversample: float | None = None
+    method: str = ""
+    fap_threshold: float = DEFAULT_FAP_THRESHOLD
+    levels: tuple[tuple[float, float, float], ...] = ()
+    trial_ranges: tuple[tuple[float, float], ...] = ()
+    peaks: tuple[Peak, ...] = ()
+    best: Peak | None = None
+    signals: tuple[Peak, ...] = ()
+    bands: tuple[BandResult, ...] = ()
+    detrend: str = "mean"
+    skipped: str | None = None
+
+    @property
+    def computed(self) -> bool:
+        return self.skipped is None
+
+    @property
+    def detected(self) -> bool:
+        """True if the best counted peak's whole-grid FAP is below the threshold."""
+        return self.best is not None and self.best.fap < self.fap_threshold
+
+    def band(self, name: str) -> BandResult:
+        for band in self.bands:
+            if band.name == name:
+                return band
+        raise KeyError(name)
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-safe summary of the search (no full arrays)."""
+        return {
+            "searched_min": self.searched_min,
+            "searched_max": self.searched_max,
+            "n_frequencies": int(self.periods.size),
+            "n_points": self.n_points,
+            "oversample": self.oversample,
+            "method": self.method,
+            "fap_threshold": self.fap_threshold,
+            "trial_ranges": [list(r) for r in self.trial_ranges],
+            "levels": [list(level) for level in self.levels],
+            "detrend": self.detrend,
+            "best": self.best.summary() if self.best is not None else None,
+            "signals": [p.summary() for p in self.signals],
+            "peaks": [p.summary() for p in self.peaks],
             "skipped": self.skipped,
         }
 
@@ -214,160 +387,441 @@ def fast_power(
     return np.asarray(power, dtype=np.float64), "astropy-fast"
 
 
-def baluev_fap(
-    t: npt.ArrayLike, y: npt.ArrayLike, dy: npt.ArrayLike, power: float, fmin: float, fmax: float
-) -> float:
-    """Baluev's false-alarm probability of ``power`` (standard normalisation) over ``[fmin, fmax]`` Hz."""
-    t_, y_, dy_ = _check_series(t, y, dy)
-    ls = LombScargle(t_ - t_[0], y_, dy_, fit_mean=True, center_data=True, normalization="standard")
-    fap = ls.false_alarm_probability(
-        power, method="baluev", minimum_frequency=fmin, maximum_frequency=fmax
-    )
-    return float(np.clip(fap, 0.0, 1.0))
+def grid_power(
+    t: FloatArray, y: FloatArray, dy: FloatArray, f0: float, df: float, n: int, *, method: Method = "auto"
+) -> tuple[FloatArray, str]:
+    """Power on ``f0 + df·arange(n)`` by the exact sums or the fast engine (``method``), clipped to [0, 1]."""
+    if method == "exact" or (method == "auto" and t.size * n <= EXACT_MAX_WORK):
+        power, used = exact_power(t - t[0], y, dy, f0 + df * np.arange(n)), "exact"
+    else:
+        power, used = fast_power(t, y, dy, f0, df, n)
+    return np.clip(power, 0.0, 1.0), used
 
 
-def local_maxima(power: FloatArray) -> npt.NDArray[np.intp]:
-    """Indices of strict interior local maxima (as scipy's ``argrelextrema(..., np.greater)``)."""
-    if power.size < 3:
+@dataclass(frozen=True)
+class BaluevBound:
+    """Baluev's (2008) alias-free FAP of the highest peak over a frequency range of width ``bandwidth``.
+
+    For the standard normalisation with a floating mean (Table 1): the single-frequency tail
+    ``(1 − z)^((N−3)/2)`` and the Davies term ``τ = γ(N−1) · W · (1 − z)^((N−4)/2) · sqrt((N−1) z / 2)``
+    with ``W = bandwidth · sqrt(4π · var_w(t))`` (the weighted variance of the times); the FAP is
+    ``1 − (1 − fap_single) e^(−τ)``. An upper bound, tight for the small FAPs that matter.
+    """
+
+    n_points: int
+    w: float
+
+    @classmethod
+    def of(cls, t: FloatArray, dy: FloatArray, bandwidth: float) -> BaluevBound:
+        weight = 1.0 / dy**2
+        tc = t - t[0]
+        mean = float(np.sum(weight * tc) / np.sum(weight))
+        var = float(np.sum(weight * (tc - mean) ** 2) / np.sum(weight))
+        return cls(int(t.size), bandwidth * math.sqrt(4.0 * math.pi * var))
+
+    def fap(self, power: npt.ArrayLike) -> FloatArray:
+        z = np.clip(np.asarray(power, dtype=np.float64), 0.0, 1.0)
+        nh, nk = self.n_points - 1, self.n_points - 3
+        gamma = math.sqrt(2.0 / nh) * math.exp(gammaln(nh / 2.0) - gammaln((nh - 1) / 2.0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            single = (1.0 - z) ** (0.5 * nk)
+            tau = gamma * self.w * (1.0 - z) ** (0.5 * (nk - 1)) * np.sqrt(0.5 * nh * z)
+        out = -np.expm1(-tau) + single * np.exp(-tau)
+        return np.clip(np.nan_to_num(out, nan=1.0), 0.0, 1.0)
+
+    def level(self, fap: float) -> float:
+        """The power whose FAP is ``fap`` (the detection line)."""
+        if not 0 < fap < 1:
+            raise ValueError(f"fap must be in (0, 1), got {fap}")
+        if float(self.fap(1e-12)[()]) <= fap:
+            return 0.0
+        return float(brentq(lambda z: float(self.fap(z)[()]) - fap, 1e-12, 1.0 - 1e-15, xtol=1e-12))
+
+
+@dataclass(frozen=True)
+class TrialRanges:
+    """The false-alarm probability of a peak over the whole search, counted by :data:`TRIAL_RANGES`.
+
+    ``ranges`` are the searched parts (s) of the trial ranges the search covers, each with Baluev's bound
+    for its frequency width; a peak's FAP is ``1 − (1 − FAP_range)^n`` over the ``n`` ranges: the
+    probability that white noise makes a peak this high in *any* of them.
+    """
+
+    ranges: tuple[tuple[float, float], ...]
+    bounds: tuple[BaluevBound, ...]
+
+    @classmethod
+    def of(cls, t: FloatArray, dy: FloatArray, shortest: float, longest: float,
+           limits: Sequence[tuple[float, float]] = TRIAL_RANGES) -> TrialRanges:
+        ranges = []
+        for lo, hi in limits:
+            a, b = max(lo, shortest), min(hi, longest)
+            if b > a:
+                ranges.append((a, b))
+        if not ranges:
+            ranges = [(shortest, longest)]
+        # the ends of the search belong to the nearest range
+        ranges[0] = (shortest, ranges[0][1])
+        ranges[-1] = (ranges[-1][0], longest)
+        return cls(tuple(ranges), tuple(BaluevBound.of(t, dy, 1.0 / a - 1.0 / b) for a, b in ranges))
+
+    def _index(self, period: float) -> int:
+        for i, (_, hi) in enumerate(self.ranges):
+            if period < hi:
+                return i
+        return len(self.ranges) - 1
+
+    def fap(self, period: float, power: float) -> float:
+        single = float(self.bounds[self._index(period)].fap(power)[()])
+        return float(-np.expm1(len(self.ranges) * np.log1p(-min(single, 1.0 - 1e-16)))) if single < 1 else 1.0
+
+    def levels(self, fap: float) -> tuple[tuple[float, float, float], ...]:
+        """``(period_min, period_max, power)`` per range: the power whose FAP is ``fap``."""
+        single = float(-np.expm1(np.log1p(-fap) / len(self.ranges)))
+        pairs = zip(self.ranges, self.bounds, strict=True)
+        return tuple((a, b, bound.level(single)) for (a, b), bound in pairs)
+
+    def level_at(self, period: float, fap: float) -> float:
+        return self.levels(fap)[self._index(period)][2]
+
+
+def distinct_peaks(power: FloatArray, half_width: int) -> npt.NDArray[np.intp]:
+    """Indices of grid points that are the highest within ``half_width`` points on either side (the ends
+    of the grid included), strongest first. Equal neighbours give one peak (the first)."""
+    if power.size == 0:
         return np.zeros(0, dtype=np.intp)
-    inner = power[1:-1]
-    return np.flatnonzero((inner > power[:-2]) & (inner > power[2:])) + 1
+    half_width = max(int(half_width), 1)
+    top = maximum_filter1d(power, size=2 * half_width + 1, mode="constant", cval=-np.inf)
+    candidates = np.flatnonzero(power >= top)
+    if candidates.size > 1:  # a flat top: keep the first point of each run of equal maxima
+        keep = np.ones(candidates.size, dtype=bool)
+        keep[1:] = (np.diff(candidates) > half_width) | (power[candidates[1:]] != power[candidates[:-1]])
+        candidates = candidates[keep]
+    return candidates[np.argsort(power[candidates], kind="stable")[::-1]]
 
 
-def band_periodogram(
+def orbit_period_range(t: npt.ArrayLike) -> tuple[float, float] | None:
+    """The HST orbital period (s) the sampling shows, as a (low, high) range, or ``None`` without
+    Earth-occultation gaps (:data:`ORBIT_GAP`).
+
+    Visibility windows (runs of bins between gaps) start one orbit apart: the median spacing of
+    consecutive starts within :data:`ORBIT_SPACING`, ± max(5 s, 60 s / their number) for the jitter of
+    window starts. Without such pairs (visits of one orbit each, days apart) there is no orbital comb
+    in the sampling: ``None``.
+    """
+    times = np.asarray(t, dtype=np.float64)
+    gaps = np.flatnonzero(np.diff(times) >= ORBIT_GAP)
+    if gaps.size == 0:
+        return None
+    spacing = np.diff(times[np.r_[0, gaps + 1]])
+    spacing = spacing[(spacing > ORBIT_SPACING[0]) & (spacing < ORBIT_SPACING[1])]
+    if spacing.size == 0:
+        return None
+    period = float(np.median(spacing))
+    half = max(5.0, 60.0 / spacing.size)
+    return period - half, period + half
+
+
+def window_frequencies(baseline: float, orbit: tuple[float, float] | None = ORBIT_PERIOD_RANGE,
+                       ) -> list[tuple[float, float]]:
+    """The frequency intervals (Hz) of the HST orbit (period range ``orbit``, s) and its harmonics up to
+    :data:`ORBIT_HARMONICS`, each widened by a quarter of a resolution element; none when the data span
+    less than one orbit or show no orbit (``orbit`` None)."""
+    if orbit is None or baseline <= orbit[1]:
+        return []
+    slack = 0.25 / baseline
+    return [(k / orbit[1] - slack, k / orbit[0] + slack) for k in range(1, ORBIT_HARMONICS + 1)]
+
+
+def _in_windows(frequency: float, windows: Sequence[tuple[float, float]]) -> bool:
+    return any(lo <= frequency <= hi for lo, hi in windows)
+
+
+def _band_of(period: float, bands: Sequence[BandSpec]) -> str | None:
+    for band in bands:
+        if band.period_min <= period < band.period_max:
+            return band.name
+    if bands and period >= bands[-1].period_max:
+        return bands[-1].name
+    return bands[0].name if bands and period < bands[0].period_min else None
+
+
+def refine_peak(
+    t: FloatArray, y: FloatArray, dy: FloatArray, frequency: float, df: float, lo: float, hi: float,
+    *, method: Method = "auto",
+) -> tuple[float, float]:
+    """``(frequency, power)`` of the maximum near ``frequency``: a grid ten times finer over ±1 grid step
+    (kept inside ``[lo, hi]``), then a parabola through its three highest points."""
+    start = max(lo, frequency - df)
+    stop = min(hi, frequency + df)
+    if not stop > start:
+        return frequency, float(np.clip(exact_power(t - t[0], y, dy, [frequency])[0], 0.0, 1.0))
+    step = (stop - start) / (REFINE_POINTS - 1)
+    power, _ = grid_power(t, y, dy, start, step, REFINE_POINTS, method=method)
+    k = int(np.argmax(power))
+    f, top = start + step * k, float(power[k])
+    if 0 < k < REFINE_POINTS - 1:
+        a, b, c = (float(x) for x in power[k - 1 : k + 2])
+        curvature = a - 2 * b + c
+        if curvature < 0:
+            shift = float(np.clip(0.5 * (a - c) / curvature, -0.5, 0.5))
+            f += step * shift
+            top = min(1.0, b - 0.25 * (a - c) * shift)
+    return f, top
+
+
+def _subtract_group_means(
+    y: FloatArray, dy: FloatArray, groups: npt.ArrayLike | None
+) -> tuple[FloatArray, str]:
+    if groups is None:
+        return y, "mean"
+    g = np.asarray(groups)
+    if g.shape != y.shape:
+        raise ValueError("groups must have one entry per point")
+    labels, index = np.unique(g, return_inverse=True)
+    if labels.size < 2:
+        return y, "mean"
+    weight = 1.0 / dy**2
+    means = np.bincount(index, weight * y) / np.bincount(index, weight)
+    return y - means[index], "mean per dataset"
+
+
+def _skipped(reason: str, bands: Sequence[BandSpec], fap_threshold: float, baseline: float,
+             n: int) -> PeriodSearch:
+    return PeriodSearch(
+        baseline=baseline, n_points=n, fap_threshold=fap_threshold, skipped=reason,
+        bands=tuple(BandResult(b.name, b.period_min, b.period_max, skipped=reason) for b in bands),
+    )
+
+
+def _grid_peaks(
+    t: FloatArray, y: FloatArray, dy: FloatArray, power: FloatArray, freq: FloatArray, *, df: float,
+    half_width: int, trials: TrialRanges, windows: Sequence[tuple[float, float]], bands: Sequence[BandSpec],
+    refine: int, method: Method,
+) -> list[Peak]:
+    """The distinct peaks of one grid (frequency ascending) as :class:`Peak` objects, strongest first;
+    the ``refine`` strongest, and each band's strongest, are refined."""
+    index = distinct_peaks(power, half_width)
+    lo, hi = float(freq[0]), float(freq[-1])
+    chosen: list[int] = list(index[:MAX_PEAKS])
+    for band in bands:  # each band's few strongest, whatever their rank overall
+        in_band = index[(freq[index] > 1.0 / band.period_max) & (freq[index] <= 1.0 / band.period_min)]
+        chosen.extend(int(i) for i in in_band[:MAX_BAND_PEAKS] if i not in chosen)
+        counted = next((int(i) for i in in_band if not (i == 0 or _in_windows(float(freq[i]), windows))),
+                       None)
+        if counted is not None and counted not in chosen:
+            chosen.append(counted)
+    peaks = []
+    for rank, i in enumerate(chosen):
+        f, p = float(freq[i]), float(power[i])
+        refined = False
+        if rank < refine and 0 < i < freq.size - 1:
+            f, p = refine_peak(t, y, dy, f, df, lo, hi, method=method)
+            refined = True
+        period = 1.0 / f
+        peaks.append(Peak(
+            period=period, power=p, fap=trials.fap(period, p), band=_band_of(period, bands),
+            window=_in_windows(f, windows), edge=bool(i == 0), refined=refined,
+        ))
+    peaks.sort(key=lambda pk: -pk.power)
+    return peaks
+
+
+def _refine_counted(
+    peaks: list[Peak], t: FloatArray, y: FloatArray, dy: FloatArray, df: float, lo: float, hi: float,
+    trials: TrialRanges, method: Method,
+) -> Peak | None:
+    """The strongest counted peak, refined if it was not yet."""
+    best = next((p for p in peaks if p.counted), None)
+    if best is None or best.refined:
+        return best
+    f, p = refine_peak(t, y, dy, 1.0 / best.period, df, lo, hi, method=method)
+    return replace(best, period=1.0 / f, power=p, fap=trials.fap(1.0 / f, p), refined=True)
+
+
+def _with_best(peaks: list[Peak], best: Peak | None) -> list[Peak]:
+    """``peaks`` with the refined ``best`` in place of the strongest counted grid peak it came from."""
+    first = next((i for i, p in enumerate(peaks) if p.counted), None)
+    if best is None or first is None:
+        return peaks
+    out = list(peaks)
+    out[first] = best
+    return sorted(out, key=lambda pk: -pk.power)
+
+
+def search_periods(
     t: npt.ArrayLike,
     y: npt.ArrayLike,
     dy: npt.ArrayLike,
-    band: BandSpec,
     *,
     bin_width: float,
+    groups: npt.ArrayLike | None = None,
+    bands: Sequence[BandSpec] = BANDS,
+    fap_threshold: float = DEFAULT_FAP_THRESHOLD,
     oversample: float = DEFAULT_OVERSAMPLE,
     max_frequencies: int = DEFAULT_MAX_FREQUENCIES,
     method: Method = "auto",
     min_points: int = MIN_POINTS,
-) -> BandResult:
-    """The periodogram of one band of the series ``y ± dy`` at times ``t`` (s, sorted).
+) -> PeriodSearch:
+    """Search the series ``y ± dy`` at times ``t`` (s, sorted) for periods (see the module docstring).
 
-    The band is clipped to periods in ``[2 · bin_width, baseline]`` (baseline = ``t[-1] − t[0] +
-    bin_width``); it is skipped, with the reason in ``skipped``, if the clip leaves nothing, if there are
-    fewer than ``min_points`` points, or if ``y`` is constant.
+    ``bin_width`` (s) sets the shortest period (``max(5 s, 2 × bin_width)``); ``groups`` (e.g. DATASET)
+    have their weighted means subtracted first. Raises ``ValueError`` on malformed input.
     """
     t_, y_, dy_ = _check_series(t, y, dy)
-    if not bin_width > 0:
+    if not (math.isfinite(bin_width) and bin_width > 0):
         raise ValueError(f"bin_width must be positive, got {bin_width}")
     if method not in ("auto", "fast", "exact"):
         raise ValueError(f"unknown method {method!r}")
+    if not 0 < fap_threshold < 1:
+        raise ValueError(f"fap_threshold must be in (0, 1), got {fap_threshold}")
     if t_.size > 1 and np.any(np.diff(t_) < 0):
         raise ValueError("t must be sorted")
-    baseline = float(t_[-1] - t_[0] + bin_width) if t_.size else 0.0
-    low = max(band.period_min, 2.0 * bin_width)
-    high = min(band.period_max, baseline)
+    if not bands:
+        raise ValueError("at least one band is needed")
+    y_, detrend = _subtract_group_means(y_, dy_, groups)
+    n_points = int(t_.size)
+    baseline = float(t_[-1] - t_[0] + bin_width) if n_points else 0.0
+    shortest = max(min(b.period_min for b in bands), 2.0 * bin_width)
+    longest = min(max(b.period_max for b in bands), baseline / MIN_CYCLES)
 
     reason = None
-    if t_.size < min_points:
-        reason = f"only {t_.size} bins (a periodogram needs at least {min_points})"
+    if n_points < min_points:
+        reason = f"only {n_points} bins (a periodogram needs at least {min_points})"
     elif np.ptp(y_) == 0:
         reason = "constant lightcurve"
-    elif baseline <= band.period_min:
-        reason = (f"baseline {baseline:.6g} s is not longer than the band's shortest period "
-                  f"{band.period_min:g} s")
-    elif 2.0 * bin_width >= band.period_max:
-        reason = (f"bin width {bin_width:g} s: periods below {2 * bin_width:g} s are not constrained, "
-                  f"the band ends at {band.period_max:g} s")
-    elif low >= high:
-        reason = (f"no period in {band.period_min:g}–{band.period_max:g} s lies between 2 × bin width "
-                  "and the baseline")
+    elif longest <= shortest:
+        reason = (f"baseline {baseline:.6g} s holds fewer than {MIN_CYCLES:g} cycles of the shortest "
+                  f"period searchable at {bin_width:g} s bins ({shortest:g} s)")
     if reason is not None:
-        return BandResult(band.name, band.period_min, band.period_max, skipped=reason)
+        return _skipped(reason, bands, fap_threshold, baseline, n_points)
 
-    f0, df, n = frequency_grid(low, high, baseline, oversample=oversample, max_frequencies=max_frequencies)
-    if method == "exact" or (method == "auto" and t_.size * n <= EXACT_MAX_WORK):
-        power = exact_power(t_ - t_[0], y_, dy_, f0 + df * np.arange(n))
-        used = "exact"
-    else:
-        power, used = fast_power(t_, y_, dy_, f0, df, n)
-    power = np.clip(power, 0.0, 1.0)[::-1].copy()  # ascending periods
-    periods = (1.0 / (f0 + df * np.arange(n)))[::-1].copy()
+    f0, df, n = frequency_grid(shortest, longest, baseline, oversample=oversample,
+                               max_frequencies=max_frequencies)
+    freq = f0 + df * np.arange(n)
+    power, used = grid_power(t_, y_, dy_, f0, df, n, method=method)
+    resolution = 1.0 / baseline
+    half_width = max(1, round(resolution / df))
+    trials = TrialRanges.of(t_, dy_, shortest, longest)
+    windows = window_frequencies(baseline, orbit_period_range(t_))
+    common = {"df": df, "half_width": half_width, "trials": trials, "windows": windows, "bands": bands,
+              "method": method}
+    peaks = _grid_peaks(t_, y_, dy_, power, freq, refine=0, **common)
+    lo, hi = float(freq[0]), float(freq[-1])
+    best = _refine_counted(peaks, t_, y_, dy_, df, lo, hi, trials, method)
+    peaks = _with_best(peaks, best)
 
-    mean, std = float(power.mean()), float(power.std())
-    threshold = mean + 3.0 * std
-    maxima = local_maxima(power)
-    significant = maxima[power[maxima] > threshold]
-    best = int(np.argmax(power))
-    best_power = float(power[best])
-    fap = baluev_fap(t_, y_, dy_, best_power, f0, f0 + df * (n - 1))
-    return BandResult(
-        name=band.name,
-        period_min=band.period_min,
-        period_max=band.period_max,
-        searched_min=float(low),
-        searched_max=float(high),
+    # one signal at a time: remove the significant best and search the residuals for the other bands
+    signals: list[Peak] = []
+    residual_peaks: list[Peak] | None = None
+    current_y, current = y_, best
+    for _ in range(MAX_SIGNALS):
+        if current is None or current.fap >= fap_threshold:
+            break
+        signals.append(current)
+        fit = LombScargle(t_, current_y, dy_, fit_mean=True, center_data=True)
+        model = fit.model(t_, 1.0 / current.period)
+        current_y = current_y - model + float(np.average(model, weights=1.0 / dy_**2))
+        if np.ptp(current_y) == 0:
+            break
+        res_power, _ = grid_power(t_, current_y, dy_, f0, df, n, method=method)
+        residual_peaks = _grid_peaks(t_, current_y, dy_, res_power, freq, refine=0, **common)
+        current = _refine_counted(residual_peaks, t_, current_y, dy_, df, lo, hi, trials, method)
+        residual_peaks = _with_best(residual_peaks, current)
+        if current is not None and current.fap < fap_threshold and len(signals) == MAX_SIGNALS:
+            signals.append(current)  # reported, though the search stops here
+
+    levels = trials.levels(fap_threshold)
+    periods = (1.0 / freq)[::-1].copy()
+    ascending_power = power[::-1].copy()
+    results = []
+    for band in bands:
+        inside = (periods >= band.period_min) & (periods <= band.period_max)
+        if not np.any(inside):
+            results.append(BandResult(
+                band.name, band.period_min, band.period_max,
+                skipped=(f"no period in {band.period_min:g}–{band.period_max:g} s is searchable "
+                         f"(searched {shortest:.6g}–{longest:.6g} s)"),
+            ))
+            continue
+        band_power = ascending_power[inside]
+        mine = [p for p in peaks if p.band == band.name]
+        band_best = next((p for p in mine if p.counted), None)
+        from_residual = False
+        if signals and residual_peaks is not None and signals[0].band != band.name:
+            band_best = next((p for p in residual_peaks if p.band == band.name and p.counted), None)
+            from_residual = True
+        lo_p, hi_p = float(periods[inside][0]), float(periods[inside][-1])
+        band_levels = tuple((max(a, lo_p), min(b, hi_p), z) for a, b, z in levels if a < hi_p and b > lo_p)
+        results.append(BandResult(
+            name=band.name,
+            period_min=band.period_min,
+            period_max=band.period_max,
+            searched_min=lo_p,
+            searched_max=hi_p,
+            periods=periods[inside],
+            power=band_power,
+            mean=float(band_power.mean()),
+            std=float(band_power.std()),
+            threshold=max(z for _, _, z in band_levels) if band_levels else None,
+            levels=band_levels,
+            peaks=tuple(mine[:MAX_BAND_PEAKS]),
+            best=band_best,
+            residual=from_residual,
+            method=used,
+        ))
+    return PeriodSearch(
         periods=periods,
-        power=power,
-        mean=mean,
-        std=std,
-        threshold=threshold,
-        peaks=Peaks(periods[significant], power[significant]),
-        best_period=float(periods[best]),
-        best_power=best_power,
-        fap=fap,
+        power=ascending_power,
+        baseline=baseline,
+        searched_min=float(periods[0]),
+        searched_max=float(periods[-1]),
+        n_points=n_points,
+        oversample=float(resolution / df),
         method=used,
+        fap_threshold=fap_threshold,
+        levels=levels,
+        trial_ranges=trials.ranges,
+        peaks=tuple(peaks[:MAX_PEAKS]),
+        best=best,
+        signals=tuple(signals),
+        bands=tuple(results),
+        detrend=detrend,
     )
 
 
-def periodogram_bands(
-    t: npt.ArrayLike,
-    y: npt.ArrayLike,
-    dy: npt.ArrayLike,
-    *,
-    bin_width: float,
-    bands: Sequence[BandSpec] = BANDS,
-    oversample: float = DEFAULT_OVERSAMPLE,
-    max_frequencies: int = DEFAULT_MAX_FREQUENCIES,
-    method: Method = "auto",
-    min_points: int = MIN_POINTS,
-) -> tuple[BandResult, ...]:
-    """:func:`band_periodogram` for each band (the short band starts at ``max(bin_width, 5 s)``)."""
-    results = []
-    for band in bands:
-        spec = band
-        if band.name == "short":
-            spec = BandSpec(band.name, max(bin_width, band.period_min), band.period_max)
-        results.append(
-            band_periodogram(
-                t, y, dy, spec, bin_width=bin_width, oversample=oversample,
-                max_frequencies=max_frequencies, method=method, min_points=min_points,
-            )
-        )
-    return tuple(results)
-
-
-def skipped_bands(reason: str, *, bin_width: float | None = None,
-                  bands: Sequence[BandSpec] = BANDS) -> tuple[BandResult, ...]:
-    """Every band skipped for the same ``reason`` (e.g. a lightcurve without counts)."""
-    out = []
-    for band in bands:
-        low = max(bin_width, band.period_min) if (band.name == "short" and bin_width) else band.period_min
-        out.append(BandResult(band.name, low, band.period_max, skipped=reason))
-    return tuple(out)
+def skipped_search(reason: str, *, bands: Sequence[BandSpec] = BANDS,
+                   fap_threshold: float = DEFAULT_FAP_THRESHOLD) -> PeriodSearch:
+    """A search skipped for ``reason`` in every band (e.g. a lightcurve without counts)."""
+    return _skipped(reason, bands, fap_threshold, 0.0, 0)
 
 
 __all__ = [
     "BANDS",
+    "DEFAULT_FAP_THRESHOLD",
     "DEFAULT_MAX_FREQUENCIES",
     "DEFAULT_OVERSAMPLE",
     "EXACT_MAX_WORK",
     "HAVE_NIFTY",
     "MIN_POINTS",
+    "ORBIT_GAP",
+    "ORBIT_HARMONICS",
+    "ORBIT_PERIOD_RANGE",
+    "TRIAL_RANGES",
+    "BaluevBound",
     "BandResult",
     "BandSpec",
-    "Peaks",
-    "baluev_fap",
-    "band_periodogram",
+    "Peak",
+    "PeriodSearch",
+    "TrialRanges",
+    "distinct_peaks",
     "exact_power",
     "fast_power",
     "frequency_grid",
-    "local_maxima",
-    "periodogram_bands",
-    "skipped_bands",
+    "grid_power",
+    "orbit_period_range",
+    "refine_peak",
+    "search_periods",
+    "skipped_search",
+    "window_frequencies",
 ]

@@ -1,33 +1,59 @@
-"""Variability statistics of one lightcurve: the original ``stats`` table, exposure-aware, plus periodograms.
+"""The variability verdict of one lightcurve: is it constant, does it vary, is it periodic?
 
-What the numbers mean (the original computed them on the COUNTS column, assuming every bin had the same
-width; hstlc bins end at GTI edges, so a bin may have less exposure than ``step``):
+Three questions, each answered by a test whose false-alarm rate is known (``compute_stats``):
 
-* ``total`` — Σ counts, with counts = NET · BINS (net, ε-weighted counts of the bins that have exposure).
-* ``mean`` — counts per *full* bin: ``total / Σ BINS · step`` (the exposure-weighted mean rate × step).
-* ``stdev`` — the scatter of the counts scaled to a full bin, ``x_i = NET_i · step``, each weighted by the
-  fraction of a full bin it was measured over, ``w_i = BINS_i / step``:
-  ``stdev² = Σ w_i (x_i − mean)² / n``. A partial bin's count scatters more (its variance is
-  ``mean · step / BINS_i`` for a constant Poisson source) and the weight undoes exactly that, so
-* ``poisson_factor = stdev / mu`` with ``mu = sqrt(mean)`` stays ≈ 1 for a constant Poisson source whatever
-  the exposures, and is > 1 for a variable one.
-  With equal full bins all of this reduces to the original: ``mean(counts)``, ``std(counts)`` (ddof 0).
-* ``pearson_r``/``pearson_p`` — Pearson correlation (and two-sided p) of the rates NET against MJD
-  (for equal bins the same as the original's counts against MJD).
-* ``bands`` — periodograms of NET (counts/s) against time (s from the first bin, taken from MJD so that
-  composites, whose TIMES restart per dataset, are in one clock). GTI gaps are gaps: only bins with
-  exposure are used, nothing is zero-filled. Weights: ``weighting="exposure"`` (default) gives each bin
-  the rate uncertainty ``sqrt(v / BINS_i)`` with ``v = Σ ERROR² / Σ BINS`` — what ERROR/BINS estimates for
-  a constant source, without weighting each bin by its own observed counts (a bin with 0 counts would get
-  an infinite weight and low bins would pull the fit down); ``weighting="error"`` uses each bin's
-  ``max(ERROR, 1 count) / BINS`` as is.
-* ``periodogram`` — the original's flag: a significant peak (local maximum above mean + 3σ) with power ≥
-  ``power_threshold`` in any band. The FAP of each band's best peak is reported beside it.
-* ``deliver`` — the product is worth delivering: it has counts (``total > 0``) and at least
-  ``min_bins`` bins with exposure.
+* ``variable`` — **is the rate constant?** A χ² test of NET against a constant, with each bin's
+  variance from the product's ERROR (Σε² + b²Σε_bkg²: event weights and the scaled background are in
+  it). Details that make it honest at any count rate:
 
-A lightcurve with no counts (``total ≤ 0``) has ``total`` set and every other statistic ``None``, and all
-bands skipped with reason ``"no counts"`` (the original stopped there too).
+  - The variance of a constant source is that of the *expected* counts, so it is pooled per dataset:
+    ``v = (Σ ERROR² − n₀ · e₀²) / Σ BINS`` per second of exposure, where ``n₀`` bins without a source
+    event carry the one-event variance ``e₀²`` the extraction gives empty bins (taken back out: it is
+    a floor for display, not a variance). A bin of exposure ``BINS_i`` then has variance ``v / BINS_i``
+    (Pearson's χ², not Neyman's: a bin's own low count does not shrink its error).
+  - The test is made at several time scales: the bin width and 4 s, 8 s … 2048 s (:data:`CHI2_SCALES`),
+    bins grouped consecutively within each dataset into groups about that long, and never fewer than
+    :data:`MIN_GROUP_COUNTS` gross counts a group (so the χ² distribution holds for faint sources). The
+    scale where the rate is least consistent with a constant decides, its p-value multiplied by the
+    number of scales tried: a χ² over many short bins dilutes a slow change or a short flare in
+    degrees of freedom, one scale among several does not, and the answer does not depend on the bin
+    width of the product.
+  - A composite gets a floating mean per dataset (the level differences between exposures are not
+    counted here), and a second test of the datasets' mean rates against one level, each given a
+    :data:`DATASET_FLOOR` (2 %) systematic error for the flux repeatability of HST spectrographs; a
+    change between exposures beyond that also makes the lightcurve variable.
+
+  ``chi2_reduced`` is χ²/dof at the deciding scale and ``chi2_p`` its p-value corrected for the scales
+  tried (the within-dataset test); ``variable`` is true when ``chi2_p``, or the between-dataset p-value,
+  is below ``variable_p`` (default 1e-3).
+
+* ``periodogram`` — **is there a period?** One Lomb–Scargle search over one frequency grid from
+  ``max(5 s, 2 × bin width)`` to 10 h (:mod:`hstlc.science.periodogram`): the best distinct peak that is
+  neither the HST orbit's window nor a trend, its period refined, its false-alarm probability Baluev's
+  for the *whole* searched grid. ``periodogram`` is true when that FAP is below ``fap_threshold`` (default
+  1e-3). ``flag_rule="original"`` restores the original catalog's rules instead (a band's local
+  maximum above its mean + 3σ with power ≥ ``power_threshold``, and ``variable`` when
+  ``poisson_factor > poisson_factor_threshold``); those rules measure bin width and background as much
+  as significance, and are kept for comparison with the original catalog only. The periodogram's
+  inputs: NET (counts/s) against time from the first bin's MJD (composites are on one clock),
+  exposure-weighted errors ``sqrt(v / BINS_i)``, and each dataset's weighted mean subtracted first.
+
+* The original's count statistics, kept as the original defined them (hstlc bins end at GTI edges, so a
+  bin may have less exposure than ``step``; with equal full bins these are exactly the original's):
+
+  - ``total`` — Σ counts, with counts = NET · BINS (net, ε-weighted counts of the bins with exposure).
+  - ``mean`` — counts per *full* bin: ``total / Σ BINS · step``.
+  - ``stdev`` — the exposure-weighted scatter of the counts scaled to a full bin.
+  - ``poisson_factor = stdev / sqrt(mean)`` — the original's variability index. It compares the scatter
+    of *net* counts with the Poisson noise of the net counts alone, ignoring the background's variance and
+    the event weights, so a faint source on a bright background has poisson_factor well above 1 while
+    constant (0.5 c/s on 1 c/s of background: ~1.9). It is reported, not used for the verdict.
+  - ``pearson_r``/``pearson_p`` — Pearson correlation (and two-sided p) of NET against MJD.
+  - ``deliver`` — the product has counts and at least ``min_bins`` bins with exposure.
+
+``verdict`` sums it up: ``periodic`` (a significant period), ``variable`` (not constant, no period),
+``constant``, or ``no counts``. A lightcurve with no counts (``total ≤ 0``) has ``total`` set and every
+other statistic ``None``, and its period search skipped with reason ``"no counts"``.
 """
 
 from __future__ import annotations
@@ -40,29 +66,98 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 from scipy.special import betainc
+from scipy.stats import chi2 as chi2_distribution
 
 from hstlc.domain import SECONDS_PER_DAY, LightCurve
 from hstlc.science.periodogram import (
     BANDS,
+    DEFAULT_FAP_THRESHOLD,
     DEFAULT_MAX_FREQUENCIES,
     DEFAULT_OVERSAMPLE,
     BandResult,
     Method,
-    periodogram_bands,
-    skipped_bands,
+    PeriodSearch,
+    search_periods,
+    skipped_search,
 )
 
 Weighting = Literal["exposure", "error"]
+FlagRule = Literal["fap", "original"]
+FLAG_RULES: tuple[str, ...] = ("fap", "original")
 
 #: Fewest bins with exposure a delivered product has.
 DEFAULT_MIN_BINS = 10
-STATS_VERSION = 1
-"""Bumped when the meaning of a statistic changes (stored in ``details``)."""
+#: Default p-value below which the χ² test calls a lightcurve variable.
+DEFAULT_VARIABLE_P = 1e-3
+#: Gross counts a χ² group holds at least (bins are grouped until it does).
+MIN_GROUP_COUNTS = 20.0
+#: Time scales (s) of the χ² test beside the bin width itself: 4 s … 2048 s, doubling. The test is made
+#: at each (groups of about that long) and the least consistent scale decides, its p-value multiplied by
+#: the number of scales tried: short flares and slow changes are both seen, whatever the bin width.
+CHI2_SCALES: tuple[float, ...] = tuple(float(2**k) for k in range(2, 12))
+#: Fewest degrees of freedom a coarser scale must keep to be tried.
+MIN_SCALE_DOF = 8
+#: Relative systematic error of a dataset's mean rate in the between-dataset test (HST repeatability).
+DATASET_FLOOR = 0.02
+STATS_VERSION = 2
+"""The version of the method (stored in ``stats.method_version`` and ``details``); ``hstlc stats``
+recomputes rows made by another. 1: the original's band flag; 2: whole-grid FAP, χ², windows."""
+
+
+@dataclass(frozen=True)
+class ConstancyTest:
+    """χ² tests of a rate against a constant (per dataset) at several time scales, and of the datasets'
+    levels against one.
+
+    ``chi2``/``dof`` are those of the time scale ``scale`` (s; groups of about ``group_bins`` bins, in
+    ``n_groups`` groups) where the rate is least consistent with a constant; ``p`` is that scale's
+    p-value times the ``n_scales`` scales tried (Bonferroni, at most 1). ``scales`` lists
+    ``(scale, chi2, dof, p)`` of each. ``between_chi2``/``between_dof``/``between_p``: the datasets' mean
+    rates against one level with a ``floor`` relative systematic error each (``None`` for one dataset).
+    """
+
+    chi2: float
+    dof: int
+    p: float
+    n_groups: int
+    group_bins: float
+    n_datasets: int
+    scale: float = 0.0
+    n_scales: int = 1
+    scales: tuple[tuple[float, float, int, float], ...] = ()
+    between_chi2: float | None = None
+    between_dof: int | None = None
+    between_p: float | None = None
+    floor: float = DATASET_FLOOR
+
+    @property
+    def reduced(self) -> float:
+        return self.chi2 / self.dof
+
+    def variable(self, p_threshold: float) -> bool:
+        return self.p < p_threshold or (self.between_p is not None and self.between_p < p_threshold)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "chi2": self.chi2,
+            "dof": self.dof,
+            "chi2_reduced": self.reduced,
+            "p": self.p,
+            "scale": self.scale,
+            "n_scales": self.n_scales,
+            "n_groups": self.n_groups,
+            "group_bins": self.group_bins,
+            "n_datasets": self.n_datasets,
+            "scales": [list(row) for row in self.scales],
+            "between_datasets": None if self.between_p is None else {
+                "chi2": self.between_chi2, "dof": self.between_dof, "p": self.between_p, "floor": self.floor,
+            },
+        }
 
 
 @dataclass(frozen=True, eq=False)
 class LightCurveStats:
-    """The statistics of one lightcurve (see the module docstring for what each means)."""
+    """The statistics and verdict of one lightcurve (see the module docstring for what each means)."""
 
     n_bins: int
     n_dropped: int
@@ -76,41 +171,75 @@ class LightCurveStats:
     poisson_factor: float | None
     pearson_r: float | None
     pearson_p: float | None
-    bands: tuple[BandResult, ...]
+    search: PeriodSearch
+    constancy: ConstancyTest | None
     periodogram: bool
+    variable: bool
     deliver: bool
-    power_threshold: float
+    flag_rule: str = "fap"
+    fap_threshold: float = DEFAULT_FAP_THRESHOLD
+    variable_p: float = DEFAULT_VARIABLE_P
+    power_threshold: float = 0.30
+    poisson_factor_threshold: float = 1.5
     weighting: str = "exposure"
 
+    @property
+    def bands(self) -> tuple[BandResult, ...]:
+        return self.search.bands
+
     def band(self, name: str) -> BandResult:
-        for band in self.bands:
-            if band.name == name:
-                return band
-        raise KeyError(name)
+        return self.search.band(name)
 
     @property
-    def min_fap(self) -> float | None:
-        """The smallest FAP of any computed band (``None`` if no band was computed)."""
-        faps = [b.fap for b in self.bands if b.fap is not None]
-        return min(faps) if faps else None
+    def best_period(self) -> float | None:
+        """The period (s) of the best counted peak of the whole grid (whether significant or not)."""
+        return self.search.best.period if self.search.best is not None else None
+
+    @property
+    def fap(self) -> float | None:
+        """The whole-grid false-alarm probability of :attr:`best_period`."""
+        return self.search.best.fap if self.search.best is not None else None
+
+    @property
+    def chi2_reduced(self) -> float | None:
+        return self.constancy.reduced if self.constancy is not None else None
+
+    @property
+    def chi2_p(self) -> float | None:
+        return self.constancy.p if self.constancy is not None else None
+
+    @property
+    def verdict(self) -> str:
+        """``periodic``, ``variable``, ``constant`` or ``no counts``."""
+        if self.mean is None:
+            return "no counts"
+        if self.periodogram:
+            return "periodic"
+        return "variable" if self.variable else "constant"
 
     def details(self) -> dict[str, Any]:
         """JSON-safe details for the catalog's ``stats.details`` column."""
         return {
             "version": STATS_VERSION,
+            "verdict": self.verdict,
             "n_bins": self.n_bins,
             "n_dropped": self.n_dropped,
             "exposure": self.exposure,
             "step": self.step,
             "baseline": self.baseline,
             "weighting": self.weighting,
+            "flag_rule": self.flag_rule,
+            "fap_threshold": self.fap_threshold,
+            "variable_p": self.variable_p,
             "power_threshold": self.power_threshold,
-            "min_fap": self.min_fap,
+            "poisson_factor_threshold": self.poisson_factor_threshold,
+            "chi2": self.constancy.summary() if self.constancy is not None else None,
+            "search": self.search.summary(),
             "bands": {band.name: band.summary() for band in self.bands},
         }
 
     def row(self) -> dict[str, Any]:
-        """The values of the ``stats`` table's statistic columns (plus ``details``)."""
+        """The values of the ``stats`` table's columns (plus ``details``)."""
         return {
             "total": self.total,
             "mean": self.mean,
@@ -121,6 +250,12 @@ class LightCurveStats:
             "pearson_p": self.pearson_p,
             "periodogram": self.periodogram,
             "deliver": self.deliver,
+            "variable": self.variable if self.mean is not None else None,
+            "best_period": self.best_period,
+            "fap": self.fap,
+            "chi2_reduced": self.chi2_reduced,
+            "chi2_p": self.chi2_p,
+            "method_version": STATS_VERSION,
             "details": self.details(),
         }
 
@@ -190,23 +325,153 @@ def pearson(x: npt.ArrayLike, y: npt.ArrayLike) -> tuple[float | None, float | N
     return r, p
 
 
+def rate_variance(
+    error: npt.ArrayLike, bins: npt.ArrayLike, gross: npt.ArrayLike, index: npt.ArrayLike, n_groups: int
+) -> npt.NDArray[np.float64]:
+    """The variance per second of exposure of a constant source, for each of ``n_groups`` datasets.
+
+    ``index`` (0..n_groups−1) names each bin's dataset. ``v = (Σ ERROR² − n₀ e₀²) / Σ BINS``: bins with
+    no source event (GROSS = 0) carry the extraction's one-event floor ``e₀²`` (the smallest ERROR² among
+    them: a bin with neither source nor background events holds exactly that), which is taken back out.
+    """
+    err2 = np.asarray(error, dtype=np.float64) ** 2
+    exposure = np.asarray(bins, dtype=np.float64)
+    empty = np.asarray(gross, dtype=np.float64) == 0
+    idx = np.asarray(index, dtype=np.intp)
+    total = np.bincount(idx, err2, minlength=n_groups)
+    seconds = np.bincount(idx, exposure, minlength=n_groups)
+    floor = np.full(n_groups, np.inf)
+    np.minimum.at(floor, idx[empty], err2[empty])
+    n_empty = np.bincount(idx[empty], minlength=n_groups)
+    corrected = total - np.where(n_empty > 0, n_empty * np.where(np.isfinite(floor), floor, 0.0), 0.0)
+    variance = np.where(corrected > 0, corrected, total) / np.where(seconds > 0, seconds, 1.0)
+    fallback = float(np.sum(total) / max(float(np.sum(seconds)), 1e-300))
+    return np.where(variance > 0, variance, fallback if fallback > 0 else 1.0)
+
+
+def _groups(index: npt.NDArray[np.intp], size: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+    """Group labels 0, 1, …: consecutive runs of ``size[d]`` bins within each dataset ``d`` (bins ordered
+    by dataset, then time); a dataset's last run shorter than half a group joins the run before it."""
+    n = index.size
+    starts = np.flatnonzero(np.r_[True, index[1:] != index[:-1]])
+    lengths = np.diff(np.r_[starts, n])
+    block_size = size[index[starts]]
+    position = np.arange(n) - np.repeat(starts, lengths)
+    local = position // np.repeat(block_size, lengths)
+    last = (lengths - 1) // block_size
+    short = (lengths - last * block_size) * 2 < block_size
+    merge = np.repeat(short & (last > 0), lengths) & (local == np.repeat(last, lengths))
+    local = np.where(merge, local - 1, local)
+    first = np.r_[True, (index[1:] != index[:-1]) | (local[1:] != local[:-1])]
+    return np.cumsum(first) - 1
+
+
+def constancy_test(
+    net: npt.ArrayLike,
+    bins: npt.ArrayLike,
+    error: npt.ArrayLike,
+    gross: npt.ArrayLike,
+    dataset: npt.ArrayLike,
+    *,
+    step: float,
+    min_group_counts: float = MIN_GROUP_COUNTS,
+    scales: tuple[float, ...] = CHI2_SCALES,
+    floor: float = DATASET_FLOOR,
+) -> ConstancyTest | None:
+    """The χ² tests of the module docstring for bins in time order; ``None`` with too few groups.
+
+    ``net`` (c/s), ``bins`` (s), ``error`` (counts), ``gross`` (counts) and ``dataset`` per bin. At each
+    time scale of ``scales`` (s) no shorter than ``step``, bins are grouped consecutively within each
+    dataset into groups of ``max(scale / step, bins for min_group_counts gross counts)`` bins.
+    """
+    rate = np.asarray(net, dtype=np.float64)
+    exposure = np.asarray(bins, dtype=np.float64)
+    g = np.asarray(gross, dtype=np.float64)
+    labels, index = np.unique(np.asarray(dataset), return_inverse=True)
+    k = int(labels.size)
+    if rate.size == 0:
+        return None
+    order = np.argsort(index, kind="stable")  # by dataset, keeping time order within each
+    rate, exposure, g, index = rate[order], exposure[order], g[order], index[order]
+    err = np.asarray(error, dtype=np.float64)[order]
+    v = rate_variance(err, exposure, g, index, k)
+    seconds = np.bincount(index, exposure, minlength=k)
+    per_second = np.where(seconds > 0, seconds, 1.0)
+    level = np.bincount(index, rate * exposure, minlength=k) / per_second
+    per_bin = np.bincount(index, g, minlength=k) / per_second * step
+    counted = np.where(per_bin > 0, np.ceil(min_group_counts / np.where(per_bin > 0, per_bin, 1.0)), 1)
+    counted = np.maximum(counted, 1).astype(np.intp)
+
+    tried: list[tuple[float, float, int, float, int]] = []
+    seen: set[tuple[int, ...]] = set()
+    for scale in (float(step), *(x for x in scales if x > step)):
+        size = np.maximum(counted, max(1, round(scale / step)))
+        key = tuple(int(x) for x in size)
+        if key in seen:
+            continue
+        seen.add(key)
+        label = _groups(index, size)
+        n_groups = int(label[-1]) + 1
+        dof = n_groups - k
+        if dof < MIN_SCALE_DOF and tried:
+            break
+        if dof < 1:
+            break
+        group_seconds = np.bincount(label, exposure)
+        group_counts = np.bincount(label, rate * exposure)
+        gd = index[np.r_[0, np.flatnonzero(np.diff(label)) + 1]]  # each group's dataset
+        residual = group_counts / group_seconds - level[gd]
+        chi2 = float(np.sum(residual**2 * group_seconds / v[gd]))
+        tried.append((float(np.median(size)) * step, chi2, dof, float(chi2_distribution.sf(chi2, dof)),
+                      n_groups))
+    if not tried:
+        return None
+    best = min(range(len(tried)), key=lambda i: (tried[i][3], -tried[i][1] / tried[i][2]))
+    scale, chi2, dof, p_best, n_groups = tried[best]
+    between: dict[str, Any] = {}
+    if k > 1:
+        stat_var = v / per_second
+        w0 = 1.0 / stat_var
+        centre = float(np.sum(w0 * level) / np.sum(w0))
+        weight = 1.0 / (stat_var + (floor * centre) ** 2)
+        centre = float(np.sum(weight * level) / np.sum(weight))
+        between_chi2 = float(np.sum(weight * (level - centre) ** 2))
+        between = {"between_chi2": between_chi2, "between_dof": k - 1,
+                   "between_p": float(chi2_distribution.sf(between_chi2, k - 1))}
+    return ConstancyTest(
+        chi2=chi2, dof=dof, p=min(1.0, p_best * len(tried)), n_groups=n_groups,
+        group_bins=rate.size / n_groups, n_datasets=k, scale=scale, n_scales=len(tried),
+        scales=tuple(row[:4] for row in tried), floor=floor, **between,
+    )
+
+
 def compute_stats(
     lc: LightCurve,
     *,
     step: float | None = None,
+    flag_rule: FlagRule = "fap",
+    fap_threshold: float = DEFAULT_FAP_THRESHOLD,
+    variable_p: float = DEFAULT_VARIABLE_P,
     power_threshold: float = 0.30,
+    poisson_factor_threshold: float = 1.5,
     weighting: Weighting = "exposure",
     oversample: float = DEFAULT_OVERSAMPLE,
     max_frequencies: int = DEFAULT_MAX_FREQUENCIES,
     method: Method = "auto",
     min_bins: int = DEFAULT_MIN_BINS,
 ) -> LightCurveStats:
-    """The variability statistics and three-band periodograms of ``lc`` (pure; see the module docstring).
+    """The variability verdict and statistics of ``lc`` (pure; see the module docstring).
 
     ``step`` is the bin width in seconds (default: the product's STEPSIZE/TIMEDEL, else inferred from the
     bins). Rows without exposure or with non-finite MJD/NET/BINS/ERROR are left out (counted in
     ``n_dropped``).
     """
+    if flag_rule not in FLAG_RULES:
+        raise ValueError(f"flag_rule must be one of {', '.join(FLAG_RULES)}, got {flag_rule!r}")
+    if not 0 < fap_threshold < 1:
+        raise ValueError(f"fap_threshold must be in (0, 1), got {fap_threshold}")
+    if not 0 < variable_p < 1:
+        raise ValueError(f"variable_p must be in (0, 1), got {variable_p}")
     if not 0 < power_threshold <= 1:
         raise ValueError(f"power_threshold must be in (0, 1], got {power_threshold}")
     if weighting not in ("exposure", "error"):
@@ -215,14 +480,17 @@ def compute_stats(
     bins = np.asarray(lc.bins, dtype=np.float64)
     net = np.asarray(lc.net, dtype=np.float64)
     error = np.asarray(lc.error, dtype=np.float64)
+    gross = np.asarray(lc.gross, dtype=np.float64)
+    dataset = np.asarray(lc.dataset)
     if step is None:
         step = infer_step(lc.meta, mjd, bins)
     elif not (math.isfinite(step) and step > 0):
         raise ValueError(f"step must be positive, got {step}")
 
-    good = np.isfinite(mjd) & np.isfinite(bins) & np.isfinite(net) & np.isfinite(error) & (bins > 0)
+    good = (np.isfinite(mjd) & np.isfinite(bins) & np.isfinite(net) & np.isfinite(error)
+            & np.isfinite(gross) & (bins > 0))
     order = np.argsort(mjd[good], kind="stable")
-    mjd, bins, net, error = (a[good][order] for a in (mjd, bins, net, error))
+    mjd, bins, net, error, gross, dataset = (a[good][order] for a in (mjd, bins, net, error, gross, dataset))
     n = int(mjd.size)
     t = (mjd - mjd[0]) * SECONDS_PER_DAY if n else mjd
     baseline = float(t[-1] - t[0] + step) if n else 0.0
@@ -236,38 +504,59 @@ def compute_stats(
         "step": float(step),
         "baseline": baseline,
         "total": total,
+        "flag_rule": flag_rule,
+        "fap_threshold": fap_threshold,
+        "variable_p": variable_p,
         "power_threshold": power_threshold,
+        "poisson_factor_threshold": poisson_factor_threshold,
         "weighting": weighting,
     }
     if mean is None:
         return LightCurveStats(
             **common, mean=None, mu=None, stdev=None, poisson_factor=None, pearson_r=None, pearson_p=None,
-            bands=skipped_bands("no counts", bin_width=step), periodogram=False, deliver=False,
+            search=skipped_search("no counts", fap_threshold=fap_threshold), constancy=None,
+            periodogram=False, variable=False, deliver=False,
         )
 
     pearson_r, pearson_p = pearson(mjd, net)
+    constancy = constancy_test(net, bins, error, gross, dataset, step=float(step))
     if weighting == "exposure":
-        variance = float(np.sum(error**2, dtype=np.float64)) / exposure
-        dy = np.sqrt((variance if variance > 0 else 1.0) / bins)
+        labels, index = np.unique(dataset, return_inverse=True)
+        variance = rate_variance(error, bins, gross, index, int(labels.size))
+        dy = np.sqrt(variance[index] / bins)
     else:
         dy = np.maximum(error, 1.0) / bins
-    bands = periodogram_bands(
-        t, net, dy, bin_width=float(step), bands=BANDS, oversample=oversample,
-        max_frequencies=max_frequencies, method=method,
+    search = search_periods(
+        t, net, dy, bin_width=float(step), groups=dataset, bands=BANDS, fap_threshold=fap_threshold,
+        oversample=oversample, max_frequencies=max_frequencies, method=method,
     )
-    flag = any(band.significant(power_threshold) for band in bands)
+    if flag_rule == "original":
+        flag = any(band.original_flag(power_threshold) for band in search.bands)
+        variable = bool(poisson_factor is not None and poisson_factor > poisson_factor_threshold)
+    else:
+        flag = search.detected
+        variable = constancy.variable(variable_p) if constancy is not None else False
     return LightCurveStats(
         **common, mean=mean, mu=mu, stdev=stdev, poisson_factor=poisson_factor, pearson_r=pearson_r,
-        pearson_p=pearson_p, bands=bands, periodogram=flag, deliver=n >= min_bins,
+        pearson_p=pearson_p, search=search, constancy=constancy, periodogram=flag, variable=variable,
+        deliver=n >= min_bins,
     )
 
 
 __all__ = [
+    "CHI2_SCALES",
+    "DATASET_FLOOR",
     "DEFAULT_MIN_BINS",
+    "DEFAULT_VARIABLE_P",
+    "FLAG_RULES",
+    "MIN_GROUP_COUNTS",
     "STATS_VERSION",
+    "ConstancyTest",
     "LightCurveStats",
     "compute_stats",
+    "constancy_test",
     "count_statistics",
     "infer_step",
     "pearson",
+    "rate_variance",
 ]
