@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from hstlc.catalog import Catalog, upsert_metadata, upsert_outputs
 from hstlc.cli import app
+from hstlc.display import format_fap
 from hstlc.domain import SECONDS_PER_DAY, LightCurve
 from hstlc.products import write_lightcurve
 
@@ -69,10 +70,13 @@ def test_file_as_json(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     (entry,) = json.loads(result.stdout)
     assert entry["product"] == "lb4m01abq_curve.fits" and entry["status"] == "computed"
-    assert entry["periodogram"] is True and entry["deliver"] is True
-    assert entry["details"]["bands"]["short"]["best_period"] == pytest.approx(180.0, rel=0.02)
-    assert entry["details"]["bands"]["short"]["fap"] < 1e-3
-    assert entry["details"]["bands"]["long"]["skipped"].startswith("baseline")
+    assert entry["periodogram"] is True and entry["deliver"] is True and entry["variable"] is True
+    assert entry["verdict"] == "periodic"
+    assert entry["best_period"] == pytest.approx(180.0, rel=0.005) and entry["fap"] < 1e-3
+    assert entry["chi2_reduced"] > 1 and entry["chi2_p"] < 1e-3
+    assert entry["details"]["bands"]["short"]["best_period"] == entry["best_period"]
+    assert entry["details"]["bands"]["short"]["fap"] == entry["fap"]
+    assert entry["details"]["bands"]["long"]["skipped"].startswith("no period in 3600")
 
 
 def test_file_table(tmp_path: Path) -> None:
@@ -80,9 +84,11 @@ def test_file_table(tmp_path: Path) -> None:
     result = invoke(tmp_path, str(product))
     assert result.exit_code == 0, result.output
     assert "lb4m01abq_curve.fits" in result.stdout
-    assert "3 min / " in result.stdout  # best short period and its FAP
-    assert "skipped" in result.stdout and "yes" in result.stdout
+    assert "periodic" in result.stdout and "3 min" in result.stdout  # the verdict and the best period
     assert "1 computed, 0 unchanged, 0 missing, 0 failed" in result.stdout
+    as_json = json.loads(invoke(tmp_path, str(product), "--json").stdout)[0]
+    # the FAP prints as the report prints it
+    assert format_fap(as_json["fap"]) in result.stdout
 
 
 def test_missing_file_is_an_error(tmp_path: Path) -> None:

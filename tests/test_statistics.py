@@ -13,6 +13,7 @@ from hstlc.config import Settings, load_settings
 from hstlc.domain import SECONDS_PER_DAY, LightCurve
 from hstlc.errors import CatalogError, InputFileError
 from hstlc.products import read_lightcurve, write_lightcurve
+from hstlc.science.variability import STATS_VERSION
 from hstlc.statistics import band_summary, compute_stats, run_stats, stats_for_file, stats_for_files
 
 
@@ -90,15 +91,21 @@ def test_first_run_computes_everything_and_stores_rows(
     assert comp.product_type == "composite" and rows[stocked["a"].name].product_type == "individual"
     assert comp.lightcurve_path == str(stocked["comp"].parent)
     periodic = rows[stocked["c"].name]
-    assert periodic.periodogram is True and periodic.deliver is True
-    assert rows[stocked["a"].name].periodogram is False
+    assert periodic.periodogram is True and periodic.deliver is True and periodic.variable is True
+    assert periodic.best_period == pytest.approx(200.0, rel=0.005) and periodic.fap < 1e-3
+    assert periodic.method_version == STATS_VERSION and periodic.method_settings == "fap<0.001 p<0.001"
+    constant = rows[stocked["a"].name]
+    assert constant.periodogram is False and constant.variable is False
+    assert constant.chi2_reduced == pytest.approx(1.0, abs=0.3) and constant.chi2_p > 1e-3
     expected = compute_stats(read_lightcurve(stocked["c"]))
     assert periodic.total == pytest.approx(expected.total)
     assert periodic.poisson_factor == pytest.approx(expected.poisson_factor)
     assert periodic.details is not None
     short = periodic.details["bands"]["short"]
     assert short["best_period"] == pytest.approx(200.0, rel=0.02) and short["fap"] < 1e-3
-    assert periodic.details["bands"]["long"]["skipped"].startswith("baseline 1800 s")
+    assert periodic.details["bands"]["long"]["skipped"].startswith("no period in 3600–36000 s")
+    assert periodic.details["verdict"] == "periodic"
+    assert rows[stocked["a"].name].details["verdict"] == "constant"
     assert len(periodic.product_sha256 or "") == 64 and periodic.computed_at is not None
     summary = band_summary(outcomes[-1], "short")
     assert summary is not None and summary["best_period"] == pytest.approx(200.0, rel=0.02)
@@ -126,6 +133,29 @@ def test_second_run_computes_nothing_and_a_changed_file_is_recomputed(
 
     everything = run_stats(catalog, settings, recompute_all=True)
     assert {o.status for o in everything} == {"computed"}
+
+
+def test_stats_of_an_older_method_or_other_settings_are_recomputed(
+    catalog: Catalog, stocked: dict[str, Path], tmp_path: Path
+) -> None:
+    settings = _settings(tmp_path)
+    run_stats(catalog, settings)
+    name = stocked["a"].name
+    with catalog.session() as session:  # as the first method left it
+        row = session.execute(select(Stats).where(Stats.lightcurve_filename == name)).scalar_one()
+        row.method_version, row.method_settings, row.variable = None, None, None
+    outcomes = {o.filename: o.status for o in run_stats(catalog, settings)}
+    assert outcomes.pop(name) == "computed" and set(outcomes.values()) == {"unchanged"}
+    assert _rows(catalog)[name].method_version == STATS_VERSION
+    # a stricter FAP threshold changes the verdicts' settings: everything is recomputed
+    strict = _settings(tmp_path, periodogram_fap_threshold=1e-6)
+    assert {o.status for o in run_stats(catalog, strict)} == {"computed"}
+    assert {r.method_settings for r in _rows(catalog).values()} == {"fap<1e-06 p<0.001"}
+    original = _settings(tmp_path, flag_rule="original")
+    assert {o.status for o in run_stats(catalog, original)} == {"computed"}
+    rows = _rows(catalog)
+    assert rows[stocked["c"].name].details["flag_rule"] == "original"
+    assert {r.method_settings for r in rows.values()} == {"original power>=0.3 pf>1.5"}
 
 
 @pytest.mark.parametrize(("choice", "expected"), [("individual", {"a", "b", "c"}), ("composite", {"comp"})])
@@ -195,11 +225,12 @@ def test_parallel_run_matches_serial(
 
 def test_stats_for_file_and_files(tmp_path: Path) -> None:
     product = write_product(tmp_path / "lb4m03aaq_curve.fits", seed=6, period=150.0, amp=4.0)
-    settings = _settings(tmp_path, periodogram_power_threshold=0.99)
+    settings = _settings(tmp_path, flag_rule="original", periodogram_power_threshold=0.99)
     stats = stats_for_file(product, settings)
     assert stats.band("short").best_period == pytest.approx(150.0, rel=0.02)
-    assert stats.periodogram is False  # the threshold setting is used
+    assert stats.periodogram is False  # the settings are used
     assert stats_for_file(product).periodogram is True
+    assert stats_for_file(product, _settings(tmp_path, periodogram_fap_threshold=1e-300)).periodogram is False
     with pytest.raises(InputFileError, match=r"lb4m03xxx_curve\.fits: no such file"):
         stats_for_file(tmp_path / "lb4m03xxx_curve.fits")
     good, bad = stats_for_files([product, tmp_path / "nope.fits"])

@@ -72,7 +72,9 @@ _API: dict[str, str] = {
     "resolve_target": "hstlc.resolver",
     "resolve_targets": "hstlc.resolver",
     "LightCurveStats": "hstlc.science.variability",
+    "PeriodSearch": "hstlc.science.periodogram",
     "compute_stats": "hstlc.science.variability",
+    "search_periods": "hstlc.science.periodogram",
     "run_stats": "hstlc.statistics",
     "stats_for_file": "hstlc.statistics",
     "write_stis_corrtag": "hstlc.stis_corrtag",
@@ -98,6 +100,7 @@ __all__ = [
     "LightCurve",
     "LightCurveStats",
     "Observation",
+    "PeriodSearch",
     "ProductKind",
     "ReportResult",
     "Resolution",
@@ -135,6 +138,7 @@ __all__ = [
     "run_stats",
     "safe_component",
     "safe_join",
+    "search_periods",
     "stats_for_file",
     "write_lightcurve",
     "write_stis_corrtag",
@@ -201,6 +205,7 @@ if TYPE_CHECKING:  # let type checkers and IDEs see the real objects
     )
     from hstlc.report import ReportResult, build_report
     from hstlc.resolver import Resolution, resolve_target, resolve_targets
+    from hstlc.science.periodogram import PeriodSearch, search_periods
     from hstlc.science.variability import LightCurveStats, compute_stats
     from hstlc.statistics import run_stats, stats_for_file
     from hstlc.stis_corrtag import write_stis_corrtag

@@ -15,7 +15,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import tomllib
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -111,11 +111,24 @@ class Settings(BaseSettings):
     alias_file: Path | None = Field(None, description="Your alias table (default <home_dir>/aliases.csv)")
 
     # --- statistics --------------------------------------------------------------------------------
+    flag_rule: Literal["fap", "original"] = Field(
+        "fap",
+        description="How the periodogram and variable flags are decided: 'fap' (whole-grid false-alarm "
+        "probability and a chi-squared test) or 'original' (the original catalog's power and "
+        "poisson_factor rules)",
+    )
+    periodogram_fap_threshold: float = Field(
+        1e-3, gt=0, lt=1, description="Whole-grid false-alarm probability below which a period is significant"
+    )
+    variable_p_threshold: float = Field(
+        1e-3, gt=0, lt=1, description="Chi-squared p-value below which a lightcurve is variable"
+    )
     periodogram_power_threshold: float = Field(
-        0.30, gt=0, le=1, description="Least periodogram power of a significant peak that sets the flag"
+        0.30, gt=0, le=1,
+        description="flag_rule='original': least power of a significant peak that sets the periodogram flag",
     )
     poisson_factor_threshold: float = Field(
-        1.5, gt=0, description="poisson_factor above which a lightcurve counts as interesting"
+        1.5, gt=0, description="flag_rule='original': poisson_factor above which a lightcurve is variable"
     )
 
     @field_validator("bad_proposals", "sesame_mirrors", mode="before")

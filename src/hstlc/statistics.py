@@ -3,7 +3,8 @@
 :func:`compute_stats` (pure, from :mod:`hstlc.science.variability`) works on a ``LightCurve``;
 :func:`stats_for_file` on one product file; :func:`run_stats` on every product the catalog's ``outputs``
 table names, **incrementally**: a product is (re)computed only when its stats row is missing, was made
-from a file with another sha256, or ``recompute_all`` is set. A missing or unreadable product is
+from a file with another sha256, by another version of the method or with other verdict settings
+(:class:`StatsOptions`), or ``recompute_all`` is set. A missing or unreadable product is
 reported in its :class:`StatsOutcome` and the run goes on. With ``settings.num_cores > 1`` products are
 read and computed in worker processes; the catalog is written by this process only, one transaction per
 product (so an interrupted run keeps what it finished).
@@ -31,10 +32,11 @@ from hstlc.catalog.stats_queries import (
     stats_fingerprints,
 )
 from hstlc.config import Settings
+from hstlc.domain import LightCurve
 from hstlc.errors import HstlcError, InputFileError
 from hstlc.products import file_sha256, read_lightcurve
 from hstlc.science.periodogram import BandResult
-from hstlc.science.variability import LightCurveStats, compute_stats
+from hstlc.science.variability import STATS_VERSION, LightCurveStats, compute_stats
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,13 @@ class StatsOutcome:
     def ok(self) -> bool:
         return self.status in ("computed", "unchanged")
 
+    @property
+    def verdict(self) -> str | None:
+        """``periodic``, ``variable``, ``constant`` or ``no counts`` of a computed product."""
+        details = self.values.get("details") or {}
+        verdict = details.get("verdict") if isinstance(details, dict) else None
+        return verdict if isinstance(verdict, str) else None
+
     def as_dict(self) -> dict[str, Any]:
         """A JSON-safe dict (``--json``)."""
         return {
@@ -69,6 +78,7 @@ class StatsOutcome:
             "status": self.status,
             "product_sha256": self.product_sha256,
             "error": self.error,
+            "verdict": self.verdict,
             **self.values,
         }
 
@@ -89,13 +99,49 @@ def stats_values(stats: LightCurveStats) -> dict[str, Any]:
     return _finite(stats.row())
 
 
+@dataclass(frozen=True)
+class StatsOptions:
+    """The settings a verdict depends on (picklable, for worker processes). :meth:`key` names them in
+    the catalog's ``stats.method_settings``, so changing one recomputes the stored verdicts."""
+
+    flag_rule: str = "fap"
+    fap_threshold: float = 1e-3
+    variable_p: float = 1e-3
+    power_threshold: float = 0.30
+    poisson_factor_threshold: float = 1.5
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None) -> StatsOptions:
+        if settings is None:
+            return cls()
+        return cls(
+            flag_rule=settings.flag_rule,
+            fap_threshold=settings.periodogram_fap_threshold,
+            variable_p=settings.variable_p_threshold,
+            power_threshold=settings.periodogram_power_threshold,
+            poisson_factor_threshold=settings.poisson_factor_threshold,
+        )
+
+    def key(self) -> str:
+        if self.flag_rule == "original":
+            return f"original power>={self.power_threshold:g} pf>{self.poisson_factor_threshold:g}"
+        return f"fap<{self.fap_threshold:g} p<{self.variable_p:g}"
+
+    def compute(self, lc: LightCurve) -> LightCurveStats:
+        """:func:`compute_stats` of ``lc`` with these options."""
+        return compute_stats(
+            lc, flag_rule=self.flag_rule,  # type: ignore[arg-type]
+            fap_threshold=self.fap_threshold, variable_p=self.variable_p,
+            power_threshold=self.power_threshold, poisson_factor_threshold=self.poisson_factor_threshold,
+        )
+
+
 def stats_for_file(path: str | os.PathLike[str], settings: Settings | None = None) -> LightCurveStats:
     """The statistics of one product file (no catalog). Raises :class:`InputFileError` if unreadable."""
     source = Path(path)
-    threshold = settings.periodogram_power_threshold if settings is not None else 0.30
     lc = read_lightcurve(source)
     try:
-        return compute_stats(lc, power_threshold=threshold)
+        return StatsOptions.from_settings(settings).compute(lc)
     except ValueError as exc:
         raise InputFileError(source, f"cannot compute statistics ({exc})") from None
 
@@ -120,24 +166,24 @@ def _fingerprint(path: Path, known_sha: str | None) -> WorkResult | str:
     return sha
 
 
-def _compute(path: Path, sha: str, threshold: float) -> WorkResult:
+def _compute(path: Path, sha: str, options: StatsOptions) -> WorkResult:
     """Read one product and compute its stats (runs in a worker process or inline)."""
     try:
-        stats = compute_stats(read_lightcurve(path), power_threshold=threshold)
+        stats = options.compute(read_lightcurve(path))
     except HstlcError as exc:
         return "failed", None, {}, str(exc)
     except ValueError as exc:
         return "failed", None, {}, f"{path.name}: cannot compute statistics ({exc})"
-    return "computed", sha, stats_values(stats), None
+    return "computed", sha, {**stats_values(stats), "method_settings": options.key()}, None
 
 
-def _work(path: Path, known_sha: str | None, threshold: float) -> WorkResult:
+def _work(path: Path, known_sha: str | None, options: StatsOptions) -> WorkResult:
     first = _fingerprint(path, known_sha)
-    return first if not isinstance(first, str) else _compute(path, first, threshold)
+    return first if not isinstance(first, str) else _compute(path, first, options)
 
 
 def _results(
-    todo: list[tuple[ProductRef, str | None]], threshold: float, cores: int
+    todo: list[tuple[ProductRef, str | None]], options: StatsOptions, cores: int
 ) -> Iterator[tuple[ProductRef, WorkResult]]:
     """Hash every product here; compute the new or changed ones inline or in a process pool."""
     pending: list[tuple[ProductRef, str]] = []
@@ -149,13 +195,13 @@ def _results(
             yield product, first
     if cores <= 1 or len(pending) < MIN_PRODUCTS_PER_WORKER * cores:
         for product, sha in pending:
-            yield product, _compute(product.path, sha, threshold)
+            yield product, _compute(product.path, sha, options)
         return
     # spawn, not fork: the FFT backends start threads, and forking a threaded process is unsafe
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=cores, mp_context=context) as pool:
         futures: list[tuple[ProductRef, Future[WorkResult]]] = [
-            (product, pool.submit(_compute, product.path, sha, threshold)) for product, sha in pending
+            (product, pool.submit(_compute, product.path, sha, options)) for product, sha in pending
         ]
         for product, future in futures:
             yield product, future.result()
@@ -181,24 +227,30 @@ def run_stats(
         known = stats_fingerprints(session)
     log.info("%d %s product(s) in the catalog", len(refs), products)
 
+    options = StatsOptions.from_settings(settings)
     todo: list[tuple[ProductRef, str | None]] = []
     for ref in refs:
         stored = known.get(ref.filename)
         current = None
-        if not recompute_all and stored is not None and stored.product_type == ref.product_type:
+        if (
+            not recompute_all
+            and stored is not None
+            and stored.product_type == ref.product_type
+            and stored.method_version == STATS_VERSION
+            and stored.method_settings == options.key()
+        ):
             current = stored.product_sha256
         todo.append((ref, current))
 
     outcomes: list[StatsOutcome] = []
-    threshold = settings.periodogram_power_threshold
     for done, (ref, (status, sha, values, error)) in enumerate(
-        _results(todo, threshold, settings.num_cores), start=1
+        _results(todo, options, settings.num_cores), start=1
     ):
         if status == "computed":
             assert sha is not None
             with catalog.session() as session:
                 record_stats(session, ref, product_sha256=sha, values=values)
-            log.info("%s: stats computed (flag %s)", ref.filename, values.get("periodogram"))
+            log.info("%s: stats computed (%s)", ref.filename, (values.get("details") or {}).get("verdict"))
         elif status == "unchanged":
             log.debug("%s: unchanged since its stats were computed", ref.filename)
         else:
@@ -214,11 +266,11 @@ def stats_for_files(
     paths: list[str | os.PathLike[str]] | list[Path], settings: Settings | None = None
 ) -> list[StatsOutcome]:
     """:func:`stats_for_file` for each path, as outcomes (an unreadable file is ``failed``, not raised)."""
-    threshold = settings.periodogram_power_threshold if settings is not None else 0.30
+    options = StatsOptions.from_settings(settings)
     outcomes = []
     for item in paths:
         path = Path(item)
-        status, sha, values, error = _work(path, None, threshold)
+        status, sha, values, error = _work(path, None, options)
         outcomes.append(StatsOutcome(path, path.name, None, status, sha, values, error))
     return outcomes
 
@@ -235,6 +287,7 @@ def band_summary(outcome_or_stats: StatsOutcome | LightCurveStats, name: str) ->
 
 __all__ = [
     "LightCurveStats",
+    "StatsOptions",
     "StatsOutcome",
     "band_summary",
     "compute_stats",

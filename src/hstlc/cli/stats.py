@@ -17,66 +17,51 @@ from hstlc.cli.context import EXIT_ERROR, EXIT_PARTIAL, Run, command, print_erro
 if TYPE_CHECKING:
     from hstlc.statistics import StatsOutcome
 
-BANDS = ("short", "med", "long")
-
-
 class ProductType(str, Enum):
     individual = "individual"
     composite = "composite"
     both = "both"
 
 
+VERDICT_STYLE = {"periodic": "bold yellow", "variable": "bold magenta", "constant": "", "no counts": "dim"}
+
+
 def _number(value: Any, fmt: str) -> str:
     return "–" if value is None else format(value, fmt)
 
 
-def _period(seconds: float) -> str:
-    if seconds >= 3600:
-        return f"{seconds / 3600:.3g} h"
-    if seconds >= 60:
-        return f"{seconds / 60:.3g} min"
-    return f"{seconds:.3g} s"
-
-
-def _band_cell(outcome: StatsOutcome, name: str) -> str:
-    from hstlc.statistics import band_summary
-
-    summary = band_summary(outcome, name)
-    if summary is None:
-        return ""
-    if summary.get("skipped"):
-        return "[dim]skipped[/]"
-    period, fap = summary.get("best_period"), summary.get("fap")
-    if period is None:
-        return ""
-    return f"{_period(period)} / {_number(fap, '.2g')}"
-
-
 def _table(outcomes: list[StatsOutcome]) -> Table:
+    from hstlc.display import format_period, format_probability
+
     table = Table(title="Lightcurve statistics")
     table.add_column("product", overflow="fold")
+    table.add_column("verdict")
+    table.add_column("best period", justify="right")
+    table.add_column("FAP", justify="right")
+    table.add_column("χ²_red", justify="right")
+    table.add_column("p(χ²)", justify="right")
     table.add_column("total", justify="right")
     table.add_column("poisson_factor", justify="right")
-    table.add_column("pearson r", justify="right")
-    for name in BANDS:
-        table.add_column(f"{name}: period / FAP", justify="right")
-    table.add_column("flag")
     for outcome in outcomes:
         name = escape(outcome.filename)
         if outcome.status in ("failed", "missing"):
-            table.add_row(name, f"[red]{outcome.status}[/]", "", "", "", "", "", "")
+            table.add_row(name, f"[red]{outcome.status}[/]", *[""] * 6)
             continue
         if outcome.status == "unchanged":
-            table.add_row(name, "[dim]unchanged[/]", "", "", "", "", "", "")
+            table.add_row(name, "[dim]unchanged[/]", *[""] * 6)
             continue
         values = outcome.values
+        verdict = outcome.verdict or "–"
+        style = VERDICT_STYLE.get(verdict, "")
         table.add_row(
             name,
+            f"[{style}]{verdict}[/]" if style else verdict,
+            format_period(values.get("best_period")),
+            format_probability(values.get("fap")),
+            _number(values.get("chi2_reduced"), ".3f"),
+            format_probability(values.get("chi2_p")),
             _number(values.get("total"), ".6g"),
             _number(values.get("poisson_factor"), ".3f"),
-            _number(values.get("pearson_r"), ".3f"),
-            *(_band_cell(outcome, band) for band in BANDS),
-            "[bold yellow]yes[/]" if values.get("periodogram") else "no",
         )
     return table
 
@@ -110,10 +95,14 @@ def stats(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
 ) -> None:
-    """Variability statistics and three-band periodograms (with false-alarm probabilities) of lightcurves.
+    """The variability verdict of lightcurves: periodic, variable or constant.
 
-    Without FILE: every product in the catalog that is new or changed since its stats were computed
-    (--all: every product), stored in the catalog's stats table.
+    periodic: a Lomb-Scargle period (5 s to 10 h) whose false-alarm probability over the whole searched
+    grid is below periodogram_fap_threshold (default 1e-3); peaks at the HST orbit are not counted.
+    variable: a chi-squared test rejects a constant rate (p below variable_p_threshold, default 1e-3).
+    Without FILE: every product in the catalog that is new or changed since its stats were computed,
+    or was computed by an older method or other settings (--all: every product), stored in the
+    catalog's stats table.
     """
     if files and (all_products or products is not ProductType.both):
         raise typer.BadParameter("--products and --all choose catalog products; leave them out with FILE")
