@@ -248,6 +248,13 @@ def _column(b: Browser, table: str, header: str) -> list[str]:
     )
 
 
+def _headers(b: Browser, table: str) -> list[str]:
+    return b.evaluate(
+        f"Array.from(document.getElementById({json.dumps(table)}).tHead.rows[0].cells)"
+        ".map(c => c.textContent.trim())"
+    )
+
+
 def test_report_in_headless_chromium(browser: Browser, report: Path, tmp_path: Path) -> None:
     from PIL import Image, ImageStat
 
@@ -258,11 +265,19 @@ def test_report_in_headless_chromium(browser: Browser, report: Path, tmp_path: P
     assert browser.evaluate("typeof window.hacked") == "undefined"
     assert HOSTILE_TARGET in browser.evaluate("document.body.innerText")
 
+    # the product tables lead with the verdict and what it rests on
+    assert _headers(browser, "table-boring")[:7] == ["target", "product", "verdict", "best period", "FAP",
+                                                     "χ²_red", "χ² p"]
+    assert set(_column(browser, "table-boring", "verdict")) == {"constant"}
+    assert _column(browser, "table-interesting", "verdict") == ["periodic"]
+
     # sort the boring table by poisson_factor: a real click on the header, twice
-    header_selector = "#table-boring th:nth-child(14)"
+    boring_headers = _headers(browser, "table-boring")
+    header_selector = f"#table-boring th:nth-child({boring_headers.index('poisson_factor') + 1})"
     header_js = f"document.querySelector('{header_selector}')"
     assert browser.evaluate(f"{header_js}.textContent.trim()") == "poisson_factor"
     before = _column(browser, "table-boring", "poisson_factor")
+    assert max(float(v) for v in before) > 1.5  # the faint constant source: boring all the same
     browser.click(header_selector)
     ascending = _column(browser, "table-boring", "poisson_factor")
     assert [float(v) for v in ascending] == sorted(float(v) for v in before)
@@ -270,8 +285,16 @@ def test_report_in_headless_chromium(browser: Browser, report: Path, tmp_path: P
     browser.click(header_selector)
     descending = _column(browser, "table-boring", "poisson_factor")
     assert [float(v) for v in descending] == sorted((float(v) for v in before), reverse=True)
+    # the FAP column sorts by the number behind its text (``<1e-16``, ``1.2e-05``, ``0.123``)
+    fap = boring_headers.index("FAP")
+    browser.click(f"#table-boring th:nth-child({fap + 1})")
+    keys = browser.evaluate(
+        "Array.from(document.getElementById('table-boring').tBodies[0].rows)"
+        f".map(r => parseFloat(r.cells[{fap}].getAttribute('data-sort')))"
+    )
+    assert keys == sorted(keys)
     # a text column sorts too
-    browser.click("#table-boring th:nth-child(3)")
+    browser.click("#table-boring th:nth-child(2)")
     names = _column(browser, "table-boring", "product")
     assert names == sorted(names, key=str.lower)
 
@@ -283,9 +306,9 @@ def test_report_in_headless_chromium(browser: Browser, report: Path, tmp_path: P
     assert len(image.getcolors(maxcolors=1 << 16) or range(1 << 16)) > 20
 
     # follow the first product link of the sorted table (a real click) to its page
-    target = browser.evaluate("document.querySelector('#table-boring tbody tr td:nth-child(3) a').href")
+    target = browser.evaluate("document.querySelector('#table-boring tbody tr td:nth-child(2) a').href")
     mark = len(browser.events)
-    browser.click("#table-boring tbody tr td:nth-child(3) a")
+    browser.click("#table-boring tbody tr td:nth-child(2) a")
     browser.wait_for("Page.loadEventFired", after=mark)
     assert browser.evaluate("location.href") == target
     assert "/products/" in target
@@ -293,7 +316,9 @@ def test_report_in_headless_chromium(browser: Browser, report: Path, tmp_path: P
     assert browser.evaluate("document.images.length") == 2
     assert browser.evaluate("Promise.all(Array.from(document.images).map(i => i.decode()))"
                             ".then(() => Array.from(document.images).every(i => i.naturalWidth > 100))")
-    assert browser.evaluate("document.body.innerText").count("Periodogram") >= 1
+    text = browser.evaluate("document.body.innerText")
+    assert text.count("Periodogram") >= 1
+    assert "Verdict: constant" in text  # the page leads with the verdict
 
     # and back to the index through the page's own link
     mark = len(browser.events)

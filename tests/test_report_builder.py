@@ -13,19 +13,22 @@ from PIL import Image
 from sqlalchemy import delete
 
 from hstlc.catalog import Catalog, Stats
-from hstlc.catalog.report_queries import load_report_data, product_path
+from hstlc.catalog.report_queries import ProductRow, load_report_data, product_path
 from hstlc.config import Settings, load_settings
 from hstlc.errors import CatalogError
-from hstlc.products import write_lightcurve
+from hstlc.products import read_lightcurve, write_lightcurve
 from hstlc.report import build_report
 from hstlc.report import builder as report_builder
-from hstlc.report.builder import MANIFEST_NAME, page_stem, worker_count
+from hstlc.report.builder import MANIFEST_NAME, fingerprint, page_stem, worker_count
+from hstlc.science.variability import STATS_VERSION, compute_stats
+from hstlc.statistics import StatsOptions
 from test_report_support import (
     HOSTILE_TARGET,
     PNG_MAGIC,
     Page,
     external_references,
     make_lightcurve,
+    make_v1_stats,
     populate,
 )
 
@@ -59,7 +62,9 @@ def test_report_files_categories_and_escaping(catalog: Catalog, settings: Settin
     assert plot_dir is not None
     assert result.failed == ()
     assert result.index == plot_dir / "index.html"
-    assert result.counts == {"interesting": 1, "boring": 4, "null": 1, "products": 6, "bad_data": 2}
+    assert 'id="stale"' not in result.index.read_text(encoding="utf-8")  # every row is current
+    # by verdict: the faint constant source (poisson_factor ~1.9) is boring, as `hstlc stats` says
+    assert result.counts == {"interesting": 1, "boring": 5, "null": 1, "products": 7, "bad_data": 2}
     assert len(result.figures_written) == 2 * len(products) and result.figures_up_to_date == 0
     for path in result.figures_written:
         _assert_png(path)
@@ -71,7 +76,10 @@ def test_report_files_categories_and_escaping(catalog: Catalog, settings: Settin
     assert "<script>window.hacked" not in index_text and index_text.count("<script") == 1
     for product in products:
         table = index.tables[f"table-{product.expected}"]
-        assert product.filename in [row[2] for row in table[1:]], (product.filename, product.expected)
+        verdicts = {row[1]: row[2] for row in table[1:]}
+        assert product.filename in verdicts, (product.filename, product.expected)
+        allowed = {"interesting": ("periodic", "variable"), "boring": ("constant",), "null": ("no counts",)}
+        assert verdicts[product.filename] in allowed[product.expected]
         href = f"products/{page_stem(product.filename)}.html"
         assert href in index.links
         page_path = plot_dir / href
@@ -157,19 +165,94 @@ def test_products_gone_from_the_catalog_lose_their_pages(sqlite_catalog: Catalog
 def test_report_queries_count_datasets_once(catalog: Catalog, settings: Settings) -> None:
     populate(catalog, settings)
     data = load_report_data(catalog)
-    assert data.datasets == 5
+    assert data.datasets == 6
     exposure = {target: (seconds, n) for target, seconds, n in data.exposure_by_target}
     assert exposure["GD71"] == (2400.0, 2)  # two FUV pairs: four metadata rows, two datasets
     assert exposure["V4046-SGR"] == (1200.0, 1)
     assert data.exposure_by_target[0][0] == "GD71"
-    assert data.configurations == (("COS", "FUV", "G130M", 1291, 5),)
-    assert data.opt_elements == (("G130M", "COS", 5),)
+    assert data.configurations == (("COS", "FUV", "G130M", 1291, 6),)
+    assert data.opt_elements == (("G130M", "COS", 6),)
     assert [b.filename for b in data.bad_data] == ["lb0b01xxq_corrtag_a.fits", "lb0b02yyq_tag.fits"]
     composite = next(p for p in data.products if p.product_type == "composite")
     assert composite.rootnames == ("la1a02bbq", "la1a03ccq") and composite.exptime == 2400.0
     assert composite.targname == "GD71" and composite.cenwave == 1291 and composite.proposids == (13902,)
     single = next(p for p in data.products if p.filename == "la1a01aaq_curve.fits")
     assert single.rootnames == ("la1a01aaq",) and single.exptime == 1200.0 and single.periodogram
+    # the verdict columns, as `hstlc stats` stored them
+    stats = compute_stats(read_lightcurve(single.path))
+    assert single.verdict == "periodic" == stats.verdict and single.variable is stats.variable
+    assert single.best_period == pytest.approx(stats.best_period) and single.fap == pytest.approx(stats.fap)
+    assert single.chi2_reduced == pytest.approx(stats.chi2_reduced)
+    assert single.chi2_p == pytest.approx(stats.chi2_p)
+    assert single.method_version == STATS_VERSION and not single.stale
+    faint = next(p for p in data.products if p.filename == "la1a06ffq_curve.fits")
+    assert faint.verdict == "constant" and faint.poisson_factor is not None and faint.poisson_factor > 1.5
+    empty = next(p for p in data.products if p.filename == "la1a04ddq_curve.fits")
+    assert empty.verdict == "no counts" and empty.variable is None
+
+
+def test_fingerprint_follows_the_method_and_the_verdict_settings(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    row = ProductRow(filename="x.fits", path=tmp_path / "x.fits", product_type="individual", total=1.0,
+                     product_sha256="ab" * 32)
+    base = fingerprint(row, StatsOptions())
+    assert fingerprint(row, StatsOptions()) == base
+    changed = [StatsOptions(fap_threshold=1e-4), StatsOptions(variable_p=1e-5),
+               StatsOptions(flag_rule="original"), StatsOptions(flag_rule="original", power_threshold=0.5)]
+    prints = {fingerprint(row, options) for options in changed}
+    assert base not in prints and len(prints) == len(changed)
+    monkeypatch.setattr(report_builder, "STATS_VERSION", STATS_VERSION + 1)
+    assert fingerprint(row, StatsOptions()) != base
+    monkeypatch.setattr(report_builder, "STATS_VERSION", STATS_VERSION)
+    monkeypatch.setattr(report_builder, "FIGURE_VERSION", report_builder.FIGURE_VERSION + 1)
+    assert fingerprint(row, StatsOptions()) != base
+
+
+def test_new_verdict_settings_redraw_the_figures(sqlite_catalog: Catalog, settings: Settings,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    products = populate(sqlite_catalog, settings, limit=1)
+    assert build_report(sqlite_catalog, settings).figures_written
+    jobs: list[report_builder.FigureJob] = []
+    render = report_builder.render_figures
+    monkeypatch.setattr(report_builder, "render_figures", lambda job: jobs.append(job) or render(job))
+    assert build_report(sqlite_catalog, settings).figures_written == ()
+    stricter = settings.model_copy(update={"periodogram_fap_threshold": 1e-6})
+    redrawn = build_report(sqlite_catalog, stricter)
+    assert len(redrawn.figures_written) == 2 * len(products)
+    assert [job.options for job in jobs] == [StatsOptions.from_settings(stricter)] * len(products)
+    assert jobs[0].options.fap_threshold == 1e-6
+    # the stored verdicts were made with other settings: shown, and marked for `hstlc stats`
+    index = redrawn.index.read_text(encoding="utf-8")
+    assert f"{len(products)} product(s) have stats made by an older version" in index
+    assert "the current are fap&lt;1e-06 p&lt;0.001" in index
+    # the periodogram drawn with the original rule: the same products redrawn once more
+    original = settings.model_copy(update={"flag_rule": "original"})
+    assert len(build_report(sqlite_catalog, original).figures_written) == 2 * len(products)
+    assert jobs[-1].options.flag_rule == "original"
+
+
+def test_rows_from_an_older_method_still_render(sqlite_catalog: Catalog, settings: Settings) -> None:
+    """A catalog whose stats predate the verdict: the report shows them with the verdict their flags give
+    and says they are recomputed by `hstlc stats`."""
+    products = populate(sqlite_catalog, settings, limit=2)
+    periodic = products[0]
+    with sqlite_catalog.session() as session:
+        for product in products:
+            row = session.query(Stats).filter_by(lightcurve_filename=product.filename).one()
+            for key, value in make_v1_stats(compute_stats(read_lightcurve(product.path))).items():
+                setattr(row, key, value)
+    data = load_report_data(sqlite_catalog)
+    by_name = {p.filename: p for p in data.products}
+    assert all(p.stale and p.fap is None and p.variable is None for p in data.products)
+    assert by_name[periodic.filename].verdict == "periodic"
+    result = build_report(sqlite_catalog, settings)
+    assert result.failed == ()
+    assert result.counts["interesting"] == 1 and result.counts["boring"] == 2
+    index = result.index.read_text(encoding="utf-8")
+    assert f"{len(data.products)} product(s) have stats made by an older version" in index
+    assert settings.plot_dir is not None
+    page = (settings.plot_dir / f"products/{page_stem(periodic.filename)}.html").read_text(encoding="utf-8")
+    assert "Verdict: <b>periodic: best period –" in page and 'id="stale"' in page
 
 
 def test_product_path_accepts_folder_or_file() -> None:

@@ -12,6 +12,7 @@ import pytest
 from matplotlib.figure import Figure
 from PIL import Image
 
+from hstlc.display import format_fap, format_period
 from hstlc.domain import LightCurve
 from hstlc.report.figures import (
     DATASET_COLOURS,
@@ -22,12 +23,12 @@ from hstlc.report.figures import (
     break_at_gaps,
     envelope,
     figure_png,
-    format_fap,
     lightcurve_figure,
     lightcurve_step,
     periodogram_figure,
     split_visits,
 )
+from hstlc.science.periodogram import Peak
 from hstlc.science.variability import compute_stats
 from test_report_support import PNG_MAGIC, make_lightcurve
 
@@ -157,20 +158,43 @@ def test_empty_lightcurve_still_makes_a_figure() -> None:
     _png_image(figure_png(lightcurve_figure(empty, title="empty")))
 
 
-def test_periodogram_figure_from_real_stats() -> None:
+def _labels(ax: object) -> list[str]:
+    return [t.get_text() for t in ax.get_legend().get_texts()]  # type: ignore[attr-defined]
+
+
+def _hlines(ax: object) -> list[float]:
+    lines = ax.lines  # type: ignore[attr-defined]
+    return [float(line.get_ydata()[0]) for line in lines
+            if len(line.get_ydata()) == 2 and len(set(np.asarray(line.get_ydata(), dtype=float))) == 1]
+
+
+def test_periodogram_figure_draws_the_fap_line_and_the_best_period() -> None:
     stats = compute_stats(make_lightcurve(n=1200, period=240.0, gap=0.0))
-    assert stats.periodogram
-    fig = periodogram_figure(stats.bands, title="periodic", power_threshold=0.3)
+    assert stats.verdict == "periodic"
+    fig = periodogram_figure(stats.bands, title="periodic", fap_threshold=1e-3)
     assert len(fig.axes) == 3
-    short = fig.axes[0]
+    short, med = fig.axes[0], fig.axes[1]
     assert short.get_xscale() == "log"
-    labels = [t.get_text() for t in short.get_legend().get_texts()]
-    assert any(label.startswith("mean + 3σ") for label in labels)
-    assert any("significant peak" in label for label in labels)
-    fap_label = next(label for label in labels if label.startswith("FAP"))
-    assert format_fap(stats.band("short").fap) in fap_label
-    hlines = [line for line in short.lines if len(set(np.asarray(line.get_ydata(), dtype=float))) == 1]
-    assert any(np.isclose(float(line.get_ydata()[0]), stats.band("short").threshold) for line in hlines)
+    labels = _labels(short)
+    assert "FAP = 0.001 (whole grid)" in labels
+    assert not any("mean + 3σ" in label for label in labels)  # the original's line only for its rule
+    # the detection line is the power whose whole-grid FAP is the threshold, a step per trial range
+    line = next(line for line in short.lines if line.get_label() == "FAP = 0.001 (whole grid)")
+    levels = stats.band("short").levels
+    assert len(levels) >= 2  # 5 s – 10 min spans more than one trial range
+    np.testing.assert_allclose(line.get_xdata(), [x for a, b, _ in levels for x in (a, b)])
+    np.testing.assert_allclose(line.get_ydata(), [y for _, _, z in levels for y in (z, z)])
+    assert max(line.get_ydata()) == pytest.approx(stats.band("short").threshold)
+    assert "1 significant peak(s) (FAP < 0.001)" in labels
+    marked = next(line for line in short.lines if line.get_marker() == "v")
+    assert float(marked.get_xdata()[0]) == pytest.approx(240.0, rel=0.01)
+    best = stats.band("short").best
+    assert format_fap(best.fap) == "<1e-16"
+    assert f"best P = {format_period(best.period)}, FAP <1e-16" in labels
+    # med's best comes from the search with the 240 s signal removed, and says so
+    assert stats.band("med").residual
+    assert any(label.endswith("(after removing the signal)") for label in _labels(med))
+    assert not any(label.endswith("(after removing the signal)") for label in labels)
     # the long band cannot be constrained by 40 minutes of data: its panel says why
     long_band = stats.band("long")
     assert band_skip_reason(long_band)
@@ -179,32 +203,96 @@ def test_periodogram_figure_from_real_stats() -> None:
     _png_image(figure_png(fig))
 
 
-def test_periodogram_figure_accepts_plain_band_objects() -> None:
-    periods = np.linspace(10, 600, 300)
-    power = np.linspace(0, 0.2, 300)
-    band = SimpleNamespace(name="short", periods=periods, power=power, mean=0.1, threshold=0.19,
-                           peaks=(periods[-2:], power[-2:]), best_period=periods[-1], fap=0.5, skipped=None)
-    fig = periodogram_figure([band])
-    assert len(fig.axes) == 1
-    marker_lines = [line for line in fig.axes[0].lines if line.get_marker() == "v"]
-    assert len(marker_lines) == 1 and len(marker_lines[0].get_xdata()) == 2
-    # hundreds of significant peaks: the strongest 25 are marked, all are counted
-    many = SimpleNamespace(**{**vars(band), "peaks": (periods[:200], power[:200])})
-    ax = periodogram_figure([many]).axes[0]
+def test_periodogram_figure_of_the_original_rule() -> None:
+    stats = compute_stats(make_lightcurve(n=1200, period=240.0, gap=0.0), flag_rule="original")
+    fig = periodogram_figure(stats.bands, fap_threshold=1e-3, flag_rule="original", power_threshold=0.3)
+    short = fig.axes[0]
+    band = stats.band("short")
+    labels = _labels(short)
+    line = band.mean + 3 * band.std
+    assert f"mean + 3σ = {line:.3f}" in labels and "flag power 0.30" in labels
+    assert not any(label.startswith("FAP =") for label in labels)
+    levels = _hlines(short)
+    assert any(np.isclose(y, line) for y in levels) and any(np.isclose(y, 0.3) for y in levels)
+    assert "1 peak(s) above mean + 3σ and power ≥ 0.30" in labels
+    with pytest.raises(ValueError, match="flag_rule"):
+        periodogram_figure(stats.bands, flag_rule="poisson")
+
+
+def _band(peaks: tuple[Peak, ...], **values: object) -> SimpleNamespace:
+    periods = np.geomspace(600.0, 3600.0, 400)
+    power = np.full(periods.size, 0.05)
+    base: dict[str, object] = dict(name="med", periods=periods, power=power, mean=0.05, std=0.01,
+                                   threshold=0.4, peaks=peaks, residual=False, skipped=None)
+    counted = [p for p in peaks if p.counted]
+    base["best"] = counted[0] if counted else None
+    base.update(values)
+    return SimpleNamespace(**base)
+
+
+def test_window_and_edge_peaks_are_told_apart_from_the_source() -> None:
+    orbit = Peak(period=5760.0 / 3, power=0.8, fap=1e-12, band="med", window=True)  # 3rd orbital harmonic
+    trend = Peak(period=3600.0, power=0.6, fap=1e-8, band="med", edge=True)
+    source = Peak(period=1000.0, power=0.5, fap=1e-6, band="med")
+    weak = Peak(period=700.0, power=0.1, fap=0.9, band="med")
+    ax = periodogram_figure([_band((orbit, trend, source, weak))], fap_threshold=1e-3).axes[0]
+    labels = _labels(ax)
+    assert 0.4 in _hlines(ax)  # no trial-range levels: one line at the band's threshold
+    assert "1 HST orbit (window)" in labels and "1 trend (edge)" in labels
+    assert "1 significant peak(s) (FAP < 0.001)" in labels
+    by_marker = {line.get_marker(): line for line in ax.lines if line.get_marker() not in ("None", None, "")}
+    assert set(by_marker) == {"v", "X", "s"}  # significant, window, edge: each its own marker
+    assert list(by_marker["v"].get_xdata()) == [1000.0]  # the window and the trend are not the source
+    assert list(by_marker["X"].get_xdata()) == [orbit.period]
+    assert list(by_marker["s"].get_xdata()) == [3600.0]
+    assert by_marker["X"].get_color() != by_marker["v"].get_color()
+    # the best period is the source's, drawn as a vertical line
+    assert "best P = 16.7 min, FAP = 1.0e-06" in labels
+    vertical = [line for line in ax.lines if len(set(np.asarray(line.get_xdata(), dtype=float))) == 1
+                and len(line.get_xdata()) == 2]
+    assert [float(line.get_xdata()[0]) for line in vertical] == [1000.0]
+    # a stricter threshold: the same peak is no longer significant
+    strict = periodogram_figure([_band((orbit, trend, source, weak))], fap_threshold=1e-7).axes[0]
+    assert not any(line.get_marker() == "v" for line in strict.lines)
+    assert "FAP = 1e-07 (whole grid)" in _labels(strict)
+    _png_image(figure_png(periodogram_figure([_band((orbit, trend, source, weak))])))
+
+
+def test_residual_band_and_no_counted_peak() -> None:
+    alias = Peak(period=1200.0, power=0.7, fap=1e-9, band="med")
+    residual_best = Peak(period=900.0, power=0.05, fap=0.6, band="med")
+    ax = periodogram_figure([_band((alias,), best=residual_best, residual=True)]).axes[0]
+    labels = _labels(ax)
+    assert "best P = 15 min, FAP = 0.600\n(after removing the signal)" in labels
+    assert "1 peak(s) above the line before the signal was removed" in labels
+    hollow = next(line for line in ax.lines if line.get_marker() == "v")
+    assert hollow.get_markerfacecolor() == "none"
+    only_window = Peak(period=1920.0, power=0.9, fap=1e-20, band="med", window=True)
+    ax = periodogram_figure([_band((only_window,))]).axes[0]
+    assert "no peak that can be the source" in _labels(ax)
+    ax = periodogram_figure([_band((only_window,), residual=True)]).axes[0]
+    assert "no peak that can be the source\n(after removing the signal)" in _labels(ax)
+
+
+def test_a_band_with_one_frequency_is_a_point() -> None:
+    band = _band((), periods=np.array([3750.0]), power=np.array([0.01]))
+    ax = periodogram_figure([band]).axes[0]  # no singular-limits warning (warnings are errors)
+    low, high = ax.get_xlim()
+    assert low < 3750.0 < high
+    assert ax.lines[0].get_marker() == "o"
+    assert "no peak that can be the source" in _labels(ax)
+
+
+def test_many_peaks_are_capped_but_counted() -> None:
+    periods = np.geomspace(600.0, 3600.0, 200)
+    peaks = tuple(Peak(period=float(p), power=0.5 + i / 1000, fap=1e-6, band="med")
+                  for i, p in enumerate(periods))
+    ax = periodogram_figure([_band(peaks)]).axes[0]
     marked = next(line for line in ax.lines if line.get_marker() == "v")
     assert len(marked.get_xdata()) == 25
-    assert min(marked.get_ydata()) == pytest.approx(np.sort(power[:200])[-25])
-    legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert "200 significant peak(s), strongest 25 marked" in legend
+    assert min(marked.get_ydata()) == pytest.approx(sorted(p.power for p in peaks)[-25])
+    assert "200 significant peak(s) (FAP < 0.001), strongest 25 marked" in _labels(ax)
     _png_image(figure_png(periodogram_figure([])))
-
-
-@pytest.mark.parametrize(
-    ("fap", "text"),
-    [(None, "n/a"), (float("nan"), "n/a"), (0.0, "<1e-16"), (2.5e-7, "2.5e-07"), (0.25, "0.250")],
-)
-def test_format_fap(fap: float | None, text: str) -> None:
-    assert format_fap(fap) == text
 
 
 def test_library_never_imports_pyplot() -> None:

@@ -2,33 +2,53 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from hstlc.catalog.report_queries import BadDataRow, ProductRow, ReportData
+from hstlc.catalog.report_queries import BadDataRow, ProductRow, ReportData, row_verdict
+from hstlc.display import format_fap, format_period, format_probability
 from hstlc.report.html import (
+    CATEGORY_HELP,
     PRODUCT_COLUMNS,
     ProductEntry,
     band_summaries,
     bar_chart_svg,
-    best_band,
     classify,
     document,
     fmt,
+    outdated,
     render_index,
     render_product_page,
+    verdict_line,
 )
-from hstlc.science.variability import compute_stats
-from test_report_support import HOSTILE_TARGET, Page, external_references, make_lightcurve
+from hstlc.science.variability import STATS_VERSION, LightCurveStats, compute_stats
+from hstlc.statistics import StatsOptions
+from test_report_support import (
+    FAINT,
+    HOSTILE_TARGET,
+    Page,
+    external_references,
+    make_lightcurve,
+    make_v1_stats,
+)
 
 
 def _row(name: str, **values: object) -> ProductRow:
     base: dict[str, object] = dict(filename=name, path=Path("/data") / name, product_type="individual",
-                                   total=100.0, mean=2.0, mu=2.0 ** 0.5, stdev=1.4, poisson_factor=1.0)
+                                   total=100.0, mean=2.0, mu=2.0 ** 0.5, stdev=1.4, poisson_factor=1.0,
+                                   variable=False, method_version=STATS_VERSION)
     base.update(values)
     return ProductRow(**base)  # type: ignore[arg-type]
+
+
+def _stats_row(name: str, stats: LightCurveStats, **values: object) -> ProductRow:
+    """The row the catalog holds for ``stats`` (what ``hstlc stats`` stores)."""
+    columns = {k: v for k, v in stats.row().items() if k in ProductRow.__dataclass_fields__}
+    return _row(name, **{**columns, **values})
 
 
 def _data(*rows: ProductRow, bad: tuple[BadDataRow, ...] = ()) -> ReportData:
@@ -44,19 +64,57 @@ def _data(*rows: ProductRow, bad: tuple[BadDataRow, ...] = ()) -> ReportData:
 
 
 @pytest.mark.parametrize(
-    ("values", "category"),
+    ("values", "verdict", "category"),
     [
-        (dict(), "boring"),
-        (dict(poisson_factor=1.6), "interesting"),
-        (dict(poisson_factor=1.5), "boring"),
-        (dict(periodogram=True), "interesting"),
-        (dict(total=0.0, poisson_factor=None), "null"),
-        (dict(total=None, poisson_factor=None), "null"),
-        (dict(poisson_factor=None), "null"),
+        (dict(), "constant", "boring"),
+        (dict(periodogram=True), "periodic", "interesting"),
+        (dict(variable=True), "variable", "interesting"),  # a rate that is not constant, no period
+        (dict(periodogram=True, variable=True), "periodic", "interesting"),
+        # the original's index is not the verdict: a high poisson_factor alone is not interesting
+        (dict(poisson_factor=1.9), "constant", "boring"),
+        (dict(poisson_factor=0.2, variable=True), "variable", "interesting"),
+        (dict(total=0.0, mean=None, poisson_factor=None), "no counts", "null"),
+        (dict(total=None, poisson_factor=None), "no counts", "null"),
+        (dict(total=-3.0, periodogram=True), "no counts", "null"),
+        # a row made before the verdict existed: the verdict from the flags it has
+        (dict(variable=None, method_version=None), "constant", "boring"),
+        (dict(variable=None, method_version=None, periodogram=True), "periodic", "interesting"),
+        # the stored verdict wins over the columns
+        (dict(details={"verdict": "variable"}), "variable", "interesting"),
+        (dict(details={"verdict": "nonsense"}, periodogram=True), "periodic", "interesting"),
     ],
 )
-def test_classify(values: dict[str, object], category: str) -> None:
-    assert classify(_row("x_curve.fits", **values), 1.5) == category
+def test_classify_follows_the_verdict(values: dict[str, object], verdict: str, category: str) -> None:
+    row = _row("x_curve.fits", **values)
+    assert row.verdict == verdict
+    assert classify(row) == category
+
+
+def test_classify_agrees_with_the_computed_verdict() -> None:
+    """The report's category and the verdict ``hstlc stats`` prints come from one rule."""
+    category = {"periodic": "interesting", "variable": "interesting", "constant": "boring",
+                "no counts": "null"}
+    curves = [make_lightcurve(period=240.0), make_lightcurve(seed=1), make_lightcurve(zero=True),
+              make_lightcurve(seed=2, **FAINT)]
+    for lc in curves:
+        stats = compute_stats(lc)
+        row = _stats_row("x_curve.fits", stats)
+        assert row.verdict == stats.verdict
+        assert row_verdict(row.total, row.periodogram, row.variable) == stats.verdict
+        assert classify(row) == category[stats.verdict]
+
+
+def test_a_faint_constant_source_with_a_high_poisson_factor_is_boring() -> None:
+    stats = compute_stats(make_lightcurve(seed=4, **FAINT))
+    assert stats.poisson_factor is not None and stats.poisson_factor > 1.5  # the original called it variable
+    row = _stats_row("faint_curve.fits", stats)
+    assert (row.verdict, classify(row)) == ("constant", "boring")
+
+
+def test_category_help_speaks_of_the_verdict() -> None:
+    assert "periodic" in CATEGORY_HELP["interesting"] and "variable" in CATEGORY_HELP["interesting"]
+    assert "constant" in CATEGORY_HELP["boring"] and "no counts" in CATEGORY_HELP["null"]
+    assert not any("poisson_factor" in text for text in CATEGORY_HELP.values())
 
 
 def test_band_summaries_read_the_stats_details() -> None:
@@ -66,30 +124,38 @@ def test_band_summaries_read_the_stats_details() -> None:
     short = bands[0]
     assert short.best_period == pytest.approx(stats.band("short").best_period)
     assert short.fap == pytest.approx(stats.band("short").fap)
-    assert short.peaks == stats.band("short").peaks.periods.size
+    assert short.threshold == pytest.approx(stats.band("short").threshold)
+    assert short.peaks == len(stats.band("short").peaks)
+    assert bands[1].residual is stats.band("med").residual is True
     assert bands[-1].skipped == stats.band("long").skipped
-    best = best_band(stats.details())
-    assert best is not None and best.fap == pytest.approx(stats.min_fap)
+    # window and edge peaks are counted per band
+    marked = band_summaries({"bands": {"med": {"peaks": [{"window": True}, {"edge": True}, {"window": True,
+                                                                                          "edge": True}]}}})
+    assert (marked[0].peaks, marked[0].window, marked[0].edge) == (3, 2, 1)
+    # method 1's details (peaks as [period, power] pairs, n_peaks) still read
+    old = band_summaries(make_v1_stats(stats)["details"])
+    assert [b.name for b in old] == [b.name for b in bands] and old[0].peaks == len(stats.band("short").peaks)
     # a list of bands works too; junk does not crash
     assert [b.name for b in band_summaries({"bands": [{"name": "a", "fap": 0.1}, "junk"]})] == ["a"]
     assert band_summaries(None) == [] and band_summaries({"bands": 3}) == []
-    assert best_band({"bands": {"x": {"skipped": "no counts"}}}) is None
 
 
 def test_index_tables_escaping_and_offline() -> None:
     rows = (
-        _row("a_curve.fits", targname="GD71", periodogram=True, poisson_factor=1.1,
-             details={"bands": {"short": {"best_period": 120.0, "fap": 1e-9, "best_power": 0.5}}}),
+        _row("a_curve.fits", targname="GD71", periodogram=True, poisson_factor=1.1, best_period=120.0,
+             fap=1e-9, chi2_reduced=4.25, chi2_p=3e-10),
         _row("b_curve.fits", targname=HOSTILE_TARGET, instrume="<img src=x onerror=alert(1)>"),
-        _row("c_curve.fits", targname="EMPTY", total=0.0, poisson_factor=None),
-        _row("d_curve.fits", targname="GD71", poisson_factor=0.9, cenwave=1291),
+        _row("c_curve.fits", targname="EMPTY", total=0.0, mean=None, poisson_factor=None, variable=None),
+        _row("d_curve.fits", targname="GD71", poisson_factor=0.9, cenwave=1291, best_period=7.5, fap=0.42,
+             chi2_reduced=1.01, chi2_p=0.44),
+        _row("e_curve.fits", targname="FLARE", variable=True, chi2_reduced=3.0, chi2_p=2e-6),
+        _row("f_curve.fits", targname="FAINT", poisson_factor=1.9, chi2_reduced=0.98, chi2_p=0.6),
     )
     entries = [ProductEntry(row=r, page=f"products/{r.filename[:-5]}.html",
                             lightcurve_png=f"figures/{r.filename[:-5]}_lightcurve.png") for r in rows]
     bad = (BadDataRow("x_corrtag_a.fits", "No events; Short Exposure", datetime(2024, 1, 2, 3, 4, 5),
                       "/in/<x>"),)
-    text = render_index(_data(*rows, bad=bad), entries, poisson_factor_threshold=1.5,
-                        generated=datetime(2024, 5, 6, 7, 8, 9))
+    text = render_index(_data(*rows, bad=bad), entries, generated=datetime(2024, 5, 6, 7, 8, 9))
     page = Page(text)
 
     assert external_references(page) == []
@@ -100,15 +166,32 @@ def test_index_tables_escaping_and_offline() -> None:
     assert "Content-Security-Policy" in text and "default-src 'none'" in text
 
     tables = page.tables
-    names = {key: [row[2] for row in tables[key][1:]] for key in ("table-interesting", "table-boring")}
-    assert names == {"table-interesting": ["a_curve.fits"], "table-boring": ["b_curve.fits", "d_curve.fits"]}
-    assert [row[2] for row in tables["table-null"][1:]] == ["c_curve.fits"]
-    assert tables["table-interesting"][0] == [label for label, _ in PRODUCT_COLUMNS]
-    interesting = dict(zip(tables["table-interesting"][0], tables["table-interesting"][1], strict=True))
-    assert interesting["flag"] == "yes" and interesting["FAP"] == "1.0e-09"
-    assert interesting["best period (s)"] == "120"
+    names = {key: [row[1] for row in tables[key][1:]] for key in ("table-interesting", "table-boring")}
+    assert names == {"table-interesting": ["a_curve.fits", "e_curve.fits"],
+                     "table-boring": ["b_curve.fits", "d_curve.fits", "f_curve.fits"]}
+    assert [row[1] for row in tables["table-null"][1:]] == ["c_curve.fits"]
+    header = tables["table-interesting"][0]
+    assert header == [label for label, _ in PRODUCT_COLUMNS]
+    # the tables lead with what the verdict is and what it rests on
+    assert header[:7] == ["target", "product", "verdict", "best period", "FAP", "χ²_red", "χ² p"]
+    interesting = [dict(zip(header, r, strict=True)) for r in tables["table-interesting"][1:]]
+    assert interesting[0]["verdict"] == "periodic" and interesting[0]["FAP"] == "1.0e-09"
+    assert interesting[0]["best period"] == "2 min" == format_period(120.0)
+    assert interesting[0]["χ²_red"] == "4.25" and interesting[0]["χ² p"] == "3.0e-10"
+    assert interesting[1]["verdict"] == "variable" and interesting[1]["best period"] == "–"
+    assert interesting[1]["FAP"] == "–" and interesting[1]["χ² p"] == format_probability(2e-6)
+    boring = {r[1]: dict(zip(header, r, strict=True)) for r in tables["table-boring"][1:]}
+    assert boring["d_curve.fits"]["FAP"] == "0.420" and boring["d_curve.fits"]["best period"] == "7.5 s"
+    faint = boring["f_curve.fits"]
+    assert faint["poisson_factor"] == "1.9" and faint["verdict"] == "constant"
+    # sorted by the numbers, not the text
+    assert 'data-sort="1e-09"' in text and 'data-sort="120.0"' in text
+    # the category help is the verdict's
+    for category in ("interesting", "boring", "null"):
+        assert html.escape(CATEGORY_HELP[category], quote=True) in text
+    assert "poisson_factor above" not in text
     # every product row links to its page; thumbnails are relative
-    assert {f"products/{n}_curve.html" for n in "abcd"} <= set(page.links)
+    assert {f"products/{n}_curve.html" for n in "abcdef"} <= set(page.links)
     assert "figures/a_curve_lightcurve.png" in page.images
     # the other sections
     assert [r[0] for r in tables["exposure"][1:]] == ["GD71", HOSTILE_TARGET]
@@ -118,17 +201,71 @@ def test_index_tables_escaping_and_offline() -> None:
     assert tables["bad-data"][1] == ["x_corrtag_a.fits", "No events; Short Exposure", "2024-01-02 03:04:05",
                                      "/in/<x>"]
     assert text.count("<svg") == 4  # exposure, two configurations, optical elements
+    assert 'id="stale"' not in text  # every row is current
+
+
+def test_fap_text_is_the_same_in_the_index_the_product_page_and_the_cli() -> None:
+    stats = compute_stats(make_lightcurve(n=1200, period=240.0, gap=0.0, rate=2.0, seed=7))
+    assert stats.fap is not None and stats.fap > 0
+    for fap in (stats.fap, 3.3e-7, 0.0123, 0.0):
+        row = _stats_row("p_curve.fits", stats, fap=fap, details={**stats.details(), "verdict": "periodic"})
+        entry = ProductEntry(row=row, page="products/p_curve.html")
+        index = Page(render_index(_data(row), [entry]))
+        header = index.tables["table-interesting"][0]
+        shown = dict(zip(header, index.tables["table-interesting"][1], strict=True))["FAP"]
+        product = render_product_page(entry)
+        assert shown == format_fap(fap)
+        assert html.escape(f"(FAP {shown})") in product.split('id="verdict"', 1)[1].split("</p>", 1)[0]
+        assert f"<dt>FAP (whole grid)</dt><dd>{html.escape(shown)}</dd>" in product
+    assert format_fap(0.0) == "<1e-16"
+
+
+def test_a_row_from_an_older_method_still_renders_and_says_so() -> None:
+    stats = compute_stats(make_lightcurve(n=1200, period=240.0, gap=0.0))
+    old = _row("old_curve.fits", **{k: v for k, v in make_v1_stats(stats).items()
+                                     if k in ProductRow.__dataclass_fields__})
+    assert old.stale and old.variable is None and old.fap is None
+    assert old.verdict == "periodic" and classify(old) == "interesting"  # from the flag it stored
+    current = _stats_row("new_curve.fits", stats)
+    assert not current.stale and current.method_version == STATS_VERSION
+    entries = [ProductEntry(row=r, page=f"products/{r.filename[:-5]}.html") for r in (old, current)]
+    index = render_index(_data(old, current), entries)
+    assert "1 product(s) have stats made by an older version of the method" in index
+    verdicts = [r[2] for r in Page(index).tables["table-interesting"][1:]]
+    assert verdicts == ["periodic †", "periodic"]
+    page = render_product_page(entries[0])
+    assert f"made by method version 1; this hstlc&#x27;s is {STATS_VERSION}" in page and 'id="stale"' in page
+    bands = Page(page).tables["bands"]
+    assert "threshold (method 1: mean + 3σ)" in bands[0] and len(bands) == 4
+    assert 'id="stale"' not in render_product_page(entries[1])
+
+
+def test_rows_made_with_other_verdict_settings_are_marked() -> None:
+    current, other = StatsOptions().key(), StatsOptions(fap_threshold=1e-6).key()
+    row = _row("a_curve.fits", periodogram=True, method_settings=current)
+    assert outdated(row) is None and outdated(row, current) is None
+    assert outdated(row, other) == f"made with settings {current}; the current are {other}"
+    assert outdated(_row("b_curve.fits"), current) == (
+        f"made with settings (not recorded); the current are {current}")
+    assert outdated(_row("c_curve.fits", method_version=1), current) == (
+        f"made by method version 1; this hstlc's is {STATS_VERSION}")
+    entry = ProductEntry(row=row, page="products/a_curve.html")
+    assert 'id="stale"' not in render_index(_data(row), [entry], settings_key=current)
+    index = render_index(_data(row), [entry], settings_key=other)
+    assert "1 product(s) have stats made by an older version" in index
+    assert Page(index).tables["table-interesting"][1][2] == "periodic †"
+    page = render_product_page(entry, settings_key=other)
+    assert 'id="stale"' in page and html.escape(f"the current are {other}", quote=True) in page
 
 
 def test_numeric_cells_carry_sort_keys() -> None:
     rows = (_row("a_curve.fits", poisson_factor=0.5), _row("b_curve.fits", poisson_factor=None, total=1.0))
-    text = render_index(_data(*rows), [ProductEntry(row=r, page="p.html") for r in rows],
-                        poisson_factor_threshold=1.5)
+    text = render_index(_data(*rows), [ProductEntry(row=r, page="p.html") for r in rows])
     assert 'data-sort="0.5"' in text
     assert 'data-type="num"' in text and 'class="nosort"' in text
     # a non-numeric value where a number is expected (a hand-edited catalog) is shown, sorted last
     odd = _row("c_curve.fits", cenwave="MULTI")
-    text = render_index(_data(odd), [ProductEntry(row=odd, page="p.html")], poisson_factor_threshold=1.5)
+    text = render_index(_data(odd), [ProductEntry(row=odd, page="p.html")])
     assert '<td class="num" data-sort="">MULTI</td>' in text
 
 
@@ -145,31 +282,79 @@ def test_fmt(value: object, spec: str, text: str) -> None:
 def test_empty_report_is_still_a_page() -> None:
     empty = ReportData(products=(), exposure_by_target=(), configurations=(), opt_elements=(), bad_data=(),
                        datasets=0)
-    page = Page(render_index(empty, [], poisson_factor_threshold=1.5))
+    page = Page(render_index(empty, []))
     assert page.tables == {}
     assert "table" not in page.elements
 
 
+def _dl(text: str, heading: str) -> list[tuple[str, str]]:
+    """The (term, value) pairs of the ``<dl>`` after ``<h2>heading</h2>``."""
+    block = text.split(f"<h2>{heading}</h2>", 1)[1].split("</dl>", 1)[0]
+    terms = re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", block)
+    return [(html.unescape(k), html.unescape(v)) for k, v in terms]
+
+
 def test_product_page() -> None:
     stats = compute_stats(make_lightcurve(n=1200, period=240.0, gap=0.0))
-    row = _row("hostile_curve.fits", targname=HOSTILE_TARGET, periodogram=True, poisson_factor=2.0,
-               details=stats.details(), rootnames=("la1a01aaq",), proposids=(13902,))
+    row = _stats_row("hostile_curve.fits", stats, targname=HOSTILE_TARGET, rootnames=("la1a01aaq",),
+                     proposids=(13902,), method_settings="fap<0.001 p<0.001")
+    assert row.verdict == "periodic"
     entry = ProductEntry(row=row, page="products/hostile_curve.html",
                          lightcurve_png="../figures/hostile_curve_lightcurve.png",
                          periodogram_png="../figures/hostile_curve_periodogram.png",
                          header={"TARGNAME": HOSTILE_TARGET, "EXPTIME": "1200.0"})
-    text = render_product_page(entry, poisson_factor_threshold=1.5)
+    text = render_product_page(entry)
     page = Page(text)
     assert external_references(page) == []
     assert text.count("<script") == 1 and "<script>window.hacked" not in text
     assert page.images == [entry.lightcurve_png, entry.periodogram_png]
     assert "../index.html" in page.links and "../index.html#interesting" in page.links
-    assert [r[0] for r in page.tables["bands"][1:]] == ["short", "med", "long"]
-    assert page.tables["bands"][3][-1] == stats.band("long").skipped
-    failed = render_product_page(ProductEntry(row=row, page="p.html", figure_error="x.fits: no such file"),
-                                 poisson_factor_threshold=1.5)
+    # the verdict comes first, before the figures
+    assert text.index('id="verdict"') < text.index("<h3>Lightcurve</h3>")
+    assert html.escape(verdict_line(row), quote=True) in text
+    assert verdict_line(row) == (f"periodic: best period {format_period(stats.best_period)} "
+                                 f"(FAP {format_fap(stats.fap)}); χ²_red {stats.chi2_reduced:.3g} "
+                                 f"(p {format_probability(stats.chi2_p)})")
+    verdict = _dl(text, "Verdict")
+    terms = [k for k, _ in verdict]
+    assert terms[:3] == ["verdict", "report category", "method"]
+    assert dict(verdict)["verdict"] == "periodic" and dict(verdict)["report category"] == "interesting"
+    assert dict(verdict)["method"] == f"version {STATS_VERSION}, fap<0.001 p<0.001"
+    # variable / χ² / p, then periodogram / best period / FAP
+    order = ["variable (χ² test)", "χ²_red", "χ² p", "periodogram (a significant period)", "best period",
+             "FAP (whole grid)"]
+    assert [t for t in terms if t in order] == order
+    assert dict(verdict)["FAP (whole grid)"] == format_fap(stats.fap)
+    assert dict(verdict)["χ² p"] == format_probability(stats.chi2_p)
+    # the original's statistics follow, poisson_factor explained as the original's index
+    original = dict(_dl(text, "Original statistics"))
+    assert original["poisson_factor"] == fmt(stats.poisson_factor, ".10g")
+    assert "not used for the verdict" in text
+    assert text.index("<h2>Verdict</h2>") < text.index("<h2>Original statistics</h2>")
+    bands = page.tables["bands"]
+    assert [r[0] for r in bands[1:]] == ["short", "med", "long"]
+    assert bands[0][:5] == ["band", "best period", "best power", "FAP", "after removing the signal"]
+    assert bands[1][3] == format_fap(stats.band("short").fap)
+    assert bands[2][4] == "yes"  # med's best was taken after removing the 240 s signal
+    assert bands[3][-1] == stats.band("long").skipped
+    failed = render_product_page(ProductEntry(row=row, page="p.html", figure_error="x.fits: no such file"))
     assert "Figures could not be made: x.fits: no such file" in failed
     assert Page(failed).images == []
+
+
+def test_product_page_of_a_composite_shows_the_between_datasets_test() -> None:
+    stats = compute_stats(make_lightcurve(n=800, datasets=2, seed=11))
+    assert stats.constancy is not None and stats.constancy.between_p is not None
+    text = render_product_page(ProductEntry(row=_stats_row("c_curve.fits", stats), page="p.html"))
+    assert dict(_dl(text, "Verdict"))["between datasets: χ² p"] == format_probability(
+        stats.constancy.between_p)
+
+
+def test_product_page_without_counts() -> None:
+    stats = compute_stats(make_lightcurve(zero=True))
+    text = render_product_page(ProductEntry(row=_stats_row("z_curve.fits", stats), page="p.html"))
+    assert "Verdict: <b>no counts: net counts ≤ 0, so there are no statistics</b>" in text
+    assert "../index.html#null" in text
 
 
 def test_bar_chart_svg_escapes_and_scales() -> None:

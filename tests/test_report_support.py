@@ -18,7 +18,8 @@ from hstlc.catalog import Catalog, upsert_bad_data, upsert_metadata, upsert_outp
 from hstlc.config import Settings
 from hstlc.domain import LightCurve
 from hstlc.products import file_sha256, write_lightcurve
-from hstlc.science.variability import compute_stats
+from hstlc.science.variability import LightCurveStats, compute_stats
+from hstlc.statistics import StatsOptions
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 HOSTILE_TARGET = "<script>window.hacked=1</script>&\"'"
@@ -33,10 +34,16 @@ def make_lightcurve(
     gap: float = 1500.0,
     datasets: int = 1,
     zero: bool = False,
+    background: float = 0.0,
+    background_scale: float = 0.25,
     seed: int = 0,
     meta: dict[str, Any] | None = None,
 ) -> LightCurve:
-    """Poisson counts in ``step`` bins, a GTI gap of ``gap`` s in the middle, ``datasets`` equal parts."""
+    """Poisson counts in ``step`` bins, a GTI gap of ``gap`` s in the middle, ``datasets`` equal parts.
+
+    ``background`` (c/s in the source box) is measured in a region ``1 / background_scale`` times larger
+    and subtracted, with its variance in ERROR: a faint constant source on a bright background.
+    """
     rng = np.random.default_rng(seed)
     t = np.arange(n, dtype=np.float64) * step
     t = np.where(t >= (n // 2) * step, t + gap, t)
@@ -44,16 +51,26 @@ def make_lightcurve(
     if period:
         true_rate = true_rate * (1.0 + 0.6 * np.sin(2 * np.pi * t / period))
     bins = np.full(n, step)
-    counts = np.zeros(n) if zero else rng.poisson(true_rate * bins).astype(np.float64)
-    error = np.sqrt(np.maximum(counts, 1.0))
+    if zero:
+        gross, measured = np.zeros(n), np.zeros(n)
+    else:
+        gross = rng.poisson((true_rate + background) * bins).astype(np.float64)
+        measured = rng.poisson(background / background_scale * bins).astype(np.float64)
+    scaled = background_scale * measured
+    counts = gross - scaled
+    error = np.sqrt(np.maximum(gross + background_scale**2 * measured, 1.0))
     net = counts / bins
     dataset = (np.arange(n) * datasets // n + 1).astype(np.int32)
     return LightCurve(
-        times=t, mjd=57000.0 + t / 86400.0, bins=bins, gross=counts, background=np.zeros(n), counts=counts,
+        times=t, mjd=57000.0 + t / 86400.0, bins=bins, gross=gross, background=scaled, counts=counts,
         net=net, error=error, flux=net * 1e-15, flux_error=error / bins * 1e-15,
-        signal_to_noise=np.sqrt(counts), dataset=dataset,
+        signal_to_noise=counts / error, dataset=dataset,
         meta={"STEPSIZE": step, "EXPSTART": 57000.0, **(meta or {})},
     )
+
+
+FAINT = dict(rate=0.5, background=1.0, step=10.0)
+"""A faint constant source on a bright background: the original's poisson_factor is ~1.9."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +88,9 @@ SPECS: tuple[dict[str, Any], ...] = (
     dict(root="la1a03ccq", targ="GD71", expected="boring", seed=3),
     dict(root="la1a04ddq", targ="DARK-SKY", zero=True, expected="null"),
     dict(root="la1a05eeq", targ=HOSTILE_TARGET, expected="boring", seed=5),
+    dict(root="la1a06ffq", targ="FAINT-WD", expected="boring", seed=6, faint=True),
 )
+"""The individual products :func:`populate` writes, with the category each verdict puts them in."""
 
 
 def _write(lc: LightCurve, folder: Path, filename: str) -> Path:
@@ -84,8 +103,11 @@ def _record_stats(session: Any, path: Path, kind: str) -> None:
 
     stats = compute_stats(read_lightcurve(path))
     upsert_stats(session, path.name, lightcurve_path=str(path.parent), product_type=kind,
-                 product_sha256=file_sha256(path), **stats.row())
+                 product_sha256=file_sha256(path), method_settings=SETTINGS_KEY, **stats.row())
 
+
+SETTINGS_KEY = StatsOptions().key()
+"""The verdict settings of :func:`compute_stats`'s defaults, as ``hstlc stats`` records them."""
 
 COMPOSITE = "hlsp_hstlc_hst_cos-fuv_gd71_g130m_1291_psa_v1_sci.fits"
 
@@ -107,7 +129,8 @@ def _record_member(session: Any, spec: dict[str, Any], segment: str, path: Path,
 
 def populate(catalog: Catalog, settings: Settings, *, hostile: bool = True, limit: int | None = None
              ) -> list[Product]:
-    """Five individual products (periodic, two constant, empty, hostile name), one composite of the two
+    """Six individual products (periodic, two constant, empty, hostile name, faint constant on a bright
+    background), one composite of the two
     GD71 datasets, an FUV pair's two metadata rows per dataset, and two bad-data rows. ``limit`` keeps
     only the first individual products (fewer figures to draw)."""
     assert settings.outputs_dir is not None and settings.composite_dir is not None
@@ -118,7 +141,7 @@ def populate(catalog: Catalog, settings: Settings, *, hostile: bool = True, limi
             meta = {"TARGNAME": spec["targ"], "INSTRUME": "COS", "DETECTOR": "FUV", "OPT_ELEM": "G130M",
                     "CENWAVE": 1291, "APERTURE": "PSA", "ROOTNAME": spec["root"]}
             lc = make_lightcurve(period=spec.get("period"), zero=spec.get("zero", False),
-                                 seed=spec.get("seed", 0), meta=meta)
+                                 seed=spec.get("seed", 0), meta=meta, **(FAINT if spec.get("faint") else {}))
             filename = f"{spec['root']}_curve.fits"
             path = _write(lc, settings.outputs_dir / "target", filename)
             for segment in ("a", "b"):
@@ -198,14 +221,53 @@ def external_references(page: Page) -> list[str]:
     return [u for u in page.links + page.images if EXTERNAL.match(u)]
 
 
+def make_v1_stats(stats: LightCurveStats) -> dict[str, Any]:
+    """The ``stats`` columns an hstlc made before the verdict existed (method 1) would have stored for
+    ``stats``: its flags and the original's statistics, no verdict columns, per-band details of method 1."""
+    values = stats.row()
+    verdict_columns = ("variable", "best_period", "fap", "chi2_reduced", "chi2_p", "method_version",
+                       "method_settings")
+    for key in verdict_columns:
+        values[key] = None
+    values["details"] = {
+        "version": 1,
+        "power_threshold": 0.3,
+        "bands": {
+            band.name: {"name": band.name, "best_period": band.best_period, "best_power": band.best_power,
+                        "fap": band.fap, "threshold": None if band.mean is None else band.mean + 3 * band.std,
+                        "n_peaks": len(band.peaks), "peaks": [[p.period, p.power] for p in band.peaks],
+                        "skipped": band.skipped}
+            for band in stats.bands
+        },
+    }
+    return values
+
+
 def test_generated_lightcurves_have_the_intended_character() -> None:
     periodic = compute_stats(make_lightcurve(period=240.0))
     flat = compute_stats(make_lightcurve(seed=1))
     empty = compute_stats(make_lightcurve(zero=True))
-    assert periodic.periodogram and not flat.periodogram
-    assert empty.total == 0 and empty.poisson_factor is None
+    assert periodic.verdict == "periodic" and flat.verdict == "constant"
+    assert empty.total == 0 and empty.poisson_factor is None and empty.verdict == "no counts"
     lc = make_lightcurve(datasets=3)
     assert sorted(set(lc.dataset.tolist())) == [1, 2, 3]
+
+
+def test_faint_source_on_a_bright_background_is_constant_with_a_high_poisson_factor() -> None:
+    """The case the original's poisson_factor rule got wrong: what the report must call boring."""
+    for seed in range(3):
+        stats = compute_stats(make_lightcurve(seed=seed, **FAINT))
+        assert stats.verdict == "constant", seed
+        assert stats.poisson_factor is not None and 1.7 < stats.poisson_factor < 2.1
+
+
+def test_every_spec_gets_the_verdict_its_category_expects() -> None:
+    category = {"periodic": "interesting", "variable": "interesting", "constant": "boring",
+                "no counts": "null"}
+    for spec in SPECS:
+        lc = make_lightcurve(period=spec.get("period"), zero=spec.get("zero", False),
+                             seed=spec.get("seed", 0), **(FAINT if spec.get("faint") else {}))
+        assert category[compute_stats(lc).verdict] == spec["expected"], spec["root"]
 
 
 def test_external_reference_detector() -> None:

@@ -3,6 +3,10 @@
 A *dataset* is one exposure: FUV pairs have one ``metadata`` row per segment file with the same
 rootname, so datasets are counted as distinct ``coalesce(rootname, filename)`` and an exposure time is
 taken once per dataset (its largest value over the dataset's rows).
+
+A product's ``verdict`` is the one ``hstlc stats`` stored (``details["verdict"]``); a row made before the
+verdict was stored gets it from its columns by the same rule (:func:`row_verdict`), and is ``stale``
+(``hstlc stats`` recomputes it).
 """
 
 from __future__ import annotations
@@ -19,11 +23,30 @@ from sqlalchemy.orm import Session
 
 from hstlc.catalog.schema import BadData, Metadata, Outputs, Stats
 from hstlc.catalog.store import Catalog
+from hstlc.science.variability import STATS_VERSION
+
+VERDICTS: tuple[str, ...] = ("periodic", "variable", "constant", "no counts")
+"""Every verdict ``hstlc stats`` gives (:attr:`hstlc.science.variability.LightCurveStats.verdict`)."""
+
+
+def row_verdict(total: float | None, periodogram: bool, variable: bool | None) -> str:
+    """The verdict of stored columns, by the rule of ``LightCurveStats.verdict``: ``no counts`` (no or
+    non-positive total), ``periodic`` (periodogram flag), ``variable`` (variable flag), else ``constant``."""
+    if total is None or not total > 0:
+        return "no counts"
+    if periodogram:
+        return "periodic"
+    return "variable" if variable else "constant"
 
 
 @dataclass(frozen=True)
 class ProductRow:
-    """One lightcurve product with stats, joined with what the catalog knows about its datasets."""
+    """One lightcurve product with stats, joined with what the catalog knows about its datasets.
+
+    ``verdict`` is ``details["verdict"]`` when the row stored one, else :func:`row_verdict` of the
+    columns (left empty to have it filled in). ``variable`` is ``None`` for rows made before the χ²
+    test existed.
+    """
 
     filename: str
     path: Path
@@ -37,6 +60,14 @@ class ProductRow:
     pearson_p: float | None = None
     periodogram: bool = False
     deliver: bool = False
+    variable: bool | None = None
+    best_period: float | None = None
+    fap: float | None = None
+    chi2_reduced: float | None = None
+    chi2_p: float | None = None
+    method_version: int | None = None
+    method_settings: str | None = None
+    verdict: str = ""
     product_sha256: str | None = None
     computed_at: datetime | None = None
     details: Mapping[str, Any] | None = field(default=None, hash=False, compare=False)
@@ -53,6 +84,18 @@ class ProductRow:
     expend: float | None = None
     ra_targ: float | None = None
     dec_targ: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.verdict:
+            return
+        stored = self.details.get("verdict") if self.details else None
+        verdict = stored if stored in VERDICTS else row_verdict(self.total, self.periodogram, self.variable)
+        object.__setattr__(self, "verdict", verdict)
+
+    @property
+    def stale(self) -> bool:
+        """True if the row was made by an older statistics method (``hstlc stats`` recomputes it)."""
+        return self.method_version is None or self.method_version < STATS_VERSION
 
 
 @dataclass(frozen=True)
@@ -175,6 +218,13 @@ def product_rows(session: Session) -> list[ProductRow]:
                 pearson_p=stats.pearson_p,
                 periodogram=bool(stats.periodogram),
                 deliver=bool(stats.deliver),
+                variable=stats.variable,
+                best_period=stats.best_period,
+                fap=stats.fap,
+                chi2_reduced=stats.chi2_reduced,
+                chi2_p=stats.chi2_p,
+                method_version=stats.method_version,
+                method_settings=stats.method_settings,
                 product_sha256=stats.product_sha256,
                 computed_at=stats.computed_at,
                 details=dict(stats.details) if isinstance(stats.details, dict) else None,
@@ -255,6 +305,7 @@ def load_report_data(catalog: Catalog) -> ReportData:
 
 
 __all__ = [
+    "VERDICTS",
     "BadDataRow",
     "ProductRow",
     "ReportData",
@@ -266,4 +317,5 @@ __all__ = [
     "opt_elements",
     "product_path",
     "product_rows",
+    "row_verdict",
 ]

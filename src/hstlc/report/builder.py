@@ -5,22 +5,28 @@ Layout of ``plot_dir``::
     index.html                      the report (exploratory tables, exposure, configurations, bad data)
     products/<stem>.html            one page per product
     figures/<stem>_lightcurve.png   lightcurve figure
-    figures/<stem>_periodogram.png  three-band periodogram figure
+    figures/<stem>_periodogram.png  periodogram figure (the three reporting bands of one search)
     .hstlc-report.json              manifest: per product the fingerprint its figures were made from
 
 **Incremental.** A product's figures are remade only when its *fingerprint* changes: the stats row's
-product sha256 and computation time, the product file's size and modification time, the flag power
-threshold and :data:`~hstlc.report.figures.FIGURE_VERSION` — or when a figure file is missing.
+product sha256 and computation time, the product file's size and modification time, the verdict's
+settings (:meth:`StatsOptions.key <hstlc.statistics.StatsOptions.key>`), the statistics method's
+:data:`~hstlc.science.variability.STATS_VERSION` and :data:`~hstlc.report.figures.FIGURE_VERSION` — or
+when a figure file is missing.
 ``all_products=True`` remakes every figure. The HTML pages are always rebuilt (cheap, and they show the
 catalog's current state). Figures and pages of products no longer in the catalog are removed.
 
 **Parallel.** Figure jobs run in up to ``num_cores`` worker processes (one job = read the product,
-recompute its periodogram, render two PNGs), started by a forkserver that has the plotting stack
-imported (``spawn`` where there is no forkserver); a worker is only started for every
-:data:`MIN_JOBS_PER_WORKER` jobs, since its start-up costs more than a few figures. Each worker writes
-its files atomically (temporary name, then rename). Only the main process reads the catalog. A product
-that cannot be read or plotted is reported in :attr:`ReportResult.failed` and shown on its page; it does
-not stop the run.
+recompute its period search with the settings' :class:`~hstlc.statistics.StatsOptions`, render two
+PNGs), started by a forkserver that has the plotting stack imported (``spawn`` where there is no
+forkserver); a worker is only started for every :data:`MIN_JOBS_PER_WORKER` jobs, since its start-up
+costs more than a few figures. Each worker writes its files atomically (temporary name, then rename).
+Only the main process reads the catalog. A product that cannot be read or plotted is reported in
+:attr:`ReportResult.failed` and shown on its page; it does not stop the run.
+
+**Categories** are the verdicts ``hstlc stats`` stored (:func:`hstlc.report.html.classify`): interesting
+(periodic or variable), boring (constant), null (no counts). A row ``hstlc stats`` would recompute (an
+older method, or other verdict settings than ``settings``) is shown with its stored verdict and marked.
 """
 
 from __future__ import annotations
@@ -46,6 +52,8 @@ from hstlc.errors import FilingError, HstlcError
 from hstlc.filing import ensure_dir
 from hstlc.report.figures import FIGURE_VERSION, figure_png, lightcurve_figure, periodogram_figure
 from hstlc.report.html import CATEGORIES, ProductEntry, classify, render_index, render_product_page
+from hstlc.science.variability import STATS_VERSION
+from hstlc.statistics import StatsOptions
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +103,8 @@ class FigureJob:
     lightcurve_png: str
     periodogram_png: str
     title: str
-    power_threshold: float
+    options: StatsOptions
+    """The verdict settings the periodogram is recomputed and drawn with."""
 
 
 @dataclass(frozen=True)
@@ -153,14 +162,17 @@ def render_figures(job: FigureJob) -> FigureOutcome:
     Errors a product can cause (unreadable file, bad values) come back in the outcome, not raised.
     """
     from hstlc.products import read_lightcurve
-    from hstlc.science.variability import compute_stats
 
     start = time.perf_counter()
+    options = job.options
     try:
         lc = read_lightcurve(job.product)
         write_atomic(Path(job.lightcurve_png), figure_png(lightcurve_figure(lc, title=job.title)))
-        stats = compute_stats(lc, power_threshold=job.power_threshold)
-        figure = periodogram_figure(stats.bands, title=job.title, power_threshold=job.power_threshold)
+        stats = options.compute(lc)
+        figure = periodogram_figure(
+            stats.bands, title=job.title, fap_threshold=options.fap_threshold, flag_rule=options.flag_rule,
+            power_threshold=options.power_threshold,
+        )
         write_atomic(Path(job.periodogram_png), figure_png(figure))
     except (HstlcError, ValueError, OSError) as exc:
         return FigureOutcome(job.filename, error=str(exc) or type(exc).__name__,
@@ -168,16 +180,17 @@ def render_figures(job: FigureJob) -> FigureOutcome:
     return FigureOutcome(job.filename, header=_header_summary(lc.meta), seconds=time.perf_counter() - start)
 
 
-def fingerprint(row: ProductRow, power_threshold: float) -> str:
-    """What a product's figures depend on (see the module docstring)."""
+def fingerprint(row: ProductRow, options: StatsOptions) -> str:
+    """What a product's figures depend on (see the module docstring): a change of the method or of the
+    verdict's settings redraws them."""
     try:
         info = row.path.stat()
         size, mtime = info.st_size, info.st_mtime_ns
     except OSError:
         size, mtime = None, None
     parts = [
-        FIGURE_VERSION, row.product_sha256, row.computed_at.isoformat() if row.computed_at else None,
-        size, mtime, power_threshold,
+        FIGURE_VERSION, STATS_VERSION, options.key(), row.product_sha256,
+        row.computed_at.isoformat() if row.computed_at else None, size, mtime,
     ]
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
@@ -201,7 +214,7 @@ def worker_count(cores: int, jobs: int) -> int:
     return max(1, min(cores, jobs // MIN_JOBS_PER_WORKER))
 
 
-PRELOAD = ["hstlc.report.builder", "hstlc.products", "hstlc.science.variability"]
+PRELOAD = ["hstlc.report.builder", "hstlc.products", "hstlc.science.variability", "hstlc.statistics"]
 
 
 def _process_context() -> multiprocessing.context.BaseContext:
@@ -266,7 +279,7 @@ def build_report(
         ensure_dir(folder, group=settings.file_group, dir_mode=settings.file_mode)
     manifest_path = plot_dir / MANIFEST_NAME
     old = _load_manifest(manifest_path)
-    threshold = settings.periodogram_power_threshold
+    options = StatsOptions.from_settings(settings)
 
     jobs: list[FigureJob] = []
     current: dict[str, dict[str, Any]] = {}
@@ -275,7 +288,7 @@ def build_report(
         stem = page_stem(row.filename)
         entry = {
             "stem": stem,
-            "fingerprint": fingerprint(row, threshold),
+            "fingerprint": fingerprint(row, options),
             "lightcurve": f"{FIGURES_DIR}/{stem}_lightcurve.png",
             "periodogram": f"{FIGURES_DIR}/{stem}_periodogram.png",
             "page": f"{PAGES_DIR}/{stem}.html",
@@ -300,7 +313,7 @@ def build_report(
                     lightcurve_png=str(plot_dir / entry["lightcurve"]),
                     periodogram_png=str(plot_dir / entry["periodogram"]),
                     title=_title(row),
-                    power_threshold=threshold,
+                    options=options,
                 )
             )
         current[row.filename] = entry
@@ -339,7 +352,6 @@ def build_report(
         )
 
     pages: list[Path] = []
-    pf_threshold = settings.poisson_factor_threshold
     for item in entries:
         # the page lives in products/: its figure links go one folder up
         local = ProductEntry(
@@ -351,12 +363,12 @@ def build_report(
             figure_error=item.figure_error,
         )
         path = plot_dir / item.page
-        write_atomic(path, render_product_page(local, poisson_factor_threshold=pf_threshold,
-                                               generated=generated).encode("utf-8"))
+        page = render_product_page(local, settings_key=options.key(), generated=generated)
+        write_atomic(path, page.encode("utf-8"))
         pages.append(path)
     index = plot_dir / "index.html"
-    write_atomic(index, render_index(data, entries, poisson_factor_threshold=pf_threshold,
-                                     generated=generated).encode("utf-8"))
+    text = render_index(data, entries, settings_key=options.key(), generated=generated)
+    write_atomic(index, text.encode("utf-8"))
 
     removed = _remove_stale(plot_dir, old, current)
     manifest = {"version": MANIFEST_VERSION, "products": current}
@@ -364,7 +376,7 @@ def build_report(
 
     counts = {c: 0 for c in CATEGORIES}
     for row in data.products:
-        counts[classify(row, pf_threshold)] += 1
+        counts[classify(row)] += 1
     counts["products"] = len(data.products)
     counts["bad_data"] = len(data.bad_data)
     return ReportResult(

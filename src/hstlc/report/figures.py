@@ -1,8 +1,9 @@
-"""The report's static figures: a lightcurve and a three-band periodogram, as matplotlib ``Figure`` objects.
+"""The report's static figures: a lightcurve, and a periodogram (the three reporting bands of one period
+search), as matplotlib ``Figure`` objects.
 
 Figures are built on :class:`matplotlib.figure.Figure` with an Agg canvas: no pyplot, no global state, no
 ``show()``; they are safe to make in worker processes and are freed when they go out of scope. The caller
-saves them (:func:`save_png`).
+saves them (:func:`figure_png`).
 
 Every piece of header-derived text is drawn with ``parse_math=False``, so a target name containing ``$``
 is shown as typed rather than parsed as mathtext.
@@ -20,9 +21,11 @@ import numpy.typing as npt
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from hstlc.display import format_fap, format_period
 from hstlc.domain import SECONDS_PER_DAY, LightCurve
+from hstlc.science.periodogram import DEFAULT_FAP_THRESHOLD
 
-FIGURE_VERSION = 2
+FIGURE_VERSION = 3
 """Bump when the figures' look changes: the report then regenerates every figure once."""
 
 DATASET_COLOURS: tuple[str, ...] = (
@@ -44,22 +47,23 @@ ERRORBAR_LIMIT = 5000
 """Above this many bins in one panel, errors are drawn as a shaded ±1σ band instead of error bars."""
 
 MAX_MARKED_PEAKS = 25
-"""The strongest significant peaks marked in a periodogram panel (all are counted in the legend)."""
-
-
-class PeakLike(Protocol):
-    periods: Any
-    powers: Any
+"""The strongest peaks of a kind marked in a periodogram panel (all are counted in the legend)."""
 
 
 class BandLike(Protocol):
-    """What a periodogram panel needs from one band (``hstlc.statistics`` ``BandResult`` satisfies it)."""
+    """What a periodogram panel needs from one band (:class:`~hstlc.science.periodogram.BandResult`)."""
 
     name: str
     periods: Any
     power: Any
     threshold: float | None
-    fap: float | None
+    levels: Sequence[tuple[float, float, float]]
+    mean: float | None
+    std: float | None
+    peaks: Sequence[Any]
+    best: Any
+    residual: bool
+    skipped: str | None
 
 
 def _new_figure(width: float, height: float) -> Figure:
@@ -257,60 +261,121 @@ def envelope(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], *, points: 
     return ex, ey
 
 
-def _peak_arrays(band: Any) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """The significant peaks of a band as (periods, powers), whatever container holds them."""
-    peaks = getattr(band, "peaks", None)
-    if peaks is None:
-        periods, powers = getattr(band, "peak_periods", ()), getattr(band, "peak_powers", ())
-    elif hasattr(peaks, "periods"):
-        periods, powers = peaks.periods, peaks.powers
-    else:
-        periods, powers = peaks
-    return np.asarray(periods, dtype=np.float64).ravel(), np.asarray(powers, dtype=np.float64).ravel()
-
-
 def band_skip_reason(band: Any) -> str | None:
     """Why a band was not computed (``None`` when it was)."""
-    for attr in ("skipped", "skip_reason", "skipped_reason"):
-        value = getattr(band, attr, None)
-        if value:
-            return str(value)
-    return None
+    value = getattr(band, "skipped", None)
+    return str(value) if value else None
 
 
-def format_fap(fap: float | None) -> str:
-    """A false-alarm probability as text (``<1e-16`` below double precision, ``n/a`` when missing)."""
-    if fap is None or not np.isfinite(fap):
-        return "n/a"
-    if fap < 1e-16:
-        return "<1e-16"
-    if fap < 1e-3:
-        return f"{fap:.1e}"
-    return f"{fap:.3f}"
+def _finite(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if np.isfinite(number) else None
+
+
+def _mark(ax: Any, peaks: Sequence[Any], marker: str, label: str, **style: Any) -> None:
+    """Mark the strongest :data:`MAX_MARKED_PEAKS` of ``peaks`` (all of them counted in the label)."""
+    if not peaks:
+        return
+    strongest = sorted(peaks, key=lambda p: -float(p.power))[:MAX_MARKED_PEAKS]
+    text = f"{len(peaks)} {label}"
+    if len(peaks) > MAX_MARKED_PEAKS:
+        text += f", strongest {MAX_MARKED_PEAKS} marked"
+    ax.plot([float(p.period) for p in strongest], [float(p.power) for p in strongest], marker,
+            linestyle="none", label=text, clip_on=False, **style)
+
+
+def _rule_lines(ax: Any, band: Any, *, fap_threshold: float, flag_rule: str,
+                power_threshold: float | None) -> float | None:
+    """Draw the detection line(s) of ``flag_rule``; returns the original's mean + 3σ (``None`` otherwise)."""
+    if flag_rule != "original":
+        label = f"FAP = {fap_threshold:g} (whole grid)"
+        levels = [(float(a), float(b), float(z)) for a, b, z in getattr(band, "levels", ()) or ()]
+        if levels:  # the power at the threshold differs between the trial ranges a band spans: a step
+            xs = [x for a, b, _ in levels for x in (a, b)]
+            ys = [y for _, _, z in levels for y in (z, z)]
+            ax.plot(xs, ys, "-", color="#2ca02c", linewidth=1.0, label=label)
+        else:
+            threshold = _finite(getattr(band, "threshold", None))
+            if threshold is not None:
+                ax.axhline(threshold, color="#2ca02c", linewidth=1.0, label=label)
+        return None
+    mean, std = _finite(getattr(band, "mean", None)), _finite(getattr(band, "std", None))
+    line = None
+    if mean is not None:
+        ax.axhline(mean, color="#d62728", linewidth=0.8, alpha=0.7, label="mean")
+        if std is not None:
+            line = mean + 3.0 * std
+            ax.axhline(line, color="#2ca02c", linewidth=1.0, label=f"mean + 3σ = {line:.3f}")
+    if power_threshold is not None:
+        ax.axhline(power_threshold, color="#7f7f7f", linestyle=":", linewidth=0.8,
+                   label=f"flag power {power_threshold:.2f}")
+    return line
+
+
+def _significant(peaks: Sequence[Any], *, fap_threshold: float, flag_rule: str,
+                 power_threshold: float | None, line: float | None) -> tuple[list[Any], str]:
+    """The peaks that make the rule's detection in this band, and what to call them."""
+    if flag_rule == "original":  # the original's rule: above mean + 3σ with power ≥ the flag power
+        if line is None:
+            return [], ""
+        least = power_threshold if power_threshold is not None else -np.inf
+        chosen = [p for p in peaks if float(p.power) > line and float(p.power) >= least]
+        return chosen, "peak(s) above mean + 3σ" + (f" and power ≥ {power_threshold:.2f}"
+                                                       if power_threshold is not None else "")
+    chosen = [p for p in peaks if getattr(p, "counted", True) and float(p.fap) < fap_threshold]
+    return chosen, f"significant peak(s) (FAP < {fap_threshold:g})"
+
+
+def _best_label(band: Any) -> str:
+    best = getattr(band, "best", None)
+    if best is None:
+        text = "no peak that can be the source"
+    else:
+        fap = format_fap(_finite(best.fap))
+        relation = "" if fap.startswith("<") else "= "  # "FAP <1e-16", "FAP = 0.012"
+        text = f"best P = {format_period(_finite(best.period))}, FAP {relation}{fap}"
+    if getattr(band, "residual", False):
+        text += "\n(after removing the signal)"
+    return text
 
 
 def periodogram_figure(
     bands: Sequence[Any],
     *,
     title: str = "",
+    fap_threshold: float | None = None,
+    flag_rule: str = "fap",
     power_threshold: float | None = None,
     width: float = 10.0,
     height_per_band: float = 2.4,
 ) -> Figure:
-    """One panel per band: Lomb–Scargle power against period (log axis), the mean + 3σ line, the
-    significant peaks marked, and the false-alarm probability of the highest peak in the legend.
+    """One panel per reporting band of the one period search: Lomb–Scargle power against period (log axis).
 
-    ``bands`` are band results (``name``, ``periods`` in s, ``power``, ``threshold``, ``peaks``, ``fap``,
-    and a skip reason when the data cannot constrain the band). ``power_threshold``, when given, draws the
-    flag threshold (a significant peak at or above it sets the periodogram flag).
+    ``bands`` are :class:`~hstlc.science.periodogram.BandResult` objects (or anything with their
+    attributes: ``name``, ``periods`` in s, ``power``, ``levels``, ``threshold``, ``mean``, ``std``,
+    ``peaks`` (each a ``Peak``), ``best``, ``residual``, ``skipped``). Each panel shows the detection
+    line of ``flag_rule`` — for ``"fap"`` the power whose whole-grid false-alarm probability is
+    ``fap_threshold`` (``band.levels``: a step per trial range the band spans; else ``band.threshold``);
+    for ``"original"`` the band's mean + 3σ and the flag ``power_threshold`` — the peaks that make a
+    detection by that rule (triangles), peaks at the HST orbit (the window: the sampling, not the
+    source) and at the long-period end (a trend) with their own markers, and the best period and its
+    FAP (a dotted vertical line; "after removing the signal" when that band's best was taken from the
+    search with a significant signal elsewhere subtracted — the curve drawn is the search before). A
+    band the data cannot constrain says why.
     """
+    threshold_fap = DEFAULT_FAP_THRESHOLD if fap_threshold is None else float(fap_threshold)
+    if flag_rule not in ("fap", "original"):
+        raise ValueError(f"flag_rule must be 'fap' or 'original', got {flag_rule!r}")
     n = max(len(bands), 1)
     height = height_per_band * n + (0.4 if title else 0.0) + 0.5
     fig = _new_figure(width, height)
     if title:
         fig.suptitle(title, fontsize=10, parse_math=False)
     top = 1.0 - (0.75 if title else 0.35) / height
-    fig.subplots_adjust(left=0.07, right=0.72, bottom=0.55 / height, top=top, hspace=0.45)
+    fig.subplots_adjust(left=0.07, right=0.68, bottom=0.55 / height, top=top, hspace=0.45)
     axes = fig.subplots(n, 1, squeeze=False)[:, 0]
     if not bands:
         axes[0].text(0.5, 0.5, "no periodogram", transform=axes[0].transAxes, ha="center", va="center")
@@ -330,32 +395,32 @@ def periodogram_figure(
             continue
         order = np.argsort(periods)
         px, py = envelope(periods[order], power[order])
-        ax.plot(px, py, "-", color="#1f77b4", linewidth=0.8, label="power")
-        threshold = getattr(band, "threshold", None)
-        if threshold is not None and np.isfinite(threshold):
-            ax.axhline(float(threshold), color="#2ca02c", linewidth=1.0, label=f"mean + 3σ = {threshold:.3f}")
-        mean = getattr(band, "mean", None)
-        if mean is not None and np.isfinite(mean):
-            ax.axhline(float(mean), color="#d62728", linewidth=0.8, alpha=0.7, label="mean")
-        if power_threshold is not None:
-            ax.axhline(power_threshold, color="#7f7f7f", linestyle=":", linewidth=0.8,
-                       label=f"flag power {power_threshold:.2f}")
-        peak_periods, peak_powers = _peak_arrays(band)
-        fap = getattr(band, "fap", None)
-        if peak_periods.size:
-            strongest = np.argsort(peak_powers)[::-1][:MAX_MARKED_PEAKS]
-            label = f"{peak_periods.size} significant peak(s)"
-            if peak_periods.size > MAX_MARKED_PEAKS:
-                label += f", strongest {MAX_MARKED_PEAKS} marked"
-            ax.plot(peak_periods[strongest], peak_powers[strongest], "v", color="black", markersize=5,
-                    label=label)
-        best = getattr(band, "best_period", None)
-        fap_label = f"FAP of highest peak = {format_fap(fap)}"
-        if best is not None and np.isfinite(best):
-            fap_label += f" (P = {best:.4g} s)"
-        ax.plot([], [], " ", label=fap_label)
+        # a band the grid barely reaches may hold a single frequency: a point, not a line
+        ax.plot(px, py, "-" if periods.size > 1 else "o", color="#1f77b4", linewidth=0.8, label="power")
+        line = _rule_lines(ax, band, fap_threshold=threshold_fap, flag_rule=flag_rule,
+                           power_threshold=power_threshold)
+        peaks = list(getattr(band, "peaks", ()) or ())
+        window = [p for p in peaks if getattr(p, "window", False)]
+        edge = [p for p in peaks if getattr(p, "edge", False) and not getattr(p, "window", False)]
+        chosen, label = _significant(peaks, fap_threshold=threshold_fap, flag_rule=flag_rule,
+                                     power_threshold=power_threshold, line=line)
+        if flag_rule == "fap" and getattr(band, "residual", False):
+            # this band's verdict is the residual search's; its peaks above the line are the signal's
+            _mark(ax, chosen, "v", "peak(s) above the line before the signal was removed",
+                  color="#7f7f7f", markerfacecolor="none", markersize=6)
+        else:
+            _mark(ax, chosen, "v", label, color="black", markersize=6)
+        _mark(ax, window, "X", "HST orbit (window)", color="#ff7f0e", markersize=7)
+        _mark(ax, edge, "s", "trend (edge)", color="#9467bd", markersize=5)
+        best = getattr(band, "best", None)
+        best_period = _finite(best.period) if best is not None else None
+        if best_period is not None:
+            ax.axvline(best_period, color="#d62728", linestyle=":", linewidth=1.0, label=_best_label(band))
+        else:
+            ax.plot([], [], " ", label=_best_label(band))
         ax.set_xscale("log")
-        ax.set_xlim(float(periods.min()), float(periods.max()))
+        low, high = float(periods.min()), float(periods.max())
+        ax.set_xlim(*((low, high) if high > low else (low / 1.25, high * 1.25)))
         ax.set_ylim(bottom=0.0)
         ax.set_title(f"{name} periods", fontsize=9, loc="left")
         ax.set_ylabel("power")
@@ -383,7 +448,6 @@ __all__ = [
     "break_at_gaps",
     "envelope",
     "figure_png",
-    "format_fap",
     "lightcurve_figure",
     "lightcurve_step",
     "periodogram_figure",

@@ -18,15 +18,27 @@ from datetime import datetime
 from typing import Any
 
 from hstlc.catalog.report_queries import BadDataRow, ProductRow, ReportData
-from hstlc.report.figures import format_fap
+from hstlc.display import format_fap, format_period, format_probability
+from hstlc.science.variability import STATS_VERSION
 
 CATEGORIES: tuple[str, ...] = ("interesting", "boring", "null")
 
-CATEGORY_HELP = {
-    "interesting": "periodogram flag set, or poisson_factor above {threshold:g}",
-    "boring": "counts, no periodogram flag, poisson_factor at most {threshold:g}",
-    "null": "no counts (statistics undefined)",
+CATEGORY_OF_VERDICT: Mapping[str, str] = {
+    "periodic": "interesting", "variable": "interesting", "constant": "boring", "no counts": "null",
 }
+"""The report's category of each verdict of ``hstlc stats``."""
+
+CATEGORY_HELP = {
+    "interesting": "verdict periodic (a period whose false-alarm probability over the whole searched "
+    "grid is below the threshold) or variable (the χ² test rejects a constant rate)",
+    "boring": "verdict constant: no significant period, and the rate is consistent with a constant",
+    "null": "verdict no counts: net counts ≤ 0, so there are no statistics",
+}
+
+STALE_NOTE = (
+    "† stats made by an older version of the method (verdict from the flags it stored) or with other "
+    "verdict settings than the current ones; 'hstlc stats' recomputes them"
+)
 
 CSP = (
     "default-src 'none'; img-src 'self' file: data:; style-src 'unsafe-inline'; "
@@ -59,6 +71,7 @@ img.figure { max-width: 100%; height: auto; border: 1px solid var(--line); }
 svg text { font: 11px system-ui, sans-serif; fill: var(--fg); }
 svg rect.bar { fill: #4c78a8; } svg rect.bar:hover { fill: #2a5788; }
 dl.kv { display: grid; grid-template-columns: max-content auto; gap: 2px 1rem; margin: .5rem 0; }
+.cols p.muted { max-width: 38rem; }
 dl.kv dt { color: var(--muted); } dl.kv dd { margin: 0; word-break: break-all; }
 """
 
@@ -127,7 +140,13 @@ def esc(value: Any) -> str:
 
 @dataclass(frozen=True)
 class BandSummary:
-    """One periodogram band as the stats table stored it (``details`` JSON)."""
+    """One reporting band of the period search as the stats table stored it (``details`` JSON).
+
+    ``best_period``/``best_power``/``fap``: the band's best counted peak (``residual``: taken after a
+    significant signal elsewhere was removed); ``threshold``: the power whose whole-grid FAP is the
+    detection threshold (the highest over the trial ranges the band spans); ``peaks``: distinct peaks
+    kept, ``window``/``edge`` of them at the HST orbit or the long-period end.
+    """
 
     name: str
     best_period: float | None = None
@@ -135,6 +154,9 @@ class BandSummary:
     fap: float | None = None
     threshold: float | None = None
     peaks: int | None = None
+    window: int = 0
+    edge: int = 0
+    residual: bool = False
     skipped: str | None = None
 
 
@@ -186,8 +208,9 @@ def band_summaries(details: Mapping[str, Any] | None) -> list[BandSummary]:
     for name, band in items:
         if not isinstance(band, Mapping):
             continue
-        peaks = band.get("n_peaks", band.get("peaks", band.get("peak_periods")))
-        skipped = band.get("skipped") or band.get("skip_reason") or band.get("skipped_reason")
+        peaks = band.get("peaks")
+        listed = [p for p in peaks if isinstance(p, Mapping)] if isinstance(peaks, (list, tuple)) else []
+        skipped = band.get("skipped")
         out.append(
             BandSummary(
                 name=str(band.get("name", name)),
@@ -195,27 +218,20 @@ def band_summaries(details: Mapping[str, Any] | None) -> list[BandSummary]:
                 best_power=_float(band.get("best_power")),
                 fap=_float(band.get("fap")),
                 threshold=_float(band.get("threshold")),
-                peaks=_int(peaks),
+                peaks=_int(band.get("n_peaks", peaks)),
+                window=sum(1 for p in listed if p.get("window")),
+                edge=sum(1 for p in listed if p.get("edge") and not p.get("window")),
+                residual=bool(band.get("residual")),
                 skipped=str(skipped) if skipped else None,
             )
         )
     return out
 
 
-def best_band(details: Mapping[str, Any] | None) -> BandSummary | None:
-    """The computed band whose highest peak is least likely a false alarm (lowest FAP)."""
-    candidates = [b for b in band_summaries(details) if not b.skipped and b.fap is not None]
-    return min(candidates, key=lambda b: (b.fap, -(b.best_power or 0.0))) if candidates else None
-
-
-def classify(row: ProductRow, poisson_factor_threshold: float) -> str:
-    """``null`` (no counts), ``interesting`` (periodogram flag or poisson_factor above the threshold) or
-    ``boring``."""
-    if row.total is None or row.total <= 0 or row.poisson_factor is None:
-        return "null"
-    if row.periodogram or row.poisson_factor > poisson_factor_threshold:
-        return "interesting"
-    return "boring"
+def classify(row: ProductRow) -> str:
+    """The report category of ``row``'s verdict — the same verdict ``hstlc stats`` prints: ``interesting``
+    (periodic or variable), ``boring`` (constant) or ``null`` (no counts)."""
+    return CATEGORY_OF_VERDICT.get(row.verdict, "null")
 
 
 def fmt(value: Any, spec: str = ".4g") -> str:
@@ -288,10 +304,46 @@ def sortable_table(table_id: str, columns: Sequence[tuple[str, str]], rows: Sequ
     )
 
 
+def _shown_td(text: str, value: Any) -> str:
+    """A right-aligned cell showing ``text`` (already formatted), sorted by the number ``value``."""
+    number = _float(value) if not isinstance(value, bool) else None
+    sort = "" if number is None else repr(number)
+    return f'<td class="num" data-sort="{esc(sort)}">{esc(text)}</td>'
+
+
+def outdated(row: ProductRow, settings_key: str | None = None) -> str | None:
+    """Why ``hstlc stats`` would recompute ``row`` — made by an older method, or (given the current
+    settings' :meth:`StatsOptions.key <hstlc.statistics.StatsOptions.key>`) with other verdict settings —
+    or ``None`` when it is current."""
+    if row.stale:
+        return f"made by method version {row.method_version or 1}; this hstlc's is {STATS_VERSION}"
+    if settings_key is not None and row.method_settings != settings_key:
+        return f"made with settings {row.method_settings or '(not recorded)'}; the current are {settings_key}"
+    return None
+
+
+def _verdict_td(row: ProductRow, settings_key: str | None) -> str:
+    """The verdict, with a † (explained under the table) when ``hstlc stats`` would recompute it."""
+    mark = ""
+    reason = outdated(row, settings_key)
+    if reason:
+        mark = f' <abbr title="{esc(reason)}; \'hstlc stats\' recomputes them">†</abbr>'
+    return f'<td data-sort="{esc(row.verdict)}">{esc(row.verdict)}{mark}</td>'
+
+
+def _flag(value: bool | None) -> str:
+    return "" if value is None else ("yes" if value else "no")
+
+
 PRODUCT_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("lightcurve", "nosort"),
     ("target", "text"),
     ("product", "text"),
+    ("verdict", "text"),
+    ("best period", "num"),
+    ("FAP", "num"),
+    ("χ²_red", "num"),
+    ("χ² p", "num"),
+    ("lightcurve", "nosort"),
     ("type", "text"),
     ("instrument", "text"),
     ("detector", "text"),
@@ -305,16 +357,15 @@ PRODUCT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("poisson_factor", "num"),
     ("pearson r", "num"),
     ("pearson p", "num"),
-    ("flag", "text"),
-    ("best period (s)", "num"),
-    ("FAP", "num"),
+    ("periodogram", "text"),
+    ("variable", "text"),
     ("deliver", "text"),
 )
+"""The interesting/boring/null tables: the verdict and what it rests on first, then the rest."""
 
 
-def _product_tr(entry: ProductEntry) -> str:
+def _product_tr(entry: ProductEntry, settings_key: str | None = None) -> str:
     row = entry.row
-    best = best_band(row.details)
     thumb = (
         f'<a href="{esc(entry.page)}"><img class="thumb" loading="lazy" src="{esc(entry.lightcurve_png)}" '
         f'alt="lightcurve of {esc(row.filename)}"></a>'
@@ -322,9 +373,14 @@ def _product_tr(entry: ProductEntry) -> str:
         else '<span class="muted">no figure</span>'
     )
     cells = [
-        f"<td>{thumb}</td>",
         _td(row.targname),
         f'<td><a href="{esc(entry.page)}">{esc(row.filename)}</a></td>',
+        _verdict_td(row, settings_key),
+        _shown_td(format_period(row.best_period), row.best_period),
+        _shown_td(format_fap(row.fap), row.fap),
+        _num_td(row.chi2_reduced, ".3g"),
+        _shown_td(format_probability(row.chi2_p), row.chi2_p),
+        f"<td>{thumb}</td>",
         _td(row.product_type),
         _td(row.instrume),
         _td(row.detector),
@@ -337,14 +393,12 @@ def _product_tr(entry: ProductEntry) -> str:
         _num_td(row.mean),
         _num_td(row.poisson_factor),
         _num_td(row.pearson_r, ".3f"),
-        _num_td(row.pearson_p, ".3g"),
-        _td("yes" if row.periodogram else "no"),
-        _num_td(best.best_period if best else None),
-        f'<td class="num" data-sort="{esc(repr(best.fap) if best and best.fap is not None else "")}">'
-        f"{esc(format_fap(best.fap) if best else '')}</td>",
-        _td("yes" if row.deliver else "no"),
+        _shown_td(format_probability(row.pearson_p), row.pearson_p),
+        _td(_flag(row.periodogram)),
+        _td(_flag(row.variable)),
+        _td(_flag(row.deliver)),
     ]
-    cls = ' class="flag"' if row.periodogram else ""
+    cls = ' class="flag"' if row.verdict == "periodic" else ""
     return f"<tr{cls}>" + "".join(cells) + "</tr>"
 
 
@@ -454,14 +508,16 @@ def render_index(
     data: ReportData,
     entries: Sequence[ProductEntry],
     *,
-    poisson_factor_threshold: float,
+    settings_key: str | None = None,
     generated: datetime | None = None,
     top_targets: int = 30,
 ) -> str:
-    """``index.html``: the exploratory tables, exposure, configurations, optical elements, bad data."""
+    """``index.html``: the products by verdict (:func:`classify`), exposure, configurations, optical
+    elements, bad data. Rows :func:`outdated` for ``settings_key`` are marked †."""
     by_category: dict[str, list[ProductEntry]] = {c: [] for c in CATEGORIES}
     for entry in entries:
-        by_category[classify(entry.row, poisson_factor_threshold)].append(entry)
+        by_category[classify(entry.row)].append(entry)
+    stale = sum(1 for e in entries if outdated(e.row, settings_key))
     summary = " ".join(
         f'<span><a href="#{c}">{c}</a>: <b id="count-{c}">{len(by_category[c])}</b></span>'
         for c in CATEGORIES
@@ -475,13 +531,18 @@ def render_index(
         f"<span>datasets: <b>{data.datasets}</b></span>{summary}"
         f"<span>rejected files: <b>{len(data.bad_data)}</b></span></p>",
     ]
+    if stale:
+        parts.append(f'<p class="muted" id="stale">{stale} product(s) have {esc(STALE_NOTE[2:])}.</p>')
     for category in CATEGORIES:
-        help_text = CATEGORY_HELP[category].format(threshold=poisson_factor_threshold)
-        rows = [_product_tr(e) for e in by_category[category]]
+        rows = [_product_tr(e, settings_key) for e in by_category[category]]
+        note = ""
+        if any(outdated(e.row, settings_key) for e in by_category[category]):
+            note = f'\n<p class="muted">{esc(STALE_NOTE)}.</p>'
         parts.append(
             f'<h2 id="{category}">{category.capitalize()} lightcurves ({len(rows)})</h2>\n'
-            f'<p class="muted">{esc(help_text)}. Click a column header to sort.</p>\n'
+            f'<p class="muted">{esc(CATEGORY_HELP[category])}. Click a column header to sort.</p>\n'
             + sortable_table(f"table-{category}", PRODUCT_COLUMNS, rows, empty=f"no {category} lightcurves")
+            + note
         )
     parts.append(_exposure_section(data, top_targets))
     parts.append(_configuration_section(data))
@@ -495,11 +556,51 @@ def _kv(items: Iterable[tuple[str, Any]]) -> str:
     return f'<dl class="kv">{body}</dl>' if body else '<p class="muted">nothing recorded</p>'
 
 
-def render_product_page(entry: ProductEntry, *, poisson_factor_threshold: float,
+def _chi2_items(row: ProductRow) -> list[tuple[str, Any]]:
+    """The χ² test's details (degrees of freedom, the between-datasets test) from the stored JSON."""
+    chi2 = row.details.get("chi2") if row.details else None
+    if not isinstance(chi2, Mapping):
+        return []
+    items: list[tuple[str, Any]] = [
+        ("χ²", fmt(_float(chi2.get("chi2")), ".6g")),
+        ("degrees of freedom", chi2.get("dof")),
+        ("groups of bins", chi2.get("n_groups")),
+    ]
+    between = chi2.get("between_datasets")
+    if isinstance(between, Mapping):
+        items.append(("between datasets: χ² p", format_probability(_float(between.get("p")))))
+        items.append(("between datasets: floor", between.get("floor")))
+    return items
+
+
+def _method(row: ProductRow, settings_key: str | None) -> str:
+    version = row.method_version or 1
+    settings = f", {row.method_settings}" if row.method_settings else ""
+    text = f"version {version}{settings}"
+    reason = outdated(row, settings_key)
+    if reason:
+        text += f" ({reason}: 'hstlc stats' recomputes it)"
+    return text
+
+
+def verdict_line(row: ProductRow) -> str:
+    """One line of text: the verdict and the numbers it rests on (what a product page leads with)."""
+    if row.verdict == "no counts":
+        return "no counts: net counts ≤ 0, so there are no statistics"
+    parts = [
+        f"best period {format_period(row.best_period)} (FAP {format_fap(row.fap)})",
+        f"χ²_red {fmt(row.chi2_reduced, '.3g') or '–'} (p {format_probability(row.chi2_p)})",
+    ]
+    return f"{row.verdict}: " + "; ".join(parts)
+
+
+def render_product_page(entry: ProductEntry, *, settings_key: str | None = None,
                         generated: datetime | None = None) -> str:
-    """A product's page: figures, header summary and stats. Lives one folder below ``index.html``."""
+    """A product's page: the verdict first, figures, the numbers behind the verdict, the original's
+    statistics, the period search's bands, catalog and header summary; a note when the row is
+    :func:`outdated` for ``settings_key``. Lives one folder below ``index.html``."""
     row = entry.row
-    category = classify(row, poisson_factor_threshold)
+    category = classify(row)
     catalog_items = [
         ("target", row.targname), ("instrument", row.instrume), ("detector", row.detector),
         ("grating", row.opt_elem), ("cenwave", row.cenwave), ("aperture", row.aperture),
@@ -509,25 +610,37 @@ def render_product_page(entry: ProductEntry, *, poisson_factor_threshold: float,
         ("RA_TARG", row.ra_targ), ("DEC_TARG", row.dec_targ), ("file", str(row.path)),
         ("sha256", row.product_sha256),
     ]
-    stats_items = [
-        ("category", category), ("total counts", row.total), ("mean", row.mean), ("mu = √mean", row.mu),
-        ("stdev", row.stdev), ("poisson_factor", row.poisson_factor), ("pearson r", row.pearson_r),
-        ("pearson p", row.pearson_p), ("periodogram flag", "yes" if row.periodogram else "no"),
-        ("deliver", "yes" if row.deliver else "no"),
+    verdict_items = [
+        ("verdict", row.verdict), ("report category", category), ("method", _method(row, settings_key)),
+        ("variable (χ² test)", _flag(row.variable)), ("χ²_red", fmt(row.chi2_reduced, ".4g")),
+        ("χ² p", format_probability(row.chi2_p)), *_chi2_items(row),
+        ("periodogram (a significant period)", _flag(row.periodogram)),
+        ("best period", format_period(row.best_period)),
+        ("best period (s)", row.best_period), ("FAP (whole grid)", format_fap(row.fap)),
         ("computed", row.computed_at.isoformat(sep=" ", timespec="seconds") if row.computed_at else None),
+    ]
+    original_items = [
+        ("total counts", row.total), ("mean", row.mean), ("mu = √mean", row.mu), ("stdev", row.stdev),
+        ("poisson_factor", row.poisson_factor), ("pearson r", row.pearson_r),
+        ("pearson p", format_probability(row.pearson_p)), ("deliver", _flag(row.deliver)),
     ]
     bands = band_summaries(row.details)
     band_rows = [
-        f"<tr>{_td(b.name)}{_num_td(b.best_period)}{_num_td(b.best_power, '.3f')}"
-        f'<td class="num" data-sort="{esc(repr(b.fap) if b.fap is not None else "")}">'
-        f"{esc(format_fap(b.fap) if not b.skipped else '')}</td>"
-        f"{_num_td(b.threshold, '.3f')}{_num_td(b.peaks, 'd')}{_td(b.skipped)}</tr>"
+        f"<tr>{_td(b.name)}{_shown_td(format_period(b.best_period), b.best_period)}"
+        f"{_num_td(b.best_power, '.3f')}{_shown_td(format_fap(b.fap) if not b.skipped else '', b.fap)}"
+        f"{_td(_flag(b.residual) if not b.skipped else None)}{_num_td(b.threshold, '.3f')}"
+        f"{_num_td(b.peaks, 'd')}{_num_td(b.window if not b.skipped else None, 'd')}"
+        f"{_num_td(b.edge if not b.skipped else None, 'd')}{_td(b.skipped)}</tr>"
         for b in bands
     ]
+    # method 1 stored the band's mean + 3σ as its threshold; this method the power at the FAP threshold
+    legacy = (row.method_version or 1) == 1
+    threshold_label = "threshold (method 1: mean + 3σ)" if legacy else "power at the FAP threshold (highest)"
     band_table = sortable_table(
         "bands",
-        (("band", "text"), ("best period (s)", "num"), ("best power", "num"), ("FAP", "num"),
-         ("mean + 3σ", "num"), ("significant peaks", "num"), ("skipped", "text")),
+        (("band", "text"), ("best period", "num"), ("best power", "num"), ("FAP", "num"),
+         ("after removing the signal", "text"), (threshold_label, "num"), ("peaks", "num"),
+         ("HST orbit (window)", "num"), ("trend (edge)", "num"), ("skipped", "text")),
         band_rows,
         empty="no periodogram recorded",
     )
@@ -541,17 +654,26 @@ def render_product_page(entry: ProductEntry, *, poisson_factor_threshold: float,
     if entry.figure_error:
         figures.append(f'<p class="muted">Figures could not be made: {esc(entry.figure_error)}</p>')
     header = _kv(entry.header.items()) if entry.header else '<p class="muted">product header not read</p>'
+    stale = f'<p class="muted" id="stale">{esc(STALE_NOTE)}.</p>' if outdated(row, settings_key) else ""
     body = "\n".join(
         [
             '<nav><a href="../index.html">← report</a>'
             f'<a href="../index.html#{category}">{category} lightcurves</a></nav>',
             f"<h1>{esc(row.targname or row.filename)}</h1>",
             f'<p class="muted">{esc(row.filename)}</p>',
+            f'<p class="verdict" id="verdict">Verdict: <b>{esc(verdict_line(row))}</b></p>{stale}',
             "\n".join(figures) or '<p class="muted">no figures</p>',
+            '<div class="cols"><div><h2>Verdict</h2>' + _kv(verdict_items) + "</div>"
+            "<div><h2>Original statistics</h2>"
+            '<p class="muted">As the original catalog defined them. poisson_factor = stdev/√mean is the '
+            "original's variability index: it ignores the background's noise and the event weights, so a "
+            "faint source on a bright background scores well above 1 while constant. It is not used for "
+            "the verdict.</p>" + _kv(original_items) + "</div></div>",
             "<h2>Periodogram bands</h2>",
+            '<p class="muted">The reporting bands of one search over one frequency grid; every FAP is '
+            "over the whole grid.</p>",
             band_table,
-            '<div class="cols"><div><h2>Statistics</h2>' + _kv(stats_items) + "</div>"
-            '<div><h2>Catalog</h2>' + _kv(catalog_items) + "</div>"
+            '<div class="cols"><div><h2>Catalog</h2>' + _kv(catalog_items) + "</div>"
             '<div><h2>Product header</h2>' + header + "</div></div>",
         ]
     )
@@ -560,15 +682,18 @@ def render_product_page(entry: ProductEntry, *, poisson_factor_threshold: float,
 
 __all__ = [
     "CATEGORIES",
+    "CATEGORY_HELP",
+    "CATEGORY_OF_VERDICT",
     "BandSummary",
     "ProductEntry",
     "band_summaries",
     "bar_chart_svg",
-    "best_band",
     "classify",
     "document",
     "esc",
+    "outdated",
     "render_index",
     "render_product_page",
     "sortable_table",
+    "verdict_line",
 ]
