@@ -137,6 +137,10 @@ def test_sinusoid_found_at_its_period_and_band(period: float, band: str, n: int,
     hit = search.band(band)
     assert hit.best is search.best and hit.fap is not None and hit.fap < 1e-3
     assert search.signals[0] is search.best
+    # its aliases and sidelobes are judged by what is left at their frequency once it is removed
+    others = [p for p in search.peaks if p is not search.best]
+    assert others and all(p.residual_power is not None for p in others)
+    assert all(p.fap > 1e-3 for p in others)
     for other in search.bands:
         if other.name != band and other.computed and other.best is not None:
             assert other.residual  # taken after the signal was removed: its aliases are gone

@@ -131,10 +131,14 @@ BANDS: tuple[BandSpec, ...] = (
 
 @dataclass(frozen=True)
 class Peak:
-    """One distinct periodogram peak: its period (s, refined for the strongest), power and whole-grid FAP.
+    """One distinct periodogram peak: its period (s, refined for the strongest), power and FAP (over the
+    whole search).
 
     ``window``: at the HST orbital frequency or a harmonic; ``edge``: at the long-period end of the
-    grid; ``band``: the reporting band it falls in. Neither a window nor an edge peak counts.
+    grid; ``band``: the reporting band it falls in. Neither a window nor an edge peak counts. When a
+    significant signal was removed, every other peak of the first search gets ``residual_power``, the
+    power left at its frequency, and its ``fap`` is that power's: an alias or sidelobe of the signal is
+    then not significant.
     """
 
     period: float
@@ -144,6 +148,7 @@ class Peak:
     window: bool = False
     edge: bool = False
     refined: bool = False
+    residual_power: float | None = None
 
     @property
     def counted(self) -> bool:
@@ -158,6 +163,7 @@ class Peak:
             "band": self.band,
             "window": self.window,
             "edge": self.edge,
+            "residual_power": self.residual_power,
         }
 
 
@@ -639,6 +645,13 @@ def _refine_counted(
     return replace(best, period=1.0 / f, power=p, fap=trials.fap(1.0 / f, p), refined=True)
 
 
+def _judged_by(peak: Peak, residual: FloatArray, f0: float, df: float, trials: TrialRanges) -> Peak:
+    """``peak`` with the residual power at its frequency and that power's FAP."""
+    index = int(np.clip(round((1.0 / peak.period - f0) / df), 0, residual.size - 1))
+    left = float(residual[index])
+    return replace(peak, residual_power=left, fap=trials.fap(peak.period, left))
+
+
 def _with_best(peaks: list[Peak], best: Peak | None) -> list[Peak]:
     """``peaks`` with the refined ``best`` in place of the strongest counted grid peak it came from."""
     first = next((i for i, p in enumerate(peaks) if p.counted), None)
@@ -728,6 +741,8 @@ def search_periods(
         residual_peaks = _grid_peaks(t_, current_y, dy_, res_power, freq, refine=0, **common)
         current = _refine_counted(residual_peaks, t_, current_y, dy_, df, lo, hi, trials, method)
         residual_peaks = _with_best(residual_peaks, current)
+        if len(signals) == 1:  # the first search's other peaks: judged by what is left at their frequency
+            peaks = [_judged_by(p, res_power, f0, df, trials) if p is not signals[0] else p for p in peaks]
         if current is not None and current.fap < fap_threshold and len(signals) == MAX_SIGNALS:
             signals.append(current)  # reported, though the search stops here
 
