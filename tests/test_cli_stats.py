@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -119,6 +120,14 @@ def test_catalog_run_is_incremental(catalog_url: str, stocked: dict[str, Path], 
     second = invoke(tmp_path, db=catalog_url)
     assert second.exit_code == 0
     assert "0 computed, 3 unchanged" in second.stdout
+    assert "periodic" in second.stdout and "constant" in second.stdout  # the stored verdicts
+
+    stored = {e["product"]: e for e in json.loads(invoke(tmp_path, "--json", db=catalog_url).stdout)}
+    periodic = stored[stocked["periodic"].name]
+    assert periodic["status"] == "unchanged" and periodic["verdict"] == "periodic"
+    assert periodic["best_period"] == pytest.approx(180.0, rel=0.005) and periodic["fap"] < 1e-3
+    assert periodic["method_version"] == 2 and periodic["details"]["verdict"] == "periodic"
+    assert stored[stocked["flat"].name]["verdict"] == "constant"
 
     again = invoke(tmp_path, "--all", "--products", "composite", "--json", db=catalog_url)
     assert again.exit_code == 0
@@ -157,3 +166,19 @@ def test_bad_products_choice(tmp_path: Path) -> None:
     with_file = invoke(tmp_path, "x_curve.fits", "--all")
     assert with_file.exit_code == 2
     assert "--products and --all choose catalog products" in with_file.output
+
+
+def test_piped_table_keeps_whole_names(tmp_path: Path) -> None:
+    """Piped (no terminal, 80 columns by default), the table is as wide as it needs: names are not cut."""
+    import subprocess
+    import sys
+
+    name = "hlsp_hstlc_hst_stis-fuv-mama_v-am-cvn_g140l_1425_52x0.2_v1_sci.fits"
+    product = write_product(tmp_path / name, seed=2, period=180.0)
+    hstlc = Path(sys.executable).with_name("hstlc")
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    result = subprocess.run([str(hstlc), "--home-dir", str(tmp_path / "home"), "stats", str(product)],
+                            capture_output=True, text=True, timeout=120, env=env, check=False)
+    assert result.returncode == 0, result.stderr
+    row = next(line for line in result.stdout.splitlines() if name in line)
+    assert "periodic" in row and "3 min" in row and "<1e-16" in row

@@ -120,7 +120,9 @@ def test_second_run_computes_nothing_and_a_changed_file_is_recomputed(
 
     again = run_stats(catalog, settings)
     assert {o.status for o in again} == {"unchanged"}
-    assert all(o.values == {} for o in again)
+    stored = {o.filename: o.values for o in again}  # an unchanged product's verdict, as stored
+    assert all(v["method_version"] == STATS_VERSION and "details" in v for v in stored.values())
+    assert stored[stocked["c"].name]["periodogram"] is True and again[0].verdict is not None
     assert {n: (r.product_sha256, r.computed_at, r.total) for n, r in _rows(catalog).items()} == before
 
     write_product(stocked["b"], seed=99, rate=30.0)  # the product changed on disk

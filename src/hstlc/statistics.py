@@ -30,6 +30,7 @@ from hstlc.catalog.stats_queries import (
     list_products,
     record_stats,
     stats_fingerprints,
+    stored_stats,
 )
 from hstlc.config import Settings
 from hstlc.domain import LightCurve
@@ -48,7 +49,8 @@ Progress = Callable[[int, int, "StatsOutcome"], None]
 @dataclass(frozen=True)
 class StatsOutcome:
     """What happened to one product: ``computed`` (``values`` holds the stored columns), ``unchanged``
-    (its stats are current), ``missing`` (the file is gone) or ``failed`` (``error`` says why)."""
+    (its stats are current; ``values`` holds them as stored), ``missing`` (the file is gone) or
+    ``failed`` (``error`` says why)."""
 
     path: Path
     filename: str
@@ -243,6 +245,11 @@ def run_stats(
         todo.append((ref, current))
 
     outcomes: list[StatsOutcome] = []
+    stored: dict[str, dict[str, Any]] = {}
+    current_names = [ref.filename for ref, sha in todo if sha is not None]
+    if current_names:  # what an unchanged product's verdict is: read back, not recomputed
+        with catalog.session() as session:
+            stored = stored_stats(session, current_names)
     for done, (ref, (status, sha, values, error)) in enumerate(
         _results(todo, options, settings.num_cores), start=1
     ):
@@ -253,6 +260,7 @@ def run_stats(
             log.info("%s: stats computed (%s)", ref.filename, (values.get("details") or {}).get("verdict"))
         elif status == "unchanged":
             log.debug("%s: unchanged since its stats were computed", ref.filename)
+            values = _finite(stored.get(ref.filename, {}))
         else:
             log.warning("%s", error)
         outcome = StatsOutcome(ref.path, ref.filename, ref.product_type, status, sha, values, error)

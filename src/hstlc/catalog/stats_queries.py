@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hstlc.catalog.schema import Outputs, Stats
-from hstlc.catalog.store import upsert_stats
+from hstlc.catalog.store import select_in, upsert_stats
 
 ProductChoice = Literal["individual", "composite", "both"]
 PRODUCT_CHOICES: tuple[str, ...] = ("individual", "composite", "both")
@@ -79,6 +79,22 @@ def stats_fingerprints(session: Session) -> dict[str, StatsFingerprint]:
     return {name: StatsFingerprint(sha, kind, version, method) for name, sha, kind, version, method in rows}
 
 
+#: The ``stats`` columns a stored verdict is read back with (what ``record_stats`` writes).
+STORED_COLUMNS: tuple[str, ...] = (
+    "total", "mean", "mu", "stdev", "poisson_factor", "pearson_r", "pearson_p", "periodogram", "deliver",
+    "variable", "best_period", "fap", "chi2_reduced", "chi2_p", "method_version", "method_settings",
+    "details",
+)
+
+
+def stored_stats(session: Session, filenames: list[str]) -> dict[str, dict[str, Any]]:
+    """``lightcurve_filename`` → the stored statistic columns (and ``details``) of each of ``filenames``."""
+    columns = [getattr(Stats, name) for name in STORED_COLUMNS]
+    statement = select(Stats.lightcurve_filename, *columns)
+    rows = select_in(session, statement, Stats.lightcurve_filename, filenames)
+    return {row[0]: dict(zip(STORED_COLUMNS, row[1:], strict=True)) for row in rows}
+
+
 def record_stats(
     session: Session,
     product: ProductRef,
@@ -99,10 +115,12 @@ def record_stats(
 
 __all__ = [
     "PRODUCT_CHOICES",
+    "STORED_COLUMNS",
     "ProductChoice",
     "ProductRef",
     "StatsFingerprint",
     "list_products",
     "record_stats",
     "stats_fingerprints",
+    "stored_stats",
 ]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -34,21 +35,17 @@ def _table(outcomes: list[StatsOutcome]) -> Table:
     from hstlc.display import format_period, format_probability
 
     table = Table(title="Lightcurve statistics")
-    table.add_column("product", overflow="fold")
-    table.add_column("verdict")
-    table.add_column("best period", justify="right")
-    table.add_column("FAP", justify="right")
-    table.add_column("χ²_red", justify="right")
-    table.add_column("p(χ²)", justify="right")
-    table.add_column("total", justify="right")
-    table.add_column("poisson_factor", justify="right")
+    table.add_column("product", no_wrap=True)
+    table.add_column("verdict", no_wrap=True)
+    table.add_column("best period", justify="right", no_wrap=True)
+    table.add_column("FAP", justify="right", no_wrap=True)
+    table.add_column("χ²_red", justify="right", no_wrap=True)
+    table.add_column("p(χ²)", justify="right", no_wrap=True)
+    table.add_column("status", no_wrap=True)
     for outcome in outcomes:
         name = escape(outcome.filename)
         if outcome.status in ("failed", "missing"):
-            table.add_row(name, f"[red]{outcome.status}[/]", *[""] * 6)
-            continue
-        if outcome.status == "unchanged":
-            table.add_row(name, "[dim]unchanged[/]", *[""] * 6)
+            table.add_row(name, "", "", "", "", "", f"[red]{outcome.status}[/]")
             continue
         values = outcome.values
         verdict = outcome.verdict or "–"
@@ -56,12 +53,13 @@ def _table(outcomes: list[StatsOutcome]) -> Table:
         table.add_row(
             name,
             f"[{style}]{verdict}[/]" if style else verdict,
-            format_period(values.get("best_period")),
+            # a period that is not significant is shown, dimmed: the strongest peak, not a detection
+            format_period(values.get("best_period")) if values.get("periodogram")
+            else f"[dim]{format_period(values.get('best_period'))}[/]",
             format_probability(values.get("fap")),
             _number(values.get("chi2_reduced"), ".3f"),
             format_probability(values.get("chi2_p")),
-            _number(values.get("total"), ".6g"),
-            _number(values.get("poisson_factor"), ".3f"),
+            outcome.status if outcome.status == "computed" else f"[dim]{outcome.status}[/]",
         )
     return table
 
@@ -71,7 +69,17 @@ def _render(run: Run, outcomes: list[StatsOutcome], as_json: bool) -> None:
         typer.echo(json.dumps([o.as_dict() for o in outcomes], indent=2))
     else:
         if outcomes:
-            run.out.print(_table(outcomes))
+            table = _table(outcomes)
+            if run.out.is_terminal:
+                run.out.print(table)
+            else:  # piped or redirected: as wide as the table needs, so no product name is folded or cut
+                narrow = run.out.width
+                wide = run.out.options.update_width(10_000)
+                run.out.width = max(narrow, Measurement.get(run.out, wide, table).maximum)
+                try:
+                    run.out.print(table)
+                finally:
+                    run.out.width = narrow
         statuses = ("computed", "unchanged", "missing", "failed")
         counts = {s: sum(o.status == s for o in outcomes) for s in statuses}
         run.out.print(", ".join(f"{n} {s}" for s, n in counts.items()))
