@@ -1,4 +1,4 @@
-"""The period search: one grid, distinct peaks, refined periods, whole-grid FAP, windows, edges, bands."""
+"""The period search: one grid, distinct peaks, refined periods, FAP over the whole search, windows, bands."""
 
 from __future__ import annotations
 

@@ -176,10 +176,10 @@ def test_periodogram_figure_draws_the_fap_line_and_the_best_period() -> None:
     short, med = fig.axes[0], fig.axes[1]
     assert short.get_xscale() == "log"
     labels = _labels(short)
-    assert "FAP = 0.001 (whole grid)" in labels
+    assert "FAP = 0.001 (whole search)" in labels
     assert not any("mean + 3σ" in label for label in labels)  # the original's line only for its rule
-    # the detection line is the power whose whole-grid FAP is the threshold, a step per trial range
-    line = next(line for line in short.lines if line.get_label() == "FAP = 0.001 (whole grid)")
+    # the detection line is the power whose FAP (whole search) is the threshold, a step per trial range
+    line = next(line for line in short.lines if line.get_label() == "FAP = 0.001 (whole search)")
     levels = stats.band("short").levels
     assert len(levels) >= 2  # 5 s – 10 min spans more than one trial range
     np.testing.assert_allclose(line.get_xdata(), [x for a, b, _ in levels for x in (a, b)])
@@ -254,7 +254,7 @@ def test_window_and_edge_peaks_are_told_apart_from_the_source() -> None:
     # a stricter threshold: the same peak is no longer significant
     strict = periodogram_figure([_band((orbit, trend, source, weak))], fap_threshold=1e-7).axes[0]
     assert not any(line.get_marker() == "v" for line in strict.lines)
-    assert "FAP = 1e-07 (whole grid)" in _labels(strict)
+    assert "FAP = 1e-07 (whole search)" in _labels(strict)
     _png_image(figure_png(periodogram_figure([_band((orbit, trend, source, weak))])))
 
 

@@ -216,7 +216,7 @@ def test_fap_text_is_the_same_in_the_index_the_product_page_and_the_cli() -> Non
         product = render_product_page(entry)
         assert shown == format_fap(fap)
         assert html.escape(f"(FAP {shown})") in product.split('id="verdict"', 1)[1].split("</p>", 1)[0]
-        assert f"<dt>FAP (whole grid)</dt><dd>{html.escape(shown)}</dd>" in product
+        assert f"<dt>FAP (whole search)</dt><dd>{html.escape(shown)}</dd>" in product
     assert format_fap(0.0) == "<1e-16"
 
 
@@ -322,9 +322,9 @@ def test_product_page() -> None:
     assert dict(verdict)["method"] == f"version {STATS_VERSION}, fap<0.001 p<0.001"
     # variable / χ² / p, then periodogram / best period / FAP
     order = ["variable (χ² test)", "χ²_red", "χ² p", "periodogram (a significant period)", "best period",
-             "FAP (whole grid)"]
+             "FAP (whole search)"]
     assert [t for t in terms if t in order] == order
-    assert dict(verdict)["FAP (whole grid)"] == format_fap(stats.fap)
+    assert dict(verdict)["FAP (whole search)"] == format_fap(stats.fap)
     assert dict(verdict)["χ² p"] == format_probability(stats.chi2_p)
     # the original's statistics follow, poisson_factor explained as the original's index
     original = dict(_dl(text, "Original statistics"))

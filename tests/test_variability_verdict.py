@@ -1,7 +1,7 @@
 """The variability verdict, pinned on each defect the audit of the first method found (issue 11).
 
 Each test fails on the first method (band-local searches, the power ≥ 0.30 / mean + 3σ flag, and
-``poisson_factor`` as the variability index) and passes on the whole-grid FAP and χ² verdict. Lightcurves
+``poisson_factor`` as the variability index) and passes on the FAP-and-χ² verdict. Lightcurves
 come from the project's binned simulator (HST orbits of 55 min visible in 96, Poisson counts, ERROR as
 extraction writes it).
 """

@@ -113,12 +113,12 @@ class Settings(BaseSettings):
     # --- statistics --------------------------------------------------------------------------------
     flag_rule: Literal["fap", "original"] = Field(
         "fap",
-        description="How the periodogram and variable flags are decided: 'fap' (whole-grid false-alarm "
+        description="How the periodogram and variable flags are decided: 'fap' (false-alarm "
         "probability and a chi-squared test) or 'original' (the original catalog's power and "
         "poisson_factor rules)",
     )
     periodogram_fap_threshold: float = Field(
-        1e-3, gt=0, lt=1, description="Whole-grid false-alarm probability below which a period is significant"
+        1e-3, gt=0, lt=1, description="False-alarm probability (whole search) below which a period is significant"
     )
     variable_p_threshold: float = Field(
         1e-3, gt=0, lt=1, description="Chi-squared p-value below which a lightcurve is variable"

@@ -166,7 +166,7 @@ class Stats(Base):
     best_period: Mapped[float | None] = mapped_column(Double)
     """Seconds: the best periodogram peak over the whole grid that is not a window (sampling) peak."""
     fap: Mapped[float | None] = mapped_column(Double)
-    """The whole-grid false-alarm probability of ``best_period``."""
+    """The false-alarm probability of ``best_period`` over the whole search (all trial ranges)."""
     chi2_reduced: Mapped[float | None] = mapped_column(Double)
     """χ² per degree of freedom of the rate against a constant."""
     chi2_p: Mapped[float | None] = mapped_column(Double)

@@ -291,7 +291,7 @@ def _rule_lines(ax: Any, band: Any, *, fap_threshold: float, flag_rule: str,
                 power_threshold: float | None) -> float | None:
     """Draw the detection line(s) of ``flag_rule``; returns the original's mean + 3σ (``None`` otherwise)."""
     if flag_rule != "original":
-        label = f"FAP = {fap_threshold:g} (whole grid)"
+        label = f"FAP = {fap_threshold:g} (whole search)"
         levels = [(float(a), float(b), float(z)) for a, b, z in getattr(band, "levels", ()) or ()]
         if levels:  # the power at the threshold differs between the trial ranges a band spans: a step
             xs = [x for a, b, _ in levels for x in (a, b)]
@@ -357,7 +357,7 @@ def periodogram_figure(
     ``bands`` are :class:`~hstlc.science.periodogram.BandResult` objects (or anything with their
     attributes: ``name``, ``periods`` in s, ``power``, ``levels``, ``threshold``, ``mean``, ``std``,
     ``peaks`` (each a ``Peak``), ``best``, ``residual``, ``skipped``). Each panel shows the detection
-    line of ``flag_rule`` — for ``"fap"`` the power whose whole-grid false-alarm probability is
+    line of ``flag_rule`` — for ``"fap"`` the power whose false-alarm probability (whole search) is
     ``fap_threshold`` (``band.levels``: a step per trial range the band spans; else ``band.threshold``);
     for ``"original"`` the band's mean + 3σ and the flag ``power_threshold`` — the peaks that make a
     detection by that rule (triangles), peaks at the HST orbit (the window: the sampling, not the

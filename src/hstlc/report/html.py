@@ -143,7 +143,7 @@ class BandSummary:
     """One reporting band of the period search as the stats table stored it (``details`` JSON).
 
     ``best_period``/``best_power``/``fap``: the band's best counted peak (``residual``: taken after a
-    significant signal elsewhere was removed); ``threshold``: the power whose whole-grid FAP is the
+    significant signal elsewhere was removed); ``threshold``: the power whose FAP (whole search) is the
     detection threshold (the highest over the trial ranges the band spans); ``peaks``: distinct peaks
     kept, ``window``/``edge`` of them at the HST orbit or the long-period end.
     """
@@ -616,7 +616,7 @@ def render_product_page(entry: ProductEntry, *, settings_key: str | None = None,
         ("χ² p", format_probability(row.chi2_p)), *_chi2_items(row),
         ("periodogram (a significant period)", _flag(row.periodogram)),
         ("best period", format_period(row.best_period)),
-        ("best period (s)", row.best_period), ("FAP (whole grid)", format_fap(row.fap)),
+        ("best period (s)", row.best_period), ("FAP (whole search)", format_fap(row.fap)),
         ("computed", row.computed_at.isoformat(sep=" ", timespec="seconds") if row.computed_at else None),
     ]
     original_items = [
@@ -671,7 +671,7 @@ def render_product_page(entry: ProductEntry, *, settings_key: str | None = None,
             "the verdict.</p>" + _kv(original_items) + "</div></div>",
             "<h2>Periodogram bands</h2>",
             '<p class="muted">The reporting bands of one search over one frequency grid; every FAP is '
-            "over the whole grid.</p>",
+            "over the whole search (its trial ranges counted).</p>",
             band_table,
             '<div class="cols"><div><h2>Catalog</h2>' + _kv(catalog_items) + "</div>"
             '<div><h2>Product header</h2>' + header + "</div></div>",

@@ -1,4 +1,4 @@
-"""A Lomb–Scargle period search over one frequency grid, with a false-alarm probability for the whole grid.
+"""A Lomb–Scargle period search over one frequency grid, with a false-alarm probability for the whole search.
 
 How a lightcurve is searched (:func:`search_periods`):
 
@@ -219,7 +219,7 @@ class BandResult:
         return self.best.fap if self.best is not None else None
 
     def significant_peaks(self, fap_threshold: float) -> tuple[Peak, ...]:
-        """The band's counted peaks with a whole-grid FAP below ``fap_threshold``."""
+        """The band's counted peaks with a FAP (whole search) below ``fap_threshold``."""
         return tuple(p for p in self.peaks if p.counted and p.fap < fap_threshold)
 
     def original_flag(self, power_threshold: float) -> bool:
@@ -289,7 +289,7 @@ class PeriodSearch:
 
     @property
     def detected(self) -> bool:
-        """True if the best counted peak's whole-grid FAP is below the threshold."""
+        """True if the best counted peak's FAP (whole search) is below the threshold."""
         return self.best is not None and self.best.fap < self.fap_threshold
 
     def band(self, name: str) -> BandResult:

@@ -101,7 +101,8 @@ MIN_SCALE_DOF = 8
 DATASET_FLOOR = 0.02
 STATS_VERSION = 2
 """The version of the method (stored in ``stats.method_version`` and ``details``); ``hstlc stats``
-recomputes rows made by another. 1: the original's band flag; 2: whole-grid FAP, χ², windows."""
+recomputes rows made by another. 1: the original's band flag; 2: FAP over the whole search, multi-scale
+χ², windows."""
 
 
 @dataclass(frozen=True)
@@ -197,7 +198,7 @@ class LightCurveStats:
 
     @property
     def fap(self) -> float | None:
-        """The whole-grid false-alarm probability of :attr:`best_period`."""
+        """The false-alarm probability (over the whole search) of :attr:`best_period`."""
         return self.search.best.fap if self.search.best is not None else None
 
     @property
