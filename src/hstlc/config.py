@@ -118,7 +118,8 @@ class Settings(BaseSettings):
         "poisson_factor rules)",
     )
     periodogram_fap_threshold: float = Field(
-        1e-3, gt=0, lt=1, description="False-alarm probability (whole search) below which a period is significant"
+        1e-3, gt=0, lt=1,
+        description="False-alarm probability (whole search) below which a period is significant",
     )
     variable_p_threshold: float = Field(
         1e-3, gt=0, lt=1, description="Chi-squared p-value below which a lightcurve is variable"
