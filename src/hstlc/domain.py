@@ -7,7 +7,7 @@ MJD is computed once, as ``expstart + t / 86400``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -216,8 +216,31 @@ class Dataset:
         object.__setattr__(self, "extras", _frozen_mapping(self.extras))
 
 
+#: The header keywords a composite keeps per member (the product writer expands the lists).
+MEMBER_KEYS: tuple[str, ...] = (
+    "TELESCOP", "INSTRUME", "DETECTOR", "OPT_ELEM", "CENWAVE", "APERTURE", "PROPOSID", "ROOTNAME",
+)
+
+
+def stack_curves(curves: Sequence[LightCurve], shifts: Sequence[float]) -> dict[str, npt.NDArray[Any]]:
+    """The columns of ``curves`` stacked in order, as a composite holds them: each curve's TIMES moved by
+    its ``shifts`` entry (s), DATASET numbered 1, 2, … one per curve."""
+    if len(curves) != len(shifts):
+        raise ValueError("one shift per curve is needed")
+    cols: dict[str, list[npt.NDArray[Any]]] = {name: [] for name in LIGHTCURVE_COLUMNS}
+    for number, (curve, shift) in enumerate(zip(curves, shifts, strict=True), start=1):
+        for name, column in curve.columns().items():
+            if name == "times":
+                column = column + shift
+            elif name == "dataset":
+                column = np.full(len(curve), number, dtype=np.int32)
+            cols[name].append(column)
+    return {k: np.concatenate(v) for k, v in cols.items()}
+
+
 __all__ = [
     "LIGHTCURVE_COLUMNS",
+    "MEMBER_KEYS",
     "SECONDS_PER_DAY",
     "Dataset",
     "EventList",
@@ -228,4 +251,5 @@ __all__ = [
     "Observation",
     "Segment",
     "as_gti",
+    "stack_curves",
 ]

@@ -30,7 +30,16 @@ from typing import Any
 
 import numpy as np
 
-from hstlc.domain import LIGHTCURVE_COLUMNS, SECONDS_PER_DAY, Dataset, LightCurve, Observation, Segment
+from hstlc.domain import (
+    LIGHTCURVE_COLUMNS,
+    MEMBER_KEYS,
+    SECONDS_PER_DAY,
+    Dataset,
+    LightCurve,
+    Observation,
+    Segment,
+    stack_curves,
+)
 from hstlc.errors import ExtractionError, HstlcError
 from hstlc.readers import read_dataset, split_name
 from hstlc.readers.reftables import (
@@ -988,30 +997,13 @@ def make_composite(
     members.sort(key=lambda m: (m[0].expstart, (m[0].rootname or m[0].filename).lower()))
     t0 = members[0][0].expstart
 
-    cols: dict[str, list[np.ndarray]] = {name: [] for name in LIGHTCURVE_COLUMNS}
-    for number, (observation, curve) in enumerate(members, start=1):
-        shift = (observation.expstart - t0) * SECONDS_PER_DAY
-        for name, column in curve.columns().items():
-            if name == "times":
-                column = column + shift
-            elif name == "dataset":
-                column = np.full(len(curve), number, dtype=np.int32)
-            cols[name].append(column)
-    merged = {k: np.concatenate(v) for k, v in cols.items()}
+    merged = stack_curves([curve for _, curve in members],
+                          [(observation.expstart - t0) * SECONDS_PER_DAY for observation, _ in members])
 
     metas = [curve.meta for _, curve in members]
     obs0 = members[0][0]
     meta: dict[str, Any] = _identity_meta(obs0, targname)
-    for key in (
-        "TELESCOP",
-        "INSTRUME",
-        "DETECTOR",
-        "OPT_ELEM",
-        "CENWAVE",
-        "APERTURE",
-        "PROPOSID",
-        "ROOTNAME",
-    ):
+    for key in MEMBER_KEYS:
         meta[key] = [m.get(key) for m in metas]
     meta["EXPSTART"] = min(o.expstart for o, _ in members)
     meta["EXPEND"] = max(o.expend for o, _ in members)

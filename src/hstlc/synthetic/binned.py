@@ -35,7 +35,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from hstlc.domain import LIGHTCURVE_COLUMNS, SECONDS_PER_DAY, GTIArray, LightCurve
+from hstlc.domain import MEMBER_KEYS, SECONDS_PER_DAY, GTIArray, LightCurve, stack_curves
 from hstlc.synthetic.signals import SignalSpec
 
 F64 = npt.NDArray[np.float64]
@@ -47,8 +47,6 @@ CompositeTimes = Literal["continuous", "restart"]
 _SPAN_TOLERANCE = 1e-9
 #: Calibrated-looking flux of one count per second (erg/s/cm²/Å), the default ``flux_scale``.
 FLUX_PER_COUNT_RATE = 1e-14
-#: Member keywords a composite keeps as per-member lists (the product writer expands them).
-_MEMBER_KEYS = ("TELESCOP", "INSTRUME", "DETECTOR", "OPT_ELEM", "CENWAVE", "APERTURE", "PROPOSID", "ROOTNAME")
 
 
 @dataclass(frozen=True)
@@ -416,23 +414,15 @@ def composite(curves: Sequence[LightCurve], *, times: CompositeTimes = "continuo
     order = sorted(range(len(curves)), key=lambda i: (_expstart(curves[i]), i))
     members = [curves[i] for i in order]
     first = _expstart(members[0])
-    cols: dict[str, list[np.ndarray]] = {name: [] for name in LIGHTCURVE_COLUMNS}
-    for number, curve in enumerate(members, start=1):
-        shift = (_expstart(curve) - first) * SECONDS_PER_DAY if times == "continuous" else 0.0
-        for name, column in curve.columns().items():
-            if name == "times":
-                column = column + shift
-            elif name == "dataset":
-                column = np.full(len(curve), number, dtype=np.int32)
-            cols[name].append(column)
-    merged = {k: np.concatenate(v) for k, v in cols.items()}
+    shifts = [(_expstart(c) - first) * SECONDS_PER_DAY if times == "continuous" else 0.0 for c in members]
+    merged = stack_curves(members, shifts)
 
     metas = [c.meta for c in members]
     meta: dict[str, Any] = dict(metas[0])
     for key in list(meta):
         if key.startswith(("NOTE", "SRCFILE")):
             del meta[key]
-    for key in _MEMBER_KEYS:
+    for key in MEMBER_KEYS:
         meta[key] = [m.get(key) for m in metas]
     meta["EXPSTART"] = min(_expstart(c) for c in members)
     ends = [float(m["EXPEND"]) for m in metas if "EXPEND" in m]
