@@ -97,22 +97,23 @@ def test_baluev_bound_matches_astropy_and_is_monotonic() -> None:
 
 
 def test_trial_ranges_keep_the_fap_of_a_period_independent_of_the_bin_width() -> None:
-    """The FAP of a 20-min peak counts its own range's trials times the number of ranges, so it barely
-    moves when a finer bin width lets the search go down to 5 s instead of 60 s; a bound over the whole
-    grid would grow by the 5–60 s trials (×12 here)."""
+    """The FAP of a 20-min peak counts its own range's trials, combined over all four ranges, so it does
+    not move when a finer bin width lets the search go down to 5 s instead of 60 s; a bound over the
+    whole grid would grow by the 5–60 s trials (×12 here)."""
     t, _, dy = _series(3000, seed=8)
     fine, coarse = pg.TrialRanges.of(t, dy, 5.0, 3000.0), pg.TrialRanges.of(t, dy, 60.0, 3000.0)
     assert fine.ranges == ((5.0, 60.0), (60.0, 600.0), (600.0, 3000.0))
     assert coarse.ranges == ((60.0, 600.0), (600.0, 3000.0))
+    assert fine.n_ranges == coarse.n_ranges == len(pg.TRIAL_RANGES)
     z = 0.009
-    assert fine.fap(1200.0, z) == pytest.approx(coarse.fap(1200.0, z) * 3 / 2, rel=1e-3)
+    assert fine.fap(1200.0, z) == pytest.approx(coarse.fap(1200.0, z), rel=1e-12)
     whole_fine = float(pg.BaluevBound.of(t, dy, 1 / 5 - 1 / 3000).fap(z)[()])
     whole_coarse = float(pg.BaluevBound.of(t, dy, 1 / 60 - 1 / 3000).fap(z)[()])
     assert whole_fine > 10 * whole_coarse
     assert fine.fap(1200.0, z) < 1e-3 < whole_fine  # significant, where the whole-grid bound says not
     levels = fine.levels(1e-3)
     assert [r[:2] for r in levels] == list(fine.ranges)
-    assert fine.fap(1200.0, fine.level_at(1200.0, 1e-3)) == pytest.approx(1e-3, rel=1e-4)
+    assert fine.fap(1200.0, levels[2][2]) == pytest.approx(1e-3, rel=1e-4)
 
 
 def test_the_fap_counts_the_whole_grid() -> None:
@@ -290,3 +291,5 @@ def test_bad_input_raises(t: list[float], y: list[float], dy: list[float], messa
         search_periods(np.array(t), np.array(y), np.array(dy), bin_width=2.0)
     with pytest.raises(ValueError, match="fap_threshold"):
         search_periods(np.arange(20.0), np.arange(20.0), np.ones(20), bin_width=1.0, fap_threshold=0.0)
+    with pytest.raises(ValueError, match="min_points must be at least 5"):
+        search_periods(np.zeros(0), np.zeros(0), np.zeros(0), bin_width=1.0, min_points=0)

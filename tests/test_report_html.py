@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hstlc.catalog.report_queries import BadDataRow, ProductRow, ReportData, row_verdict
+from hstlc.catalog.report_queries import BadDataRow, ProductRow, ReportData
 from hstlc.display import format_fap, format_period, format_probability
 from hstlc.report.html import (
     CATEGORY_HELP,
@@ -25,7 +25,7 @@ from hstlc.report.html import (
     render_product_page,
     verdict_line,
 )
-from hstlc.science.variability import STATS_VERSION, LightCurveStats, compute_stats
+from hstlc.science.variability import STATS_VERSION, LightCurveStats, compute_stats, verdict_of
 from hstlc.statistics import StatsOptions
 from test_report_support import (
     FAINT,
@@ -76,8 +76,9 @@ def _data(*rows: ProductRow, bad: tuple[BadDataRow, ...] = ()) -> ReportData:
         (dict(total=0.0, mean=None, poisson_factor=None), "no counts", "null"),
         (dict(total=None, poisson_factor=None), "no counts", "null"),
         (dict(total=-3.0, periodogram=True), "no counts", "null"),
-        # a row made before the verdict existed: the verdict from the flags it has
-        (dict(variable=None, method_version=None), "constant", "boring"),
+        # a row made before the verdict existed: the verdict from the flags it has; without the χ² test
+        # its constancy is undetermined until 'hstlc stats' recomputes it
+        (dict(variable=None, method_version=None), "undetermined", "null"),
         (dict(variable=None, method_version=None, periodogram=True), "periodic", "interesting"),
         # the stored verdict wins over the columns
         (dict(details={"verdict": "variable"}), "variable", "interesting"),
@@ -100,7 +101,9 @@ def test_classify_agrees_with_the_computed_verdict() -> None:
         stats = compute_stats(lc)
         row = _stats_row("x_curve.fits", stats)
         assert row.verdict == stats.verdict
-        assert row_verdict(row.total, row.periodogram, row.variable) == stats.verdict
+        has_counts = row.total is not None and row.total > 0
+        rule = verdict_of(has_counts=has_counts, periodogram=row.periodogram, variable=row.variable)
+        assert rule == stats.verdict
         assert classify(row) == category[stats.verdict]
 
 

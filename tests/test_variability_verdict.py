@@ -237,3 +237,12 @@ def test_constancy_test_by_hand() -> None:
     assert faint.p == pytest.approx(min(1.0, min(row[3] for row in faint.scales) * faint.n_scales))
     assert faint.between_dof == 1 and faint.floor == DATASET_FLOOR
     assert constancy_test(net[:1], bins[:1], np.ones(1), gross[:1], np.ones(1), step=2.0) is None
+
+
+def test_too_few_bins_to_test_is_undetermined_not_constant() -> None:
+    """A lightcurve the χ² could not test (one bin) was labelled constant; it is undetermined."""
+    lc = simulate_lightcurve(rate=50.0, step=3300.0, orbits=1, rng=_rng(1500))
+    s = compute_stats(lc)
+    assert s.constancy is None and not s.search.computed
+    assert s.variable is None and s.verdict == "undetermined"
+    assert s.row()["variable"] is None and s.details()["verdict"] == "undetermined"

@@ -37,7 +37,7 @@ from hstlc.domain import LightCurve
 from hstlc.errors import HstlcError, InputFileError
 from hstlc.products import file_sha256, read_lightcurve
 from hstlc.science.periodogram import BandResult
-from hstlc.science.variability import STATS_VERSION, LightCurveStats, compute_stats
+from hstlc.science.variability import LightCurveStats, compute_stats, stale_reason
 
 log = logging.getLogger(__name__)
 
@@ -238,8 +238,7 @@ def run_stats(
             not recompute_all
             and stored is not None
             and stored.product_type == ref.product_type
-            and stored.method_version == STATS_VERSION
-            and stored.method_settings == options.key()
+            and stale_reason(stored.method_version, stored.method_settings, options.key()) is None
         ):
             current = stored.product_sha256
         todo.append((ref, current))

@@ -5,7 +5,7 @@ rootname, so datasets are counted as distinct ``coalesce(rootname, filename)`` a
 taken once per dataset (its largest value over the dataset's rows).
 
 A product's ``verdict`` is the one ``hstlc stats`` stored (``details["verdict"]``); a row made before the
-verdict was stored gets it from its columns by the same rule (:func:`row_verdict`), and is ``stale``
+verdict was stored gets it from its columns by the same rule (``verdict_of``), and is ``stale``
 (``hstlc stats`` recomputes it).
 """
 
@@ -23,29 +23,16 @@ from sqlalchemy.orm import Session
 
 from hstlc.catalog.schema import BadData, Metadata, Outputs, Stats
 from hstlc.catalog.store import Catalog
-from hstlc.science.variability import STATS_VERSION
-
-VERDICTS: tuple[str, ...] = ("periodic", "variable", "constant", "no counts")
-"""Every verdict ``hstlc stats`` gives (:attr:`hstlc.science.variability.LightCurveStats.verdict`)."""
-
-
-def row_verdict(total: float | None, periodogram: bool, variable: bool | None) -> str:
-    """The verdict of stored columns, by the rule of ``LightCurveStats.verdict``: ``no counts`` (no or
-    non-positive total), ``periodic`` (periodogram flag), ``variable`` (variable flag), else ``constant``."""
-    if total is None or not total > 0:
-        return "no counts"
-    if periodogram:
-        return "periodic"
-    return "variable" if variable else "constant"
+from hstlc.science.variability import VERDICTS, stale_reason, verdict_of
 
 
 @dataclass(frozen=True)
 class ProductRow:
     """One lightcurve product with stats, joined with what the catalog knows about its datasets.
 
-    ``verdict`` is ``details["verdict"]`` when the row stored one, else :func:`row_verdict` of the
-    columns (left empty to have it filled in). ``variable`` is ``None`` for rows made before the χ²
-    test existed.
+    ``verdict`` is ``details["verdict"]`` when the row stored one, else
+    :func:`~hstlc.science.variability.verdict_of` the columns (left empty to have it filled in).
+    ``variable`` is ``None`` for rows made before the χ² test existed.
     """
 
     filename: str
@@ -89,13 +76,16 @@ class ProductRow:
         if self.verdict:
             return
         stored = self.details.get("verdict") if self.details else None
-        verdict = stored if stored in VERDICTS else row_verdict(self.total, self.periodogram, self.variable)
+        has_counts = self.total is not None and self.total > 0
+        verdict = stored if stored in VERDICTS else verdict_of(
+            has_counts=has_counts, periodogram=self.periodogram, variable=self.variable
+        )
         object.__setattr__(self, "verdict", verdict)
 
     @property
     def stale(self) -> bool:
         """True if the row was made by an older statistics method (``hstlc stats`` recomputes it)."""
-        return self.method_version is None or self.method_version < STATS_VERSION
+        return stale_reason(self.method_version, self.method_settings) is not None
 
 
 @dataclass(frozen=True)
@@ -305,7 +295,6 @@ def load_report_data(catalog: Catalog) -> ReportData:
 
 
 __all__ = [
-    "VERDICTS",
     "BadDataRow",
     "ProductRow",
     "ReportData",
@@ -317,5 +306,4 @@ __all__ = [
     "opt_elements",
     "product_path",
     "product_rows",
-    "row_verdict",
 ]

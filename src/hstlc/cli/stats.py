@@ -24,7 +24,10 @@ class ProductType(str, Enum):
     both = "both"
 
 
-VERDICT_STYLE = {"periodic": "bold yellow", "variable": "bold magenta", "constant": "", "no counts": "dim"}
+VERDICT_STYLE = {
+    "periodic": "bold yellow", "variable": "bold magenta", "constant": "", "undetermined": "dim",
+    "no counts": "dim",
+}
 
 
 def _number(value: Any, fmt: str) -> str:

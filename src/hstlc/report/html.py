@@ -19,12 +19,13 @@ from typing import Any
 
 from hstlc.catalog.report_queries import BadDataRow, ProductRow, ReportData
 from hstlc.display import format_fap, format_period, format_probability
-from hstlc.science.variability import STATS_VERSION
+from hstlc.science.variability import stale_reason
 
 CATEGORIES: tuple[str, ...] = ("interesting", "boring", "null")
 
 CATEGORY_OF_VERDICT: Mapping[str, str] = {
-    "periodic": "interesting", "variable": "interesting", "constant": "boring", "no counts": "null",
+    "periodic": "interesting", "variable": "interesting", "constant": "boring", "undetermined": "null",
+    "no counts": "null",
 }
 """The report's category of each verdict of ``hstlc stats``."""
 
@@ -32,7 +33,8 @@ CATEGORY_HELP = {
     "interesting": "verdict periodic (a period whose false-alarm probability over the whole searched "
     "grid is below the threshold) or variable (the χ² test rejects a constant rate)",
     "boring": "verdict constant: no significant period, and the rate is consistent with a constant",
-    "null": "verdict no counts: net counts ≤ 0, so there are no statistics",
+    "null": "verdict no counts (net counts ≤ 0, so there are no statistics) or undetermined (too few "
+    "bins or counts to test the rate)",
 }
 
 STALE_NOTE = (
@@ -314,12 +316,8 @@ def _shown_td(text: str, value: Any) -> str:
 def outdated(row: ProductRow, settings_key: str | None = None) -> str | None:
     """Why ``hstlc stats`` would recompute ``row`` — made by an older method, or (given the current
     settings' :meth:`StatsOptions.key <hstlc.statistics.StatsOptions.key>`) with other verdict settings —
-    or ``None`` when it is current."""
-    if row.stale:
-        return f"made by method version {row.method_version or 1}; this hstlc's is {STATS_VERSION}"
-    if settings_key is not None and row.method_settings != settings_key:
-        return f"made with settings {row.method_settings or '(not recorded)'}; the current are {settings_key}"
-    return None
+    or ``None`` when it is current (:func:`~hstlc.science.variability.stale_reason`)."""
+    return stale_reason(row.method_version, row.method_settings, settings_key)
 
 
 def _verdict_td(row: ProductRow, settings_key: str | None) -> str:

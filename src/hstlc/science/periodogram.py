@@ -14,15 +14,17 @@ How a lightcurve is searched (:func:`search_periods`):
    sums.
 3. **Distinct peaks**: grid points that are the highest within one resolution element (``±1 /
    baseline``) on either side — the ends of the grid included — so a broad peak is one peak, not every
-   grid point above a line. The strongest are refined on a grid ten times finer around them and a
-   parabola through the top three points, so a period is known to a small fraction of the grid step
-   (P²/(oversample · baseline)) instead of to the step.
+   grid point above a line. The best counted peak (the period the verdict is about) is refined on a
+   grid ten times finer around it and a parabola through the top three points, so its period is known
+   to a small fraction of the grid step (P²/(oversample · baseline)) instead of to the step; other
+   peaks are reported at their grid point.
 4. **False-alarm probability** of each peak, for the **whole search**: Baluev's (2008, MNRAS 385,
    1279, eq. 6 with Table 1's standard normalisation) alias-free upper bound for the highest peak of a
    white-noise series over the peak's trial range (5–60 s, 1–10 min, 10–60 min, 1–10 h:
-   :data:`TRIAL_RANGES`), times the number of ranges searched (``1 − (1 − p)^n``): the probability
-   that noise makes a peak this high anywhere. Fixed ranges make the FAP of a 10-minute period the same
-   at 2 s and 30 s bins (a whole-grid bound would count the 5–60 s trials only the 2 s bins can make).
+   :data:`TRIAL_RANGES`), combined over the four ranges (``1 − (1 − p)^4``): the probability that noise
+   makes a peak this high anywhere. Fixed ranges, all counted whether the bin width lets the search
+   reach them or not, make the FAP of a 10-minute period the same at 2 s and 30 s bins (a whole-grid
+   bound would count the 5–60 s trials only the 2 s bins can make).
    It assumes independent Gaussian errors of the given relative sizes (Poisson counts summed over a bin
    qualify; red noise and trends do not).
 5. **Peaks that are not the source.** A peak within a quarter of a resolution element of the HST
@@ -34,8 +36,9 @@ How a lightcurve is searched (:func:`search_periods`):
    period longer than the data constrain. Neither counts for a detection.
 6. **One signal at a time.** When the best counted peak is significant, its sinusoid is subtracted
    and the grid searched again; every band's best peak (other than the band holding the signal) is
-   then taken from that residual search, so a strong signal's aliases and leakage do not make another
-   band's FAP tiny.
+   then taken from that residual search, and the first search's other peaks are judged by the power
+   left at their frequency, so a strong signal's aliases and leakage do not make another FAP tiny. A
+   significant best peak of the residual search is reported as a second signal.
 
 A composite's visits are first brought to a common level: each group's (``groups``, the product's
 DATASET) weighted mean is subtracted before the search — a floating mean per dataset, applied as a
@@ -102,11 +105,9 @@ MAX_BAND_PEAKS = 5
 MAX_PEAKS = 10
 #: Points of the local refinement grid around a peak (spacing: a tenth of the grid step).
 REFINE_POINTS = 21
-#: Signals removed one after another before the bands' residual peaks are taken (1 = the best one).
-MAX_SIGNALS = 1
 #: The period ranges (s) whose trials a false-alarm probability counts: a peak's FAP is Baluev's over its
-#: range, times the number of ranges searched (Šidák). Fixed ranges, so the FAP of a 10-min period does
-#: not depend on how far below it a finer bin width lets the search go.
+#: range, combined over all the ranges (Šidák). Fixed ranges, so the FAP of a 10-min period does not
+#: depend on how far below it a finer bin width lets the search go.
 TRIAL_RANGES: tuple[tuple[float, float], ...] = (
     (5.0, 60.0), (60.0, 600.0), (600.0, 3600.0), (3600.0, 36_000.0),
 )
@@ -131,8 +132,8 @@ BANDS: tuple[BandSpec, ...] = (
 
 @dataclass(frozen=True)
 class Peak:
-    """One distinct periodogram peak: its period (s, refined for the strongest), power and FAP (over the
-    whole search).
+    """One distinct periodogram peak: its period (s; ``refined`` for the best counted one, else the grid
+    point), power and FAP (over the whole search).
 
     ``window``: at the HST orbital frequency or a harmonic; ``edge``: at the long-period end of the
     grid; ``band``: the reporting band it falls in. Neither a window nor an edge peak counts. When a
@@ -258,7 +259,8 @@ class PeriodSearch:
 
     ``periods``/``power``: the whole grid, periods ascending. ``peaks``: up to :data:`MAX_PEAKS` distinct
     peaks, strongest first. ``best``: the strongest counted peak (refined), the period the verdict is
-    about. ``signals``: the significant signals found, one per search (the best one first).
+    about. ``signals``: the significant signals found — the best, and the residual search's best when it
+    is significant too (a second period).
     ``oversample``: grid points per peak width actually used (below the request when the grid was
     capped). ``trial_ranges``: the period ranges whose trials the FAPs count; ``levels``: ``(period_min,
     period_max, power)`` per range, the power whose FAP is ``fap_threshold``. ``detrend``: what was
@@ -448,13 +450,16 @@ class BaluevBound:
 class TrialRanges:
     """The false-alarm probability of a peak over the whole search, counted by :data:`TRIAL_RANGES`.
 
-    ``ranges`` are the searched parts (s) of the trial ranges the search covers, each with Baluev's bound
-    for its frequency width; a peak's FAP is ``1 − (1 − FAP_range)^n`` over the ``n`` ranges: the
-    probability that white noise makes a peak this high in *any* of them.
+    ``ranges`` are the searched parts (s) of the trial ranges, each with Baluev's bound for its frequency
+    width; a peak's FAP is ``1 − (1 − FAP_range)^n`` with ``n`` the number of trial ranges defined
+    (``n_ranges``, searched or not): the probability that white noise makes a peak this high in *any* of
+    them. Counting every range, not only those a bin width or baseline lets the search reach, keeps the
+    FAP of a period the same whatever the bin width (slightly conservative for coarse bins).
     """
 
     ranges: tuple[tuple[float, float], ...]
     bounds: tuple[BaluevBound, ...]
+    n_ranges: int
 
     @classmethod
     def of(cls, t: FloatArray, dy: FloatArray, shortest: float, longest: float,
@@ -469,7 +474,8 @@ class TrialRanges:
         # the ends of the search belong to the nearest range
         ranges[0] = (shortest, ranges[0][1])
         ranges[-1] = (ranges[-1][0], longest)
-        return cls(tuple(ranges), tuple(BaluevBound.of(t, dy, 1.0 / a - 1.0 / b) for a, b in ranges))
+        bounds = tuple(BaluevBound.of(t, dy, 1.0 / a - 1.0 / b) for a, b in ranges)
+        return cls(tuple(ranges), bounds, max(len(limits), len(ranges)))
 
     def _index(self, period: float) -> int:
         for i, (_, hi) in enumerate(self.ranges):
@@ -479,16 +485,15 @@ class TrialRanges:
 
     def fap(self, period: float, power: float) -> float:
         single = float(self.bounds[self._index(period)].fap(power)[()])
-        return float(-np.expm1(len(self.ranges) * np.log1p(-min(single, 1.0 - 1e-16)))) if single < 1 else 1.0
+        if single >= 1:
+            return 1.0
+        return float(-np.expm1(self.n_ranges * np.log1p(-single)))
 
     def levels(self, fap: float) -> tuple[tuple[float, float, float], ...]:
-        """``(period_min, period_max, power)`` per range: the power whose FAP is ``fap``."""
-        single = float(-np.expm1(np.log1p(-fap) / len(self.ranges)))
+        """``(period_min, period_max, power)`` per searched range: the power whose FAP is ``fap``."""
+        single = float(-np.expm1(np.log1p(-fap) / self.n_ranges))
         pairs = zip(self.ranges, self.bounds, strict=True)
         return tuple((a, b, bound.level(single)) for (a, b), bound in pairs)
-
-    def level_at(self, period: float, fap: float) -> float:
-        return self.levels(fap)[self._index(period)][2]
 
 
 def distinct_peaks(power: FloatArray, half_width: int) -> npt.NDArray[np.intp]:
@@ -601,14 +606,12 @@ def _skipped(reason: str, bands: Sequence[BandSpec], fap_threshold: float, basel
 
 
 def _grid_peaks(
-    t: FloatArray, y: FloatArray, dy: FloatArray, power: FloatArray, freq: FloatArray, *, df: float,
-    half_width: int, trials: TrialRanges, windows: Sequence[tuple[float, float]], bands: Sequence[BandSpec],
-    refine: int, method: Method,
+    power: FloatArray, freq: FloatArray, *, half_width: int, trials: TrialRanges,
+    windows: Sequence[tuple[float, float]], bands: Sequence[BandSpec],
 ) -> list[Peak]:
-    """The distinct peaks of one grid (frequency ascending) as :class:`Peak` objects, strongest first;
-    the ``refine`` strongest, and each band's strongest, are refined."""
+    """The distinct peaks of one grid (frequency ascending) as :class:`Peak` objects, strongest first:
+    the :data:`MAX_PEAKS` strongest overall, and each band's few strongest and strongest counted one."""
     index = distinct_peaks(power, half_width)
-    lo, hi = float(freq[0]), float(freq[-1])
     chosen: list[int] = list(index[:MAX_PEAKS])
     for band in bands:  # each band's few strongest, whatever their rank overall
         in_band = index[(freq[index] > 1.0 / band.period_max) & (freq[index] <= 1.0 / band.period_min)]
@@ -618,16 +621,11 @@ def _grid_peaks(
         if counted is not None and counted not in chosen:
             chosen.append(counted)
     peaks = []
-    for rank, i in enumerate(chosen):
+    for i in chosen:
         f, p = float(freq[i]), float(power[i])
-        refined = False
-        if rank < refine and 0 < i < freq.size - 1:
-            f, p = refine_peak(t, y, dy, f, df, lo, hi, method=method)
-            refined = True
-        period = 1.0 / f
         peaks.append(Peak(
-            period=period, power=p, fap=trials.fap(period, p), band=_band_of(period, bands),
-            window=_in_windows(f, windows), edge=bool(i == 0), refined=refined,
+            period=1.0 / f, power=p, fap=trials.fap(1.0 / f, p), band=_band_of(1.0 / f, bands),
+            window=_in_windows(f, windows), edge=bool(i == 0),
         ))
     peaks.sort(key=lambda pk: -pk.power)
     return peaks
@@ -692,6 +690,8 @@ def search_periods(
         raise ValueError("t must be sorted")
     if not bands:
         raise ValueError("at least one band is needed")
+    if min_points < 5:
+        raise ValueError(f"min_points must be at least 5 (Baluev's bound needs N − 4 > 0), got {min_points}")
     y_, detrend = _subtract_group_means(y_, dy_, groups)
     n_points = int(t_.size)
     baseline = float(t_[-1] - t_[0] + bin_width) if n_points else 0.0
@@ -717,34 +717,29 @@ def search_periods(
     half_width = max(1, round(resolution / df))
     trials = TrialRanges.of(t_, dy_, shortest, longest)
     windows = window_frequencies(baseline, orbit_period_range(t_))
-    common = {"df": df, "half_width": half_width, "trials": trials, "windows": windows, "bands": bands,
-              "method": method}
-    peaks = _grid_peaks(t_, y_, dy_, power, freq, refine=0, **common)
+    common = {"half_width": half_width, "trials": trials, "windows": windows, "bands": bands}
     lo, hi = float(freq[0]), float(freq[-1])
+    peaks = _grid_peaks(power, freq, **common)
     best = _refine_counted(peaks, t_, y_, dy_, df, lo, hi, trials, method)
     peaks = _with_best(peaks, best)
 
-    # one signal at a time: remove the significant best and search the residuals for the other bands
+    # a significant best is removed and the grid searched again: the other bands' best peaks come from
+    # that residual search, and the first search's other peaks are judged by what is left at their
+    # frequency (a signal's aliases and sidelobes are then not significant)
     signals: list[Peak] = []
     residual_peaks: list[Peak] | None = None
-    current_y, current = y_, best
-    for _ in range(MAX_SIGNALS):
-        if current is None or current.fap >= fap_threshold:
-            break
-        signals.append(current)
-        fit = LombScargle(t_, current_y, dy_, fit_mean=True, center_data=True)
-        model = fit.model(t_, 1.0 / current.period)
-        current_y = current_y - model + float(np.average(model, weights=1.0 / dy_**2))
-        if np.ptp(current_y) == 0:
-            break
-        res_power, _ = grid_power(t_, current_y, dy_, f0, df, n, method=method)
-        residual_peaks = _grid_peaks(t_, current_y, dy_, res_power, freq, refine=0, **common)
-        current = _refine_counted(residual_peaks, t_, current_y, dy_, df, lo, hi, trials, method)
-        residual_peaks = _with_best(residual_peaks, current)
-        if len(signals) == 1:  # the first search's other peaks: judged by what is left at their frequency
-            peaks = [_judged_by(p, res_power, f0, df, trials) if p is not signals[0] else p for p in peaks]
-        if current is not None and current.fap < fap_threshold and len(signals) == MAX_SIGNALS:
-            signals.append(current)  # reported, though the search stops here
+    if best is not None and best.fap < fap_threshold:
+        signals.append(best)
+        fit = LombScargle(t_, y_, dy_, fit_mean=True, center_data=True)
+        model = fit.model(t_, 1.0 / best.period)
+        residual_y = y_ - model + float(np.average(model, weights=1.0 / dy_**2))
+        residual_power, _ = grid_power(t_, residual_y, dy_, f0, df, n, method=method)
+        residual_peaks = _grid_peaks(residual_power, freq, **common)
+        second = _refine_counted(residual_peaks, t_, residual_y, dy_, df, lo, hi, trials, method)
+        residual_peaks = _with_best(residual_peaks, second)
+        peaks = [p if p is best else _judged_by(p, residual_power, f0, df, trials) for p in peaks]
+        if second is not None and second.fap < fap_threshold:
+            signals.append(second)  # a second period, found in the residuals (not removed in turn)
 
     levels = trials.levels(fap_threshold)
     periods = (1.0 / freq)[::-1].copy()

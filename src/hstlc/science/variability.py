@@ -52,7 +52,8 @@ Three questions, each answered by a test whose false-alarm rate is known (``comp
   - ``deliver`` — the product has counts and at least ``min_bins`` bins with exposure.
 
 ``verdict`` sums it up: ``periodic`` (a significant period), ``variable`` (not constant, no period),
-``constant``, or ``no counts``. A lightcurve with no counts (``total ≤ 0``) has ``total`` set and every
+``constant``, ``undetermined`` (too few bins or counts for the χ² test, ``variable`` None), or
+``no counts``. A lightcurve with no counts (``total ≤ 0``) has ``total`` set and every
 other statistic ``None``, and its period search skipped with reason ``"no counts"``.
 """
 
@@ -103,6 +104,34 @@ STATS_VERSION = 2
 """The version of the method (stored in ``stats.method_version`` and ``details``); ``hstlc stats``
 recomputes rows made by another. 1: the original's band flag; 2: FAP over the whole search, multi-scale
 χ², windows."""
+
+
+VERDICTS: tuple[str, ...] = ("periodic", "variable", "constant", "undetermined", "no counts")
+"""Every verdict: a significant period; not constant; constant; too few bins or counts to test; no
+net counts."""
+
+
+def verdict_of(*, has_counts: bool, periodogram: bool, variable: bool | None) -> str:
+    """The verdict of the flags: ``no counts``, else ``periodic``, else ``variable``, else
+    ``undetermined`` when constancy could not be tested (``variable`` None), else ``constant``."""
+    if not has_counts:
+        return "no counts"
+    if periodogram:
+        return "periodic"
+    if variable is None:
+        return "undetermined"
+    return "variable" if variable else "constant"
+
+
+def stale_reason(method_version: int | None, method_settings: str | None,
+                 settings_key: str | None = None) -> str | None:
+    """Why stored stats must be recomputed — made by another version of the method, or (given the
+    current verdict settings' key) with other settings — or ``None`` when they are current."""
+    if method_version != STATS_VERSION:
+        return f"made by method version {method_version or 1}; this hstlc's is {STATS_VERSION}"
+    if settings_key is not None and method_settings != settings_key:
+        return f"made with settings {method_settings or '(not recorded)'}; the current are {settings_key}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -175,7 +204,7 @@ class LightCurveStats:
     search: PeriodSearch
     constancy: ConstancyTest | None
     periodogram: bool
-    variable: bool
+    variable: bool | None
     deliver: bool
     flag_rule: str = "fap"
     fap_threshold: float = DEFAULT_FAP_THRESHOLD
@@ -211,12 +240,9 @@ class LightCurveStats:
 
     @property
     def verdict(self) -> str:
-        """``periodic``, ``variable``, ``constant`` or ``no counts``."""
-        if self.mean is None:
-            return "no counts"
-        if self.periodogram:
-            return "periodic"
-        return "variable" if self.variable else "constant"
+        """The verdict of the flags (see :func:`verdict_of`)."""
+        return verdict_of(has_counts=self.mean is not None, periodogram=self.periodogram,
+                          variable=self.variable)
 
     def details(self) -> dict[str, Any]:
         """JSON-safe details for the catalog's ``stats.details`` column."""
@@ -251,7 +277,7 @@ class LightCurveStats:
             "pearson_p": self.pearson_p,
             "periodogram": self.periodogram,
             "deliver": self.deliver,
-            "variable": self.variable if self.mean is not None else None,
+            "variable": self.variable,
             "best_period": self.best_period,
             "fap": self.fap,
             "chi2_reduced": self.chi2_reduced,
@@ -516,7 +542,7 @@ def compute_stats(
         return LightCurveStats(
             **common, mean=None, mu=None, stdev=None, poisson_factor=None, pearson_r=None, pearson_p=None,
             search=skipped_search("no counts", fap_threshold=fap_threshold), constancy=None,
-            periodogram=False, variable=False, deliver=False,
+            periodogram=False, variable=None, deliver=False,
         )
 
     pearson_r, pearson_p = pearson(mjd, net)
@@ -536,7 +562,7 @@ def compute_stats(
         variable = bool(poisson_factor is not None and poisson_factor > poisson_factor_threshold)
     else:
         flag = search.detected
-        variable = constancy.variable(variable_p) if constancy is not None else False
+        variable = constancy.variable(variable_p) if constancy is not None else None
     return LightCurveStats(
         **common, mean=mean, mu=mu, stdev=stdev, poisson_factor=poisson_factor, pearson_r=pearson_r,
         pearson_p=pearson_p, search=search, constancy=constancy, periodogram=flag, variable=variable,
@@ -552,6 +578,7 @@ __all__ = [
     "FLAG_RULES",
     "MIN_GROUP_COUNTS",
     "STATS_VERSION",
+    "VERDICTS",
     "ConstancyTest",
     "LightCurveStats",
     "compute_stats",
@@ -560,4 +587,6 @@ __all__ = [
     "infer_step",
     "pearson",
     "rate_variance",
+    "stale_reason",
+    "verdict_of",
 ]
