@@ -20,6 +20,8 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
+from rich.measure import Measurement
+from rich.table import Table
 
 from hstlc.config import LoadedSettings, Settings, load_settings
 from hstlc.errors import HstlcError
@@ -126,6 +128,20 @@ def _user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+def print_table(out: Console, table: Table) -> None:
+    """``table`` on ``out``: in a terminal at its width (long cells fold); piped or redirected, as wide
+    as the table needs, so a script or a file gets every name whole on one line."""
+    if out.is_terminal:
+        out.print(table)
+        return
+    narrow = out.width
+    out.width = max(narrow, Measurement.get(out, out.options.update_width(10_000), table).maximum)
+    try:
+        out.print(table)
+    finally:
+        out.width = narrow
 
 
 def print_error(err: Console, message: str) -> None:

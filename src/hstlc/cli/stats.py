@@ -9,11 +9,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from hstlc.cli.context import EXIT_ERROR, EXIT_PARTIAL, Run, command, print_error
+from hstlc.cli.context import EXIT_ERROR, EXIT_PARTIAL, Run, command, print_error, print_table
 
 if TYPE_CHECKING:
     from hstlc.statistics import StatsOutcome
@@ -38,7 +37,7 @@ def _table(outcomes: list[StatsOutcome]) -> Table:
     from hstlc.display import format_period, format_probability
 
     table = Table(title="Lightcurve statistics")
-    table.add_column("product", no_wrap=True)
+    table.add_column("product", overflow="fold")
     table.add_column("verdict", no_wrap=True)
     table.add_column("best period", justify="right", no_wrap=True)
     table.add_column("FAP", justify="right", no_wrap=True)
@@ -72,17 +71,7 @@ def _render(run: Run, outcomes: list[StatsOutcome], as_json: bool) -> None:
         typer.echo(json.dumps([o.as_dict() for o in outcomes], indent=2))
     else:
         if outcomes:
-            table = _table(outcomes)
-            if run.out.is_terminal:
-                run.out.print(table)
-            else:  # piped or redirected: as wide as the table needs, so no product name is folded or cut
-                narrow = run.out.width
-                wide = run.out.options.update_width(10_000)
-                run.out.width = max(narrow, Measurement.get(run.out, wide, table).maximum)
-                try:
-                    run.out.print(table)
-                finally:
-                    run.out.width = narrow
+            print_table(run.out, _table(outcomes))
         statuses = ("computed", "unchanged", "missing", "failed")
         counts = {s: sum(o.status == s for o in outcomes) for s in statuses}
         run.out.print(", ".join(f"{n} {s}" for s, n in counts.items()))

@@ -31,10 +31,12 @@ Three questions, each answered by a test whose false-alarm rate is known (``comp
   ``max(5 s, 2 × bin width)`` to 10 h (:mod:`hstlc.science.periodogram`): the best distinct peak that is
   neither the HST orbit's window nor a trend, its period refined, its false-alarm probability Baluev's
   for the *whole* searched grid. ``periodogram`` is true when that FAP is below ``fap_threshold`` (default
-  1e-3). ``flag_rule="original"`` restores the original catalog's rules instead (a band's local
-  maximum above its mean + 3σ with power ≥ ``power_threshold``, and ``variable`` when
-  ``poisson_factor > poisson_factor_threshold``); those rules measure bin width and background as much
-  as significance, and are kept for comparison with the original catalog only. The periodogram's
+  1e-3). ``flag_rule="original"`` applies the original catalog's rules instead (a band's peak above
+  its mean + 3σ with power ≥ ``power_threshold``, and ``variable`` when
+  ``poisson_factor > poisson_factor_threshold``) — on this search's bands, so close to, not identical
+  with, the original's flags (its bands were searched separately, from max(bin width, 5 s), up to the
+  baseline, with strict interior maxima). Those rules measure bin width and background as much as
+  significance, and are kept for comparison with the original catalog only. The periodogram's
   inputs: NET (counts/s) against time from the first bin's MJD (composites are on one clock),
   exposure-weighted errors ``sqrt(v / BINS_i)``, and each dataset's weighted mean subtracted first.
 
