@@ -406,12 +406,14 @@ def constancy_test(
     min_group_counts: float = MIN_GROUP_COUNTS,
     scales: tuple[float, ...] = CHI2_SCALES,
     floor: float = DATASET_FLOOR,
+    variance: npt.ArrayLike | None = None,
 ) -> ConstancyTest | None:
     """The χ² tests of the module docstring for bins in time order; ``None`` with too few groups.
 
     ``net`` (c/s), ``bins`` (s), ``error`` (counts), ``gross`` (counts) and ``dataset`` per bin. At each
     time scale of ``scales`` (s) no shorter than ``step``, bins are grouped consecutively within each
     dataset into groups of ``max(scale / step, bins for min_group_counts gross counts)`` bins.
+    ``variance``: :func:`rate_variance` per dataset (sorted dataset labels), when already computed.
     """
     rate = np.asarray(net, dtype=np.float64)
     exposure = np.asarray(bins, dtype=np.float64)
@@ -423,7 +425,10 @@ def constancy_test(
     order = np.argsort(index, kind="stable")  # by dataset, keeping time order within each
     rate, exposure, g, index = rate[order], exposure[order], g[order], index[order]
     err = np.asarray(error, dtype=np.float64)[order]
-    v = rate_variance(err, exposure, g, index, k)
+    if variance is None:
+        v = rate_variance(err, exposure, g, index, k)
+    else:
+        v = np.asarray(variance, dtype=np.float64)
     seconds = np.bincount(index, exposure, minlength=k)
     per_second = np.where(seconds > 0, seconds, 1.0)
     level = np.bincount(index, rate * exposure, minlength=k) / per_second
@@ -548,13 +553,11 @@ def compute_stats(
         )
 
     pearson_r, pearson_p = pearson(mjd, net)
-    constancy = constancy_test(net, bins, error, gross, dataset, step=float(step))
-    if weighting == "exposure":
-        labels, index = np.unique(dataset, return_inverse=True)
-        variance = rate_variance(error, bins, gross, index, int(labels.size))
-        dy = np.sqrt(variance[index] / bins)
-    else:
-        dy = np.maximum(error, 1.0) / bins
+    labels, index = np.unique(dataset, return_inverse=True)
+    variance = rate_variance(error, bins, gross, index, int(labels.size))
+    constancy = constancy_test(net, bins, error, gross, dataset, step=float(step), variance=variance)
+    # exposure weighting: what ERROR/BINS estimates for a constant source, not each bin's own count
+    dy = np.sqrt(variance[index] / bins) if weighting == "exposure" else np.maximum(error, 1.0) / bins
     search = search_periods(
         t, net, dy, bin_width=float(step), groups=dataset, bands=BANDS, fap_threshold=fap_threshold,
         oversample=oversample, max_frequencies=max_frequencies, method=method,
