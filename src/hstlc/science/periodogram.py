@@ -21,10 +21,10 @@ How a lightcurve is searched (:func:`search_periods`):
 4. **False-alarm probability** of each peak, for the **whole search**: Baluev's (2008, MNRAS 385,
    1279, eq. 6 with Table 1's standard normalisation) alias-free upper bound for the highest peak of a
    white-noise series over the peak's trial range (5–60 s, 1–10 min, 10–60 min, 1–10 h:
-   :data:`TRIAL_RANGES`), combined over the four ranges (``1 − (1 − p)^4``): the probability that noise
-   makes a peak this high anywhere. Fixed ranges, all counted whether the bin width lets the search
-   reach them or not, make the FAP of a 10-minute period the same at 2 s and 30 s bins (a whole-grid
-   bound would count the 5–60 s trials only the 2 s bins can make).
+   :data:`TRIAL_RANGES`), combined over the ranges searched (``1 − (1 − p)^n``): the probability that
+   noise makes a peak this high anywhere in the search. Fixed ranges keep the FAP of a 10-minute period
+   nearly the same at 2 s and 30 s bins (n = 4 or 3); one bound over the whole grid would charge it for
+   every 5–60 s trial the 2 s bins make (×12).
    It assumes independent Gaussian errors of the given relative sizes (Poisson counts summed over a bin
    qualify; red noise and trends do not).
 5. **Peaks that are not the source.** A peak within a quarter of a resolution element of the HST
@@ -451,10 +451,10 @@ class TrialRanges:
     """The false-alarm probability of a peak over the whole search, counted by :data:`TRIAL_RANGES`.
 
     ``ranges`` are the searched parts (s) of the trial ranges, each with Baluev's bound for its frequency
-    width; a peak's FAP is ``1 − (1 − FAP_range)^n`` with ``n`` the number of trial ranges defined
-    (``n_ranges``, searched or not): the probability that white noise makes a peak this high in *any* of
-    them. Counting every range, not only those a bin width or baseline lets the search reach, keeps the
-    FAP of a period the same whatever the bin width (slightly conservative for coarse bins).
+    width; a peak's FAP is ``1 − (1 − FAP_range)^n`` with ``n`` (``n_ranges``) the number of ranges
+    searched: the probability that white noise makes a peak this high in *any* of them. A period's FAP
+    then depends on the bin width only through ``n`` (4 ranges at 2 s bins, 3 at 30 s: a factor of
+    about 4/3 for small FAPs), where one bound over the whole grid would grow with every 5–60 s trial.
     """
 
     ranges: tuple[tuple[float, float], ...]
@@ -475,7 +475,7 @@ class TrialRanges:
         ranges[0] = (shortest, ranges[0][1])
         ranges[-1] = (ranges[-1][0], longest)
         bounds = tuple(BaluevBound.of(t, dy, 1.0 / a - 1.0 / b) for a, b in ranges)
-        return cls(tuple(ranges), bounds, max(len(limits), len(ranges)))
+        return cls(tuple(ranges), bounds, len(ranges))
 
     def _index(self, period: float) -> int:
         for i, (_, hi) in enumerate(self.ranges):
