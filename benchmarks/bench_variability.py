@@ -58,7 +58,8 @@ from scipy.stats import beta
 
 from hstlc.domain import LightCurve
 from hstlc.science.variability import compute_stats
-from hstlc.synthetic.binned import composite, flare, orbit_gti, simulate_lightcurves, sinusoid
+from hstlc.synthetic.binned import composite, orbit_gti, simulate_lightcurves
+from hstlc.synthetic.signals import flare, sinusoid
 
 STARTED = time.perf_counter()
 
@@ -195,7 +196,8 @@ def simulate(scenario: Scenario, rng: np.random.Generator) -> tuple[LightCurve, 
     signal = None
     if scenario.period is not None:
         assert scenario.amplitude is not None
-        signal = sinusoid(scenario.period, scenario.amplitude, phase=float(rng.uniform(0.0, 2.0 * math.pi)))
+        phase = float(rng.uniform(0.0, 2.0 * math.pi))  # as a time offset of the sinusoid
+        signal = sinusoid(scenario.period, scenario.amplitude, t0=-phase * scenario.period / (2.0 * math.pi))
     elif scenario.flare_amplitude is not None:
         assert scenario.tau is not None
         gti = orbit_gti(orbits=scenario.orbits)

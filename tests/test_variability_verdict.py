@@ -18,7 +18,8 @@ from hstlc.science.variability import (
     constancy_test,
     rate_variance,
 )
-from hstlc.synthetic.binned import composite, flare, simulate_lightcurve, simulate_lightcurves, sinusoid
+from hstlc.synthetic.binned import composite, simulate_lightcurve, simulate_lightcurves
+from hstlc.synthetic.signals import flare, sinusoid
 
 
 def _rng(seed: int) -> np.random.Generator:

@@ -4,13 +4,13 @@ The project's one source of test and demo data: seeded, vectorised generators of
 corrtags (and x1d), STIS MAMA tag files with their x1d, CRDS-format reference tables and
 deliberately broken files, each returning a :class:`SyntheticDataset` with the injected truth; and
 binned lightcurves on HST orbits drawn directly (:func:`simulate_lightcurve`, :func:`composite`), for
-statistics work at scale. (:mod:`hstlc.synthetic.binned` also has ``sinusoid``/``flare`` returning
-callables; the names exported here are the :class:`SignalSpec` ones, which the simulator accepts too.)
+statistics work at scale, modulated by the same :class:`SignalSpec` signals (:func:`sinusoid`,
+:func:`flare`).
 """
 
 from __future__ import annotations
 
-from hstlc.synthetic.binned import Modulation, composite, orbit_gti, simulate_lightcurve
+from hstlc.synthetic.binned import composite, orbit_gti, simulate_lightcurve
 from hstlc.synthetic.corrupt import write_corrupt_files
 from hstlc.synthetic.cos import (
     AIRGLOW_LINES,
@@ -44,7 +44,6 @@ __all__ = [
     "SHORT_EXPTIME",
     "TICK",
     "ExtractionGeometry",
-    "Modulation",
     "SignalSpec",
     "SyntheticDataset",
     "composite",

@@ -16,10 +16,11 @@ definitions of :func:`hstlc.science.lightcurve.assemble` exactly, as if an event
   SIGNAL_TO_NOISE = COUNTS / ERROR, FLUX = ``flux_scale`` · NET and FLUX_ERROR = ``flux_scale`` ·
   ERROR / BINS (what a constant sensitivity gives).
 
-The source rate is ``rate · level · (1 + signal)``. A plain callable ``signal(t)`` is sampled at the bin
-mid-times; a :class:`Modulation` (from :func:`sinusoid` and :func:`flare`) or a
-:class:`~hstlc.synthetic.signals.SignalSpec` is averaged exactly over each bin's exposure, which is what
-binning events drawn from that rate gives (a 60 s sinusoid in 30 s bins keeps 2/π of its amplitude).
+The source rate is ``rate · level · m(t)``: a :class:`~hstlc.synthetic.signals.SignalSpec` ``m`` (from
+:func:`~hstlc.synthetic.signals.sinusoid`, :func:`~hstlc.synthetic.signals.flare` …) is averaged exactly
+over each bin's exposure, which is what binning events drawn from that rate gives (a 60 s sinusoid in
+30 s bins keeps 2/π of its amplitude); a plain callable ``signal(t)`` is the relative modulation
+``m(t) − 1``, sampled at the bin mid-times.
 
 :func:`simulate_lightcurves` bins the same events at several widths (for paired comparisons of bin
 widths); :func:`composite` stacks member curves as :func:`hstlc.extraction.make_composite` does.
@@ -47,46 +48,6 @@ CompositeTimes = Literal["continuous", "restart"]
 _SPAN_TOLERANCE = 1e-9
 #: Calibrated-looking flux of one count per second (erg/s/cm²/Å), the default ``flux_scale``.
 FLUX_PER_COUNT_RATE = 1e-14
-
-
-@dataclass(frozen=True)
-class Modulation:
-    """A relative modulation ``signal(t) = m(t) − 1`` built on a :class:`SignalSpec` ``m``.
-
-    Calling it gives the modulation at times ``t``; :meth:`bin_mean` its exact mean over bins, which
-    :func:`simulate_lightcurve` uses instead of the mid-time value.
-    """
-
-    spec: SignalSpec
-
-    def __call__(self, t: npt.ArrayLike) -> F64:
-        return self.spec.evaluate(t) - 1.0
-
-    def bin_mean(self, start: npt.ArrayLike, stop: npt.ArrayLike) -> F64:
-        """Mean of the modulation over each ``[start, stop)`` (``stop > start``)."""
-        a = np.asarray(start, dtype=np.float64)
-        b = np.asarray(stop, dtype=np.float64)
-        return (self.spec.primitive(b) - self.spec.primitive(a)) / (b - a) - 1.0
-
-
-def sinusoid(period: float, amplitude: float, phase: float = 0.0) -> Modulation:
-    """``amplitude · sin(2π t / period + phase)`` (``phase`` in radians, ``0 <= amplitude <= 1``)."""
-    if not (math.isfinite(period) and period > 0):
-        raise ValueError(f"period must be positive, got {period}")
-    t0 = -float(phase) * float(period) / (2.0 * math.pi)
-    return Modulation(SignalSpec("sinusoid", period=float(period), amplitude=float(amplitude), t0=t0))
-
-
-def flare(t_peak: float, amplitude: float, tau: float, *, rise: float | None = None) -> Modulation:
-    """A flare peaking at ``t_peak`` s with relative height ``amplitude`` (the rate is ``1 + amplitude``
-    times the quiescent rate there), decaying exponentially with e-folding time ``tau`` s after a fast
-    exponential rise (time scale ``rise``, default ``tau / 10``)."""
-    if not (math.isfinite(tau) and tau > 0):
-        raise ValueError(f"tau must be positive, got {tau}")
-    r = float(rise) if rise is not None else float(tau) / 10.0
-    return Modulation(
-        SignalSpec("flare", amplitude=float(amplitude), peak=float(t_peak), decay=float(tau), rise=r)
-    )
 
 
 def orbit_gti(
@@ -168,14 +129,12 @@ def _grid(gti: GTIArray, step: float, align: Align) -> _Grid:
     return _Grid(times[keep], lo[keep], exposure[keep], window[keep], index[keep])
 
 
-def _modulation(signal: Signal | Modulation | SignalSpec | None, lo: F64, hi: F64) -> F64:
+def _modulation(signal: Signal | SignalSpec | None, lo: F64, hi: F64) -> F64:
     """Relative modulation of each bin with good time [lo, hi)."""
     if signal is None:
         return np.zeros(len(lo))
     if isinstance(signal, SignalSpec):
-        signal = Modulation(signal)
-    if isinstance(signal, Modulation):
-        return signal.bin_mean(lo, hi)
+        return signal.mean(lo, hi) - 1.0
     values = np.asarray(signal(0.5 * (lo + hi)), dtype=np.float64)
     if values.shape != lo.shape:
         values = np.broadcast_to(values, lo.shape).astype(np.float64)
@@ -251,7 +210,7 @@ def simulate_lightcurves(
     visible: float = 3300.0,
     orbit_period: float = 5760.0,
     start_phase: float = 0.0,
-    signal: Signal | Modulation | SignalSpec | None = None,
+    signal: Signal | SignalSpec | None = None,
     background_scale: float = 0.5,
     epsilon: float = 1.0,
     dataset: int = 1,
@@ -342,7 +301,7 @@ def simulate_lightcurve(
     visible: float = 3300.0,
     orbit_period: float = 5760.0,
     start_phase: float = 0.0,
-    signal: Signal | Modulation | SignalSpec | None = None,
+    signal: Signal | SignalSpec | None = None,
     background_scale: float = 0.5,
     epsilon: float = 1.0,
     dataset: int = 1,
@@ -437,11 +396,8 @@ def composite(curves: Sequence[LightCurve], *, times: CompositeTimes = "continuo
 
 __all__ = [
     "FLUX_PER_COUNT_RATE",
-    "Modulation",
     "composite",
-    "flare",
     "orbit_gti",
     "simulate_lightcurve",
     "simulate_lightcurves",
-    "sinusoid",
 ]
