@@ -11,6 +11,15 @@ import math
 SMALLEST_PROBABILITY = 1e-16
 
 
+def finite_float(value: object) -> float | None:
+    """``value`` as a finite float, or ``None`` (missing, not a number, NaN or infinite)."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
 def format_probability(value: float | None) -> str:
     """A false-alarm probability or p-value: ``<1e-16`` below double precision, ``1.2e-05`` below 1e-3,
     ``0.123`` otherwise, ``–`` when there is none."""
@@ -38,4 +47,4 @@ def format_period(seconds: float | None) -> str:
     return f"{seconds:.3g} s"
 
 
-__all__ = ["SMALLEST_PROBABILITY", "format_fap", "format_period", "format_probability"]
+__all__ = ["SMALLEST_PROBABILITY", "finite_float", "format_fap", "format_period", "format_probability"]

@@ -21,7 +21,7 @@ import numpy.typing as npt
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from hstlc.display import format_fap, format_period
+from hstlc.display import finite_float, format_fap, format_period
 from hstlc.domain import SECONDS_PER_DAY, LightCurve
 from hstlc.science.periodogram import DEFAULT_FAP_THRESHOLD
 
@@ -267,14 +267,6 @@ def band_skip_reason(band: Any) -> str | None:
     return str(value) if value else None
 
 
-def _finite(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if np.isfinite(number) else None
-
-
 def _mark(ax: Any, peaks: Sequence[Any], marker: str, label: str, **style: Any) -> None:
     """Mark the strongest :data:`MAX_MARKED_PEAKS` of ``peaks`` (all of them counted in the label)."""
     if not peaks:
@@ -298,11 +290,11 @@ def _rule_lines(ax: Any, band: Any, *, fap_threshold: float, flag_rule: str,
             ys = [y for _, _, z in levels for y in (z, z)]
             ax.plot(xs, ys, "-", color="#2ca02c", linewidth=1.0, label=label)
         else:
-            threshold = _finite(getattr(band, "threshold", None))
+            threshold = finite_float(getattr(band, "threshold", None))
             if threshold is not None:
                 ax.axhline(threshold, color="#2ca02c", linewidth=1.0, label=label)
         return None
-    mean, std = _finite(getattr(band, "mean", None)), _finite(getattr(band, "std", None))
+    mean, std = finite_float(getattr(band, "mean", None)), finite_float(getattr(band, "std", None))
     line = None
     if mean is not None:
         ax.axhline(mean, color="#d62728", linewidth=0.8, alpha=0.7, label="mean")
@@ -334,9 +326,9 @@ def _best_label(band: Any) -> str:
     if best is None:
         text = "no peak that can be the source"
     else:
-        fap = format_fap(_finite(best.fap))
+        fap = format_fap(finite_float(best.fap))
         relation = "" if fap.startswith("<") else "= "  # "FAP <1e-16", "FAP = 0.012"
-        text = f"best P = {format_period(_finite(best.period))}, FAP {relation}{fap}"
+        text = f"best P = {format_period(finite_float(best.period))}, FAP {relation}{fap}"
     if getattr(band, "residual", False):
         text += "\n(after removing the signal)"
     return text
@@ -413,7 +405,7 @@ def periodogram_figure(
         _mark(ax, window, "X", "HST orbit (window)", color="#ff7f0e", markersize=7)
         _mark(ax, edge, "s", "trend (edge)", color="#9467bd", markersize=5)
         best = getattr(band, "best", None)
-        best_period = _finite(best.period) if best is not None else None
+        best_period = finite_float(best.period) if best is not None else None
         if best_period is not None:
             ax.axvline(best_period, color="#d62728", linestyle=":", linewidth=1.0, label=_best_label(band))
         else:

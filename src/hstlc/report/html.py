@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from hstlc.catalog.report_queries import BadDataRow, ProductRow, ReportData
-from hstlc.display import format_fap, format_period, format_probability
+from hstlc.display import finite_float, format_fap, format_period, format_probability
 from hstlc.science.variability import stale_reason
 
 CATEGORIES: tuple[str, ...] = ("interesting", "boring", "null")
@@ -175,14 +175,6 @@ class ProductEntry:
     figure_error: str | None = None
 
 
-def _float(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
 def _int(value: Any) -> int | None:
     if isinstance(value, (list, tuple)):
         return len(value)
@@ -216,10 +208,10 @@ def band_summaries(details: Mapping[str, Any] | None) -> list[BandSummary]:
         out.append(
             BandSummary(
                 name=str(band.get("name", name)),
-                best_period=_float(band.get("best_period")),
-                best_power=_float(band.get("best_power")),
-                fap=_float(band.get("fap")),
-                threshold=_float(band.get("threshold")),
+                best_period=finite_float(band.get("best_period")),
+                best_power=finite_float(band.get("best_power")),
+                fap=finite_float(band.get("fap")),
+                threshold=finite_float(band.get("threshold")),
                 peaks=_int(band.get("n_peaks", peaks)),
                 window=sum(1 for p in listed if p.get("window")),
                 edge=sum(1 for p in listed if p.get("edge") and not p.get("window")),
@@ -254,11 +246,13 @@ def fmt(value: Any, spec: str = ".4g") -> str:
     return str(value)
 
 
-def _num_td(value: Any, spec: str = ".4g") -> str:
-    """A right-aligned numeric cell whose ``data-sort`` is the number (empty, so sorted last, if none)."""
-    number = _float(value) if not isinstance(value, bool) else None
+def _num_td(value: Any, spec: str = ".4g", *, text: str | None = None) -> str:
+    """A right-aligned numeric cell whose ``data-sort`` is the number (empty, so sorted last, if none),
+    showing ``text`` when given (already formatted), else the number formatted with ``spec``."""
+    number = finite_float(value) if not isinstance(value, bool) else None
     sort = "" if number is None else repr(number)
-    text = fmt(value, spec) if isinstance(value, (int, float)) else fmt(value)
+    if text is None:
+        text = fmt(value, spec) if isinstance(value, (int, float)) else fmt(value)
     return f'<td class="num" data-sort="{esc(sort)}">{esc(text)}</td>'
 
 
@@ -306,13 +300,6 @@ def sortable_table(table_id: str, columns: Sequence[tuple[str, str]], rows: Sequ
     )
 
 
-def _shown_td(text: str, value: Any) -> str:
-    """A right-aligned cell showing ``text`` (already formatted), sorted by the number ``value``."""
-    number = _float(value) if not isinstance(value, bool) else None
-    sort = "" if number is None else repr(number)
-    return f'<td class="num" data-sort="{esc(sort)}">{esc(text)}</td>'
-
-
 def outdated(row: ProductRow, settings_key: str | None = None) -> str | None:
     """Why ``hstlc stats`` would recompute ``row`` — made by an older method, or (given the current
     settings' :meth:`StatsOptions.key <hstlc.statistics.StatsOptions.key>`) with other verdict settings —
@@ -327,10 +314,6 @@ def _verdict_td(row: ProductRow, settings_key: str | None) -> str:
     if reason:
         mark = f' <abbr title="{esc(reason)}; \'hstlc stats\' recomputes them">†</abbr>'
     return f'<td data-sort="{esc(row.verdict)}">{esc(row.verdict)}{mark}</td>'
-
-
-def _flag(value: bool | None) -> str:
-    return "" if value is None else ("yes" if value else "no")
 
 
 PRODUCT_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -374,10 +357,10 @@ def _product_tr(entry: ProductEntry, settings_key: str | None = None) -> str:
         _td(row.targname),
         f'<td><a href="{esc(entry.page)}">{esc(row.filename)}</a></td>',
         _verdict_td(row, settings_key),
-        _shown_td(format_period(row.best_period), row.best_period),
-        _shown_td(format_fap(row.fap), row.fap),
+        _num_td(row.best_period, text=format_period(row.best_period)),
+        _num_td(row.fap, text=format_fap(row.fap)),
         _num_td(row.chi2_reduced, ".3g"),
-        _shown_td(format_probability(row.chi2_p), row.chi2_p),
+        _num_td(row.chi2_p, text=format_probability(row.chi2_p)),
         f"<td>{thumb}</td>",
         _td(row.product_type),
         _td(row.instrume),
@@ -391,10 +374,10 @@ def _product_tr(entry: ProductEntry, settings_key: str | None = None) -> str:
         _num_td(row.mean),
         _num_td(row.poisson_factor),
         _num_td(row.pearson_r, ".3f"),
-        _shown_td(format_probability(row.pearson_p), row.pearson_p),
-        _td(_flag(row.periodogram)),
-        _td(_flag(row.variable)),
-        _td(_flag(row.deliver)),
+        _num_td(row.pearson_p, text=format_probability(row.pearson_p)),
+        _td(fmt(row.periodogram)),
+        _td(fmt(row.variable)),
+        _td(fmt(row.deliver)),
     ]
     cls = ' class="flag"' if row.verdict == "periodic" else ""
     return f"<tr{cls}>" + "".join(cells) + "</tr>"
@@ -560,13 +543,13 @@ def _chi2_items(row: ProductRow) -> list[tuple[str, Any]]:
     if not isinstance(chi2, Mapping):
         return []
     items: list[tuple[str, Any]] = [
-        ("χ²", fmt(_float(chi2.get("chi2")), ".6g")),
+        ("χ²", fmt(finite_float(chi2.get("chi2")), ".6g")),
         ("degrees of freedom", chi2.get("dof")),
         ("groups of bins", chi2.get("n_groups")),
     ]
     between = chi2.get("between_datasets")
     if isinstance(between, Mapping):
-        items.append(("between datasets: χ² p", format_probability(_float(between.get("p")))))
+        items.append(("between datasets: χ² p", format_probability(finite_float(between.get("p")))))
         items.append(("between datasets: floor", between.get("floor")))
     return items
 
@@ -610,9 +593,9 @@ def render_product_page(entry: ProductEntry, *, settings_key: str | None = None,
     ]
     verdict_items = [
         ("verdict", row.verdict), ("report category", category), ("method", _method(row, settings_key)),
-        ("variable (χ² test)", _flag(row.variable)), ("χ²_red", fmt(row.chi2_reduced, ".4g")),
+        ("variable (χ² test)", fmt(row.variable)), ("χ²_red", fmt(row.chi2_reduced, ".4g")),
         ("χ² p", format_probability(row.chi2_p)), *_chi2_items(row),
-        ("periodogram (a significant period)", _flag(row.periodogram)),
+        ("periodogram (a significant period)", fmt(row.periodogram)),
         ("best period", format_period(row.best_period)),
         ("best period (s)", row.best_period), ("FAP (whole search)", format_fap(row.fap)),
         ("computed", row.computed_at.isoformat(sep=" ", timespec="seconds") if row.computed_at else None),
@@ -620,13 +603,13 @@ def render_product_page(entry: ProductEntry, *, settings_key: str | None = None,
     original_items = [
         ("total counts", row.total), ("mean", row.mean), ("mu = √mean", row.mu), ("stdev", row.stdev),
         ("poisson_factor", row.poisson_factor), ("pearson r", row.pearson_r),
-        ("pearson p", format_probability(row.pearson_p)), ("deliver", _flag(row.deliver)),
+        ("pearson p", format_probability(row.pearson_p)), ("deliver", fmt(row.deliver)),
     ]
     bands = band_summaries(row.details)
     band_rows = [
-        f"<tr>{_td(b.name)}{_shown_td(format_period(b.best_period), b.best_period)}"
-        f"{_num_td(b.best_power, '.3f')}{_shown_td(format_fap(b.fap) if not b.skipped else '', b.fap)}"
-        f"{_td(_flag(b.residual) if not b.skipped else None)}{_num_td(b.threshold, '.3f')}"
+        f"<tr>{_td(b.name)}{_num_td(b.best_period, text=format_period(b.best_period))}"
+        f"{_num_td(b.best_power, '.3f')}{_num_td(b.fap, text=format_fap(b.fap) if not b.skipped else '')}"
+        f"{_td(fmt(b.residual) if not b.skipped else None)}{_num_td(b.threshold, '.3f')}"
         f"{_num_td(b.peaks, 'd')}{_num_td(b.window if not b.skipped else None, 'd')}"
         f"{_num_td(b.edge if not b.skipped else None, 'd')}{_td(b.skipped)}</tr>"
         for b in bands

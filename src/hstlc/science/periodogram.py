@@ -307,6 +307,7 @@ class PeriodSearch:
             "searched_max": self.searched_max,
             "n_frequencies": int(self.periods.size),
             "n_points": self.n_points,
+            "baseline": self.baseline,
             "oversample": self.oversample,
             "method": self.method,
             "fap_threshold": self.fap_threshold,
