@@ -11,6 +11,8 @@ links are never followed.
 from __future__ import annotations
 
 import os
+import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,8 +76,20 @@ class Discovery:
     skipped: tuple[SkippedFile, ...] = field(default_factory=tuple)
 
 
+_PRODUCT_NAME = re.compile(r"^[^_]+_(corrtag_a|corrtag_b|corrtag|tag|x1d)\.fits$", re.IGNORECASE)
+
+
+def _is_regular(path: Path) -> bool:
+    """Whether ``path`` itself (not followed) is a regular file; decided by ``lstat``, never by opening."""
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        return False
+
+
 def _walk(directory: Path, recursive: bool, exclude: frozenset[Path]) -> Iterable[Path]:
-    """Regular files (not symlinks) in ``directory`` (and below), sorted, skipping ``exclude`` folders."""
+    """Files, symlinks and folders named like a product in ``directory`` (and below), sorted, skipping
+    ``exclude`` folders."""
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
     except OSError as exc:
@@ -86,7 +100,9 @@ def _walk(directory: Path, recursive: bool, exclude: frozenset[Path]) -> Iterabl
         if entry.is_symlink():
             yield path
         elif entry.is_dir(follow_symlinks=False):
-            if recursive and path.absolute() not in exclude:
+            if _PRODUCT_NAME.match(entry.name):
+                yield path  # a folder named like a product file: reported as not a regular file
+            elif recursive and path.absolute() not in exclude:
                 subdirs.append(path)
         else:
             yield path
@@ -112,6 +128,9 @@ def discover(
             continue
         if path.name.startswith("."):
             skipped.append(SkippedFile(path, "hidden or temporary file"))
+            continue
+        if not _is_regular(path):  # a FIFO, device, socket or folder: never opened (a FIFO would block)
+            skipped.append(SkippedFile(path, "not a regular file"))
             continue
         try:
             rootname, kind = split_name(path)

@@ -21,11 +21,11 @@ import numpy as np
 import numpy.typing as npt
 
 from hstlc.domain import Dataset, Observation
-from hstlc.errors import UnsupportedProductError
+from hstlc.errors import InputFileError, UnsupportedProductError
 from hstlc.readers.cos import check_times, read_cos_dataset
 from hstlc.readers.detect import ProductKind, classify, detect_product
 from hstlc.readers.files import DatasetFiles, companion_files, split_name
-from hstlc.readers.hdus import find_hdu, open_fits, read_columns
+from hstlc.readers.hdus import find_hdu, input_boundary, open_fits, read_columns
 from hstlc.readers.observation import build_observation
 from hstlc.readers.stis import read_stis_dataset
 
@@ -58,11 +58,14 @@ def read_dataset(
     reader = DATASET_READERS.get(kind)
     if reader is None:
         raise UnsupportedProductError(p, f"{kind.value} holds no events; give its corrtag or tag file")
-    return reader(
-        p,
-        lref_dir=Path(lref_dir) if lref_dir is not None else None,
-        oref_dir=Path(oref_dir) if oref_dir is not None else None,
-    )
+    # The boundary also covers what readers do after the file is closed (building the domain objects,
+    # calibrating STIS events); errors about a companion file already name that file.
+    with input_boundary(p):
+        return reader(
+            p,
+            lref_dir=Path(lref_dir) if lref_dir is not None else None,
+            oref_dir=Path(oref_dir) if oref_dir is not None else None,
+        )
 
 
 def read_observation(path: str | os.PathLike[str]) -> Observation:
@@ -85,10 +88,25 @@ def read_event_times(path: str | os.PathLike[str]) -> tuple[Observation, npt.NDA
         events = find_hdu(hdul, "EVENTS")
         observation = build_observation(p, hdul[0].header, events.header, instrument=kind.instrument)
         times = read_columns(p, events, ["TIME"])["TIME"]
+        if times.ndim != 1 or times.dtype.kind not in "fiu":
+            raise InputFileError(
+                p, f"EVENTS TIME column is not one number per event (TFORM {_tform(events, 'TIME')})"
+            )
     check_times(p, times)
     if times.dtype.kind not in "f":
         times = times.astype(np.float64)
     return observation, times
+
+
+def _tform(hdu: Any, name: str) -> str:
+    """The TFORM card of column ``name`` of a table HDU, as written (for messages)."""
+    for i in range(1, 1000):
+        ttype = hdu.header.get(f"TTYPE{i}")
+        if ttype is None:
+            break
+        if str(ttype).strip().upper() == name.upper():
+            return repr(str(hdu.header.get(f"TFORM{i}", "")).strip())
+    return "?"
 
 
 __all__ = [

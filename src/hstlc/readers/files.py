@@ -76,8 +76,8 @@ def companion_files(path: str | os.PathLike[str]) -> DatasetFiles:
     """
     p = Path(path)
     root, kind = split_name(p)
-    if kind != "x1d" and not p.is_file():
-        raise InputFileError(p, "file not found")
+    if kind != "x1d" and not p.is_file():  # is_file() stats only: a FIFO is never opened
+        raise InputFileError(p, "not a regular file" if p.exists() else "file not found")
     if kind in ("corrtag_a", "corrtag_b"):
         events = tuple(f for f in (_sibling(p, "corrtag_a"), _sibling(p, "corrtag_b")) if f is not None)
     elif kind == "x1d":

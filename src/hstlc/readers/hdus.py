@@ -11,6 +11,7 @@ import logging
 import math
 import os
 import re
+import stat
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -23,7 +24,7 @@ from astropy.io import fits
 from astropy.utils.exceptions import AstropyWarning
 
 from hstlc.domain import GTIArray, as_gti
-from hstlc.errors import InputFileError
+from hstlc.errors import HstlcError, InputFileError
 
 log = logging.getLogger(__name__)
 
@@ -51,59 +52,305 @@ def _has_content(path: Path, offset: int) -> bool:
         return bool(handle.read(2880).strip(b"\0"))
 
 
+# --- the reading boundary ------------------------------------------------------------------------------
+
+#: Most columns a table may declare (FITS 4.0 §7.2.1: TFIELDS ≤ 999) and axes an HDU may have.
+MAX_TFIELDS = 999
+MAX_NAXIS = 999
+#: Longest header read (7,200 cards; an archive header has a few hundred).
+MAX_HEADER_BLOCKS = 200
+BLOCK = 2880
+_COMMENTARY = frozenset({b"", b"COMMENT", b"HISTORY"})
+_BAD_BYTE = re.compile(rb"[^\x20-\x7e]")
+_INT_VALUE = re.compile(rb"^\s*([+-]?\d+)\s*(?:/.*)?$")
+_STR_VALUE = re.compile(rb"^\s*'((?:[^']|'')*)'\s*(?:/.*)?$")
+#: rTa (FITS 4.0 §7.3.1): repeat, type, then for P/Q the element type and (max), for A an optional width.
+_TFORM_FULL = re.compile(
+    r"^\s*(\d*)\s*([LXBIJKAEDCMPQ])\s*(?:(?<=[PQpq])[LXBIJKAEDCM]\s*(?:\(\s*\d*\s*\))?|(?<=[Aa])\d*)?\s*$",
+    re.IGNORECASE,
+)
+_BITPIX = frozenset({8, 16, 32, 64, -32, -64})
+
+
+def _clip(text: str, limit: int = 160) -> str:
+    """``text`` on one line, printable, at most ``limit`` characters (for an error message)."""
+    line = " ".join(str(text).split())
+    line = "".join(c if c.isprintable() and c.isascii() else c.encode("unicode_escape").decode()
+                   for c in line)
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def describe_failure(exc: BaseException) -> str:
+    """What an exception raised while reading a file says about the file, as one line."""
+    if isinstance(exc, MemoryError):
+        return "the file declares more data than can be read (out of memory)"
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"cannot read file ({_clip(exc.strerror)})"
+    text = _clip(str(exc)) or type(exc).__name__
+    if isinstance(exc, fits.VerifyError):
+        text = text.replace(", fix it first with .verify('fix').", "")
+        return f"invalid FITS header ({text})"
+    if isinstance(exc, Warning):
+        return f"damaged FITS file ({text})"
+    return f"cannot read FITS file ({type(exc).__name__}: {text})"
+
+
+@contextmanager
+def input_boundary(path: str | os.PathLike[str]) -> Iterator[None]:
+    """The readers' one error boundary: anything raised in the block that is not already an
+    :class:`~hstlc.errors.HstlcError` (astropy's VerifyError, OSError, ValueError, KeyError, TypeError,
+    IndexError, MemoryError, a warning turned into an error …) becomes an :class:`InputFileError` naming
+    the file. astropy's warnings are logged at debug level; numpy casting complex to real is an error.
+    KeyboardInterrupt and SystemExit pass through untouched.
+    """
+    p = Path(path)
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as recorded:
+            warnings.simplefilter("always", AstropyWarning)
+            warnings.simplefilter("error", np.exceptions.ComplexWarning)
+            try:
+                yield
+            finally:
+                caught.extend(recorded)
+    except HstlcError:
+        raise
+    except Exception as exc:  # the boundary: every other failure is a fault of the file
+        log.debug("%s: reading failed", p.name, exc_info=True)
+        raise InputFileError(p, describe_failure(exc)) from exc
+    finally:
+        for warning in caught:
+            log.debug("%s: astropy: %s", p.name, warning.message)
+
+
+def _int_card(where: str, key: str, raw: bytes | None, *, low: int, high: int | None = None) -> int:
+    if raw is None:
+        raise ValueError(f"{where}: missing {key} card")
+    match = _INT_VALUE.match(raw)
+    if match is None:
+        raise ValueError(f"{where}: {key} {_clip(raw.decode('latin-1').strip())!r} is not an integer")
+    value = int(match.group(1))
+    if value < low or (high is not None and value > high):
+        bound = f"{low}…{high}" if high is not None else f"≥ {low}"
+        raise ValueError(f"{where}: {key} = {value} is out of range ({bound})")
+    return value
+
+
+def _str_card(raw: bytes | None) -> str | None:
+    if raw is None:
+        return None
+    match = _STR_VALUE.match(raw)
+    return None if match is None else match.group(1).decode("ascii").replace("''", "'").strip()
+
+
+def _tform_width(where: str, number: int, tform: str, width: int) -> int:
+    """Bytes per row of binary-table column ``number``; raises for an invalid TFORM."""
+    match = _TFORM_FULL.match(tform)
+    if match is None:
+        raise ValueError(f"{where}: TFORM{number} {_clip(tform)!r} is not a valid binary-table format")
+    repeat = int(match.group(1) or 1)
+    code = match.group(2).upper()
+    if repeat > 8 * max(width, 1):
+        raise ValueError(f"{where}: TFORM{number} {tform.strip()!r} repeats more than NAXIS1 can hold")
+    return (repeat + 7) // 8 if code == "X" else repeat * _TFORM_BYTES[code]
+
+
+def _check_hdu(where: str, index: int, cards: dict[bytes, bytes]) -> int:
+    """Validate the structural cards of one HDU (FITS 4.0 §4.4.1, §7.3.1); return its data size in bytes."""
+    xtension = ""
+    if index > 0:
+        xtension = (_str_card(cards.get(b"XTENSION")) or "").upper()
+        if not xtension:
+            raise ValueError(f"{where}: XTENSION card missing or not a string")
+    bitpix = _int_card(where, "BITPIX", cards.get(b"BITPIX"), low=-64, high=64)
+    if bitpix not in _BITPIX:
+        raise ValueError(f"{where}: BITPIX = {bitpix} is not one of 8, 16, 32, 64, -32, -64")
+    naxis = _int_card(where, "NAXIS", cards.get(b"NAXIS"), low=0, high=MAX_NAXIS)
+    dims = [_int_card(where, f"NAXIS{i}", cards.get(f"NAXIS{i}".encode()), low=0)
+            for i in range(1, naxis + 1)]
+    pcount = gcount = None
+    if index > 0:
+        pcount = _int_card(where, "PCOUNT", cards.get(b"PCOUNT", b"0"), low=0)
+        gcount = _int_card(where, "GCOUNT", cards.get(b"GCOUNT", b"1"), low=0)
+    if xtension == "BINTABLE":
+        if bitpix != 8 or naxis != 2 or gcount != 1:
+            raise ValueError(f"{where}: a binary table needs BITPIX = 8, NAXIS = 2, GCOUNT = 1")
+        tfields = _int_card(where, "TFIELDS", cards.get(b"TFIELDS"), low=0, high=MAX_TFIELDS)
+        width = 0
+        for number in range(1, tfields + 1):
+            raw = cards.get(f"TFORM{number}".encode())
+            if raw is None:
+                raise ValueError(f"{where}: TFORM{number} card missing (TFIELDS = {tfields})")
+            tform = _str_card(raw)
+            if tform is None:
+                value = _clip(raw.decode("ascii").split("/")[0].strip())
+                raise ValueError(f"{where}: TFORM{number} {value!r} is not a valid binary-table format")
+            width += _tform_width(where, number, tform, dims[0])
+        if width != dims[0]:
+            raise ValueError(f"{where}: the TFORMs add up to {width} bytes per row, NAXIS1 says {dims[0]}")
+    if naxis == 0:
+        return 0
+    product = math.prod(d for d in dims if d > 0) if index == 0 and dims[0] == 0 else math.prod(dims)
+    return abs(bitpix) // 8 * (gcount or 1) * ((pcount or 0) + product)
+
+
+def check_structure(path: Path, size: int) -> None:
+    """Walk the file's headers as raw cards before astropy sees them and refuse what cannot be read
+    safely: non-ASCII or control characters in a card, unparsable sizes, TFIELDS over 999, invalid
+    TFORMs, and any HDU whose declared data runs past the end of the file (so a hostile NAXIS2 or
+    PCOUNT never makes anything allocate). Raises ``InputFileError`` naming the HDU and the card.
+    """
+    offset, index = 0, 0
+    with open(path, "rb") as handle:
+        while offset < size:
+            handle.seek(offset)
+            first = handle.read(8)
+            if index > 0 and not first.strip(b"\0 "):
+                return  # zero padding after the last HDU (reported by open_fits if it holds anything)
+            cards: dict[bytes, bytes] = {}
+            start, ended = offset, False
+            where = "PRIMARY HDU" if index == 0 else f"HDU {index}"
+            handle.seek(offset)
+            while not ended:
+                if offset - start >= MAX_HEADER_BLOCKS * BLOCK:
+                    raise InputFileError(
+                        path, f"{where}: header longer than {MAX_HEADER_BLOCKS * BLOCK // 80} cards "
+                        "(no END card found)"
+                    )
+                block = handle.read(BLOCK)
+                if len(block) < BLOCK:
+                    raise InputFileError(
+                        path, f"truncated FITS file: the header of {where} ends at byte {size} without END"
+                    )
+                offset += BLOCK
+                clean = _BAD_BYTE.search(block) is None
+                for pos in range(0, BLOCK, 80):
+                    card = block[pos : pos + 80]
+                    key = card[:8].rstrip()
+                    if key == b"END":
+                        ended = True
+                        break
+                    if key in _COMMENTARY:
+                        continue
+                    if not clean and _BAD_BYTE.search(card):
+                        bad = card.decode("latin-1")
+                        raise InputFileError(
+                            path, f"{where}: card {_clip(bad[:8].strip())} holds non-ASCII or control "
+                            f"characters: {_clip(bad.strip(), 60)}"
+                        )
+                    if card[8:10] == b"= ":
+                        cards.setdefault(key, card[10:])
+            name = _str_card(cards.get(b"EXTNAME"))
+            if name:
+                where = f"{name.upper()} HDU"
+            try:
+                data_size = _check_hdu(where, index, cards)
+            except ValueError as exc:
+                raise InputFileError(path, str(exc)) from None
+            end = offset + data_size
+            if end > size:
+                raise InputFileError(
+                    path, f"truncated FITS file: the {where.removesuffix(' HDU')} HDU needs {end} bytes, "
+                    f"the file has {size}"
+                )
+            offset = end + (-data_size % BLOCK)
+            index += 1
+
+
+def _open_regular(path: Path) -> int:
+    """The size of ``path`` if it is a regular file, checked on an open descriptor that cannot block
+    (``O_NONBLOCK``: a FIFO or a device is never waited on); raises ``InputFileError`` otherwise."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise InputFileError(path, "file not found") from None
+    except OSError as exc:
+        raise InputFileError(path, f"cannot read file ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise InputFileError(path, "not a regular file")
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise InputFileError(path, f"cannot read file ({exc.strerror or exc})") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):  # swapped between stat and open
+            raise InputFileError(path, "not a regular file")
+        head = os.read(fd, len(FITS_MAGIC))
+    except OSError as exc:
+        raise InputFileError(path, f"cannot read file ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
+    if head != FITS_MAGIC:
+        raise InputFileError(path, "not a FITS file (no SIMPLE card at the start)")
+    return info.st_size
+
+
 @contextmanager
 def open_fits(path: str | os.PathLike[str]) -> Iterator[fits.HDUList]:
     """Open a FITS file read-only with memory mapping; raise :class:`InputFileError` for anything wrong.
 
-    Checks, in order: the file exists and is a regular file, starts with the FITS signature, astropy can
-    parse every header, and no HDU's data runs past the end of the file (a truncated download).
-    astropy's warnings while parsing are logged at debug level, never raised.
+    This is the readers' boundary (:func:`input_boundary`): whatever goes wrong while the file is open,
+    in astropy, numpy or a header value, ends as an ``InputFileError`` naming the file. Checks, in
+    order: the file is a regular file (never opened otherwise), starts with the FITS signature, its raw
+    headers are sound and their declared sizes fit in the file (:func:`check_structure`), astropy can
+    parse every header and card, and no bytes are left unread after the last HDU.
     """
     p = Path(path)
-    if not p.exists():
-        raise InputFileError(p, "file not found")
-    if not p.is_file():
-        raise InputFileError(p, "not a regular file")
-    try:
-        with open(p, "rb") as handle:
-            head = handle.read(len(FITS_MAGIC))
-    except OSError as exc:
-        raise InputFileError(p, f"cannot read file ({exc.strerror or exc})") from None
-    if head != FITS_MAGIC:
-        raise InputFileError(p, "not a FITS file (no SIMPLE card at the start)")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", AstropyWarning)
+    with input_boundary(p):
+        size = _open_regular(p)
+        check_structure(p, size)
         try:
             hdul = fits.open(p, mode="readonly", memmap=True, lazy_load_hdus=False)
         except (OSError, ValueError, TypeError, IndexError, KeyError) as exc:
-            if p.stat().st_size % 2880:
-                raise InputFileError(p, f"truncated FITS file ({exc})") from None
-            raise InputFileError(p, f"cannot read FITS file ({exc})") from None
-    for warning in caught:
-        log.debug("%s: astropy: %s", p.name, warning.message)
-    try:
-        size = p.stat().st_size
-        parsed_end = 0
-        for hdu in hdul:
-            info = hdu.fileinfo()
-            if info is None:
+            if size % 2880:
+                raise InputFileError(p, f"truncated FITS file ({_clip(str(exc))})") from None
+            raise InputFileError(p, f"cannot read FITS file ({_clip(str(exc))})") from None
+        try:
+            _check_parsed(p, hdul, size)
+            yield hdul
+        finally:
+            hdul.close()
+
+
+def _check_parsed(p: Path, hdul: fits.HDUList, size: int) -> None:
+    """Every HDU astropy parsed is sound, every card value parses, and nothing is left unread."""
+    parsed_end = 0
+    for index, hdu in enumerate(hdul):
+        where = "PRIMARY HDU" if index == 0 else f"HDU {index}"
+        try:
+            name = str(hdu.header.get("EXTNAME", "")).strip()
+        except (fits.VerifyError, ValueError):
+            name = ""
+        where = f"{name.upper()} HDU" if name else where
+        if isinstance(hdu, fits.hdu.base._CorruptedHDU):
+            raise InputFileError(p, f"{where} is corrupted (its header does not describe valid data)")
+        for card in hdu.header.cards:
+            if card.keyword in SKIPPED_CARDS:
                 continue
-            end = int(info["datLoc"]) + _expected_data_size(hdu.header)
-            if end > size:
-                name = str(hdu.header.get("EXTNAME", "")) or "PRIMARY"
-                raise InputFileError(
-                    p, f"truncated FITS file: the {name} HDU needs {end} bytes, the file has {size}"
-                )
-            parsed_end = max(parsed_end, int(info["datLoc"]) + int(info["datSpan"]))
-        if size > parsed_end and _has_content(p, parsed_end):
-            # astropy silently stops at a damaged or partial header: bytes left unread mean a bad file.
+            try:
+                card.value  # noqa: B018 - parses the card
+            except (fits.VerifyError, ValueError) as exc:
+                key = card.keyword or "(blank)"
+                del exc
+                # the card as written (astropy's .image re-renders it)
+                image = _clip(str(getattr(card, "_image", None) or card.image).strip(), 60)
+                raise InputFileError(p, f"{where}: card {key} cannot be parsed ({image!r})") from None
+        info = hdu.fileinfo()
+        if info is None:
+            continue
+        end = int(info["datLoc"]) + _expected_data_size(hdu.header)
+        if end > size:
             raise InputFileError(
-                p, f"truncated or damaged FITS file: {size - parsed_end} bytes after HDU {len(hdul) - 1} "
-                "could not be read"
+                p, f"truncated FITS file: the {name or 'PRIMARY'} HDU needs {end} bytes, the file has {size}"
             )
-        yield hdul
-    finally:
-        hdul.close()
+        parsed_end = max(parsed_end, int(info["datLoc"]) + int(info["datSpan"]))
+    if size > parsed_end and _has_content(p, parsed_end):
+        # astropy silently stops at a damaged or partial header: bytes left unread mean a bad file.
+        raise InputFileError(
+            p, f"truncated or damaged FITS file: {size - parsed_end} bytes after HDU {len(hdul) - 1} "
+            "could not be read"
+        )
 
 
 def extname(hdu: Any) -> str:
@@ -152,7 +399,8 @@ def column_names(hdu: Any) -> dict[str, str]:
         return {}
     names = _ttypes(hdu.header)
     if names is None or len({n.upper() for n in names}) != len(names):
-        return {c.name.upper(): c.name for c in hdu.columns}
+        # astropy's view; a column without a (string) TTYPE has no usable name and is left out
+        return {c.name.upper(): c.name for c in hdu.columns if isinstance(c.name, str) and c.name.strip()}
     return {name.upper(): name for name in names}
 
 
@@ -394,6 +642,7 @@ __all__ = [
     "find_hdus",
     "header_dict",
     "header_value",
+    "input_boundary",
     "is_table",
     "lookup",
     "native",
