@@ -120,15 +120,19 @@ class Catalog:
         """Create every missing table and index, then add missing columns (idempotent).
 
         Returns the tables created; the columns added to existing tables (see :meth:`upgrade_schema`)
-        are logged.
+        are logged, and returned by :meth:`create_or_upgrade`.
         """
+        return self.create_or_upgrade()[0]
+
+    def create_or_upgrade(self) -> tuple[list[str], list[str]]:
+        """:meth:`init_schema`, returning ``(tables created, columns added as table.column)``."""
         try:
             before = set(inspect(self.engine).get_table_names())
             Base.metadata.create_all(self.engine)
         except SQLAlchemyError as exc:
             raise CatalogError(f"{self.url}: cannot create the catalog: {_first_line(exc)}") from exc
-        self.upgrade_schema()
-        return sorted(set(Base.metadata.tables) - before)
+        added = self.upgrade_schema()
+        return sorted(set(Base.metadata.tables) - before), added
 
     def check_schema(self) -> None:
         """Make sure the catalog can be read and written by this release.

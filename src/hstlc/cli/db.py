@@ -19,8 +19,7 @@ def init(ctx: typer.Context) -> None:
     with command(ctx, "db-init") as run:
         catalog = Catalog.from_url(run.settings.database_url)
         try:
-            added = catalog.missing_columns()
-            created = catalog.init_schema()
+            created, added = catalog.create_or_upgrade()
         finally:
             catalog.dispose()
         if created:
