@@ -3,16 +3,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from hstlc.catalog import Catalog
-from hstlc.catalog.schema import IngestDataset, Metadata
+from hstlc.catalog.schema import Base, IngestDataset, Metadata
+from hstlc.config import Settings
+from hstlc.errors import ExtractionError
 from hstlc.pipeline import ingest
+from hstlc.pipeline_work import staging_dir
 from hstlc.products import read_lightcurve
-from test_ingest_support import make_settings, sha
+from test_ingest_support import catalog_snapshot, make_settings, sha, tree
 
 STIS = {"exptime": 150.0, "source_rate": 20.0, "background_rate": 0.001}
 
@@ -87,3 +92,106 @@ def test_corrtag_extract_rederives_and_keeps_the_old_corrtag(
     assert [sha(p) for p in kept] == [old]
     assert sha(folder / "o8k401010_corrtag.fits") != old  # freshly derived from the _tag
     assert read_lightcurve(settings.outputs_dir / "V-AM-CVN" / "o8k401010_curve.fits").gross.sum() > 0
+
+
+# --- the derived STIS corrtag and crash safety (issue 12, item 4) -------------------------------------------
+
+
+def _stis_ingest(tmp_path: Path, refs: tuple[Path, Path], name: str, url: str,
+                 before: Callable[[Path, Settings], None] | None = None) -> tuple[dict[str, Any], list[str]]:
+    """Ingest one STIS ``_tag`` dataset into its own home and catalog; ``before`` prepares the scene."""
+    from hstlc import synthetic as syn
+
+    lref, oref = refs
+    incoming, home = tmp_path / f"in-{name}", tmp_path / f"home-{name}"
+    syn.make_stis_tag(incoming, "o8k401010", targname="V-AM-CVN", seed=2, **STIS)
+    given = sorted(p.name for p in incoming.iterdir())
+    settings = make_settings(home, lref, oref_dir=oref)
+    catalog = Catalog.from_url(url if not url.startswith("sqlite") else f"sqlite:///{tmp_path / name}.db")
+    Base.metadata.drop_all(catalog.engine)
+    catalog.init_schema()
+    try:
+        if before is not None:
+            before(incoming, settings)
+        summary = ingest(incoming, settings=settings, catalog=catalog)
+        assert summary.failed == {} and summary.ingested == ["o8k401010"]
+        assert given == ["o8k401010_tag.fits", "o8k401010_x1d.fits"]
+        assert list(incoming.iterdir()) == []
+        assert not any(staging_dir(settings).glob("*")), "the staging folder is left empty"
+        return catalog_snapshot(catalog, home), tree(home)
+    finally:
+        catalog.dispose()
+
+
+def test_a_corrtag_a_killed_run_derived_changes_nothing(
+    catalog_url: str, tmp_path: Path, refs: tuple[Path, Path]
+) -> None:
+    """The kill moment the campaign found: a run killed after a worker derived the STIS corrtag, before the
+    dataset's filing journal. The corrtag used to be written into the input folder, so the next run found a
+    ``_tag`` + ``_corrtag`` pair and catalogued the files in another order than an uninterrupted run."""
+    from hstlc.stis_corrtag import write_stis_corrtag
+
+    clean = _stis_ingest(tmp_path, refs, "clean", catalog_url)
+
+    def killed_after_derivation(incoming: Path, settings: Settings) -> None:
+        staged = staging_dir(settings) / "o8k401010_corrtag.fits"
+        write_stis_corrtag(incoming / "o8k401010_tag.fits", staged, oref_dir=settings.oref_dir)
+        (staged.parent / "o8k401009_corrtag.fits").write_bytes(b"staged by a run killed long ago")
+
+    assert _stis_ingest(tmp_path, refs, "killed", catalog_url, killed_after_derivation) == clean
+
+    def derived_beside_the_tag(incoming: Path, settings: Settings) -> None:  # by the user, or hstlc < 0.9
+        write_stis_corrtag(incoming / "o8k401010_tag.fits", oref_dir=settings.oref_dir)
+
+    # The user's corrtag is used as it is (and filed as derived): the same catalog, whatever the order.
+    assert _stis_ingest(tmp_path, refs, "beside", catalog_url, derived_beside_the_tag)[0]["datasets"] == \
+        clean[0]["datasets"]
+
+
+def test_a_journalled_staged_corrtag_survives_until_its_move_is_finished(
+    catalog_url: str, tmp_path: Path, refs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run stopped after journalling the move of a staged corrtag: the next run finishes the move before it
+    clears the staging folder (the staged file is the only copy)."""
+    import hstlc.pipeline as pipeline
+
+    clean = _stis_ingest(tmp_path, refs, "clean", catalog_url)
+    real_move = pipeline.move_file
+
+    def interrupted(incoming: Path, settings: Settings) -> None:
+        def refuse_staged(src: Path, dest_dir: Path, **kw: Any) -> Path:
+            if Path(src).parent == staging_dir(settings):
+                raise OSError(5, "Input/output error")
+            return real_move(src, dest_dir, **kw)
+
+        monkeypatch.setattr(pipeline, "move_file", refuse_staged)
+        catalog = Catalog.from_url(catalog_url if not catalog_url.startswith("sqlite")
+                                   else f"sqlite:///{tmp_path / 'journal'}.db")
+        summary = ingest(incoming, settings=settings, catalog=catalog)
+        catalog.dispose()
+        assert "filing journal kept" in summary.failed["o8k401010"]
+        assert (staging_dir(settings) / "o8k401010_corrtag.fits").is_file()
+        monkeypatch.setattr(pipeline, "move_file", real_move)
+
+    assert _stis_ingest(tmp_path, refs, "journal", catalog_url, interrupted) == clean
+
+
+def test_a_failed_stis_extraction_leaves_the_input_folder_as_it_was(
+    catalog: Catalog, tmp_path: Path, refs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hstlc import extraction
+    from hstlc import synthetic as syn
+
+    lref, oref = refs
+    incoming = tmp_path / "incoming"
+    syn.make_stis_tag(incoming, "o8k401010", targname="V-AM-CVN", seed=2, **STIS)
+    before = {p.name: sha(p) for p in incoming.iterdir()}
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise ExtractionError("no events in the extraction region")
+
+    monkeypatch.setattr(extraction, "extract_with_window", broken)
+    settings = make_settings(tmp_path / "home", lref, oref_dir=oref)
+    summary = ingest(incoming, settings=settings, catalog=catalog)
+    assert list(summary.failed) == ["o8k401010"]
+    assert {p.name: sha(p) for p in incoming.iterdir()} == before  # no derived corrtag written here

@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     # --- processing --------------------------------------------------------------------------------
     num_cores: int = Field(1, ge=1, le=512, description="Worker processes for ingest, stats and plot")
     step: float = Field(2.0, gt=0, le=86400, description="Lightcurve bin width in seconds")
+    read_timeout: float = Field(
+        60.0, gt=0, le=86400,
+        description="Seconds reading one event file may take (check, ingest) before it is called unreadable",
+    )
     min_exptime: float = Field(1.0, ge=0, description="Shorter exposures are rejected ('Short Exposure')")
     bad_proposals: Annotated[list[int], NoDecode] = Field(
         default_factory=list, description="PROPOSIDs rejected at ingest ('Bad Proposal')"

@@ -17,6 +17,10 @@ Crash safety — every kill point is covered:
   the journal; the next run finishes it first (moves are idempotent: a file already at its destination
   with the planned sha256 counts as moved), so files moved to ``filesystem_dir`` but not yet recorded
   are recorded;
+* a STIS corrtag derived from a ``_tag`` is written into ``filesystem_dir/.hstlc-staging/`` (never the
+  input directory) and filed through the journal with the dataset's files; one a killed run staged but
+  never journalled is removed by the next run, which derives the same bytes again. The catalog lists a
+  dataset's files by name, so a resumed run records exactly what an uninterrupted one does;
 * composites to rebuild are queued (``composite_queue``) in the same transaction as the members'
   done-markers and taken off the queue in the transaction that points ``outputs.composite_*`` at the
   written composite, so a kill between the two only means the composite is rebuilt next time;
@@ -63,6 +67,7 @@ from hstlc.pipeline_work import (
     file_mode,
     init_worker,
     process,
+    staging_dir,
     survey_job,
     target_folder,
     tune_allocator,
@@ -542,6 +547,20 @@ class _Run:
                     for reason in bad["reasons"]:
                         self.summary.bad.setdefault(reason, []).append(rootname)
 
+    def _clear_staging(self) -> None:
+        """Remove derived files a killed run staged but never journalled (the next extraction writes them
+        again); a file a journal still names (its recovery failed above) stays."""
+        folder = staging_dir(self.settings)
+        if not folder.is_dir():
+            return
+        with self.session() as session:
+            named = {Path(m["src"]) for j in state.journals(session) for m in (j.plan or {}).get("moves", [])}
+        for path in folder.iterdir():
+            if path.is_file() and not path.is_symlink() and path not in named:
+                with suppress(OSError):
+                    path.unlink()
+                    log.debug("removed %s, staged by an interrupted run", path)
+
     def run(self) -> IngestSummary:
         executor = _executor(self.cores)  # workers warm up while this process recovers and discovers
         try:
@@ -558,6 +577,7 @@ class _Run:
         if swept:
             log.info("removed %d temporary file(s) left by an interrupted run", swept)
         self.recover()
+        self._clear_staging()
 
         exclude = [p for p in settings.directories().values() if p is not None]
         exclude += [p for p in (settings.lref_dir, settings.oref_dir) if p is not None]
@@ -623,7 +643,7 @@ class _Run:
             return
         event_names = {p.name for p in candidate.event_files}
         files = [{"name": f.name, "sha256": f.sha256, "role": f.role, "location": str(folder)}
-                 for f in result.files]
+                 for f in sorted(result.files, key=lambda f: f.name)]
         rows = {
             "bad_data": [
                 {"filename": f.name, "reasons": list(result.reasons), "path": str(folder), "sha256": f.sha256}
@@ -692,12 +712,18 @@ class _Run:
                    record: _Record | None) -> bool:
         settings = self.settings
         folder = target_folder(Path(settings.filesystem_dir), targname)
-        files = list(result.files) + list(outcome.derived)
+        derived = {f.name for f in outcome.derived}
+        # A corrtag re-derived (--corrtag-extract) replaces the one given: that one is kept in superseded/.
+        replaced = [f for f in result.files if f.name in derived]
+        files = [f for f in result.files if f.name not in derived] + list(outcome.derived)
         if candidate.corrtag is not None and candidate.tag is not None and not outcome.derived:
-            # A corrtag beside its _tag was derived from it (by an earlier, interrupted run or the user).
+            # A corrtag beside its _tag was derived from it (by the user or another tool).
             files = [replace(f, role="derived") if f.name == candidate.corrtag.name else f for f in files]
+        files.sort(key=lambda f: f.name)  # the catalog records them in one order, whatever the run did
         try:
-            moves = self._plan_moves(files, folder, record)
+            moves = [{"src": f.path, "dest_dir": str(_superseded_dir(folder, f.sha256)), "name": f.name,
+                      "sha256": f.sha256} for f in replaced]
+            moves += self._plan_moves(files, folder, record)
         except HstlcError as exc:
             self._fail(candidate.rootname, str(exc), result.files)
             return False

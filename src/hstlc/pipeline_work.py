@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from hstlc.config import Settings
 from hstlc.domain import Observation
 from hstlc.errors import HstlcError
-from hstlc.filing import apply_group, ensure_dir, move_file
+from hstlc.filing import apply_group, ensure_dir
 from hstlc.naming import safe_component, safe_join
 from hstlc.pipeline_discovery import Candidate
 
@@ -297,10 +297,25 @@ def target_folder(base: Path, targname: str) -> Path:
     return safe_join(base, safe_component(targname))
 
 
+#: Folder (under ``filesystem_dir``) where workers write derived STIS corrtags before they are filed:
+#: never the user's input directory, and on the filing folder's filesystem (filing it is a rename).
+STAGING = ".hstlc-staging"
+
+
+def staging_dir(settings: Settings) -> Path:
+    return Path(settings.filesystem_dir) / STAGING
+
+
 def _stis_corrtag(job: ProcessJob, derived: list[FileInfo]) -> Path:
-    """The STIS corrtag to extract from: derived from the ``_tag`` unless one exists (or re-derived)."""
+    """The STIS corrtag to extract from: derived from the ``_tag`` unless one exists (or re-derived).
+
+    A derived corrtag is written into :func:`staging_dir` (byte-identical for the same inputs, so a
+    re-run after a kill writes the same file); the main process files it with the dataset's other files
+    through the filing journal, and with ``--corrtag-extract`` it also plans the move of the corrtag it
+    replaces into ``superseded/`` — a worker never moves a user's file.
+    """
     from hstlc.products import file_sha256
-    from hstlc.stis_corrtag import write_stis_corrtag
+    from hstlc.stis_corrtag import corrtag_path_for, write_stis_corrtag
 
     candidate, settings = job.candidate, job.settings
     tag, existing = candidate.tag, candidate.corrtag
@@ -311,13 +326,9 @@ def _stis_corrtag(job: ProcessJob, derived: list[FileInfo]) -> Path:
         return existing
     if existing is not None and not job.corrtag_extract:
         return existing
-    if existing is not None:
-        # Re-derive (--corrtag-extract): the old corrtag is kept, never overwritten.
-        digest = file_sha256(existing)
-        keep = safe_join(target_folder(settings.filesystem_dir, job.targname), "superseded", digest[:16])
-        moved = move_file(existing, keep, group=settings.file_group, dir_mode=settings.file_mode)
-        log.info("%s: kept the previous corrtag as %s before re-deriving it", existing.name, moved)
-    corrtag = Path(write_stis_corrtag(tag, oref_dir=settings.oref_dir))
+    staged = staging_dir(settings) / corrtag_path_for(tag).name
+    ensure_dir(staged.parent, group=settings.file_group, dir_mode=settings.file_mode)
+    corrtag = Path(write_stis_corrtag(tag, staged, oref_dir=settings.oref_dir, overwrite=True))
     derived.append(FileInfo(str(corrtag), corrtag.name, file_sha256(corrtag), role="derived"))
     return corrtag
 
@@ -333,12 +344,14 @@ def process(job: ProcessJob) -> ProcessResult:
         from hstlc.readers import read_dataset
 
         derived: list[FileInfo] = []
+        x1d = None
         if candidate.tag is not None or (candidate.corrtag is not None and _is_stis(candidate.corrtag)):
             source = _stis_corrtag(job, derived)
+            x1d = candidate.x1d
         else:
             source = candidate.event_files[0]
         params = ExtractionParams.from_settings(settings)
-        dataset = read_dataset(source, lref_dir=settings.lref_dir, oref_dir=settings.oref_dir)
+        dataset = read_dataset(source, lref_dir=settings.lref_dir, oref_dir=settings.oref_dir, x1d=x1d)
         lc, window = extract_with_window(dataset, params, lref_dir=settings.lref_dir,
                                          oref_dir=settings.oref_dir, targname=job.targname)
         folder = target_folder(settings.outputs_dir, job.targname)

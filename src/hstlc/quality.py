@@ -22,6 +22,7 @@ from hstlc.domain import Observation
 from hstlc.errors import HstlcError, UnsupportedProductError
 from hstlc.readers import companion_files, read_event_times
 from hstlc.readers.files import DatasetFiles
+from hstlc.timeouts import time_limit
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,8 @@ def check_dataset(path: str | os.PathLike[str], settings: Settings) -> CheckOutc
     observations: list[Observation] = []
     merged = CheckResult()
     for event_file in files.event_files:
-        obs, times = read_event_times(event_file)
+        with time_limit(settings.read_timeout, event_file):
+            obs, times = read_event_times(event_file)
         result = run_checks(
             obs, times, bad_proposals=settings.bad_proposals, min_exptime=settings.min_exptime
         )

@@ -45,6 +45,7 @@ def read_dataset(
     *,
     lref_dir: str | os.PathLike[str] | None = None,
     oref_dir: str | os.PathLike[str] | None = None,
+    x1d: str | os.PathLike[str] | None = None,
 ) -> Dataset:
     """Every segment of the exposure ``path`` belongs to, as a :class:`~hstlc.domain.Dataset`.
 
@@ -52,6 +53,7 @@ def read_dataset(
     Segment ``NUV``; STIS ``_tag``: one Segment ``STIS`` with calibrated events (see
     :func:`hstlc.readers.stis.read_stis_dataset` for ``Dataset.extras``); synthetic STIS corrtag: read as is.
     ``lref_dir``/``oref_dir`` locate reference files (default: the ``$lref``/``$oref`` variables).
+    ``x1d`` (STIS only) is the companion x1d when it is not ``<rootname>_x1d.fits`` beside ``path``.
     """
     p = Path(path)
     kind = detect_product(p)
@@ -60,11 +62,17 @@ def read_dataset(
         raise UnsupportedProductError(p, f"{kind.value} holds no events; give its corrtag or tag file")
     # The boundary also covers what readers do after the file is closed (building the domain objects,
     # calibrating STIS events); errors about a companion file already name that file.
+    companion: dict[str, Path] = {}
+    if x1d is not None:
+        if reader is not read_stis_dataset:
+            raise UnsupportedProductError(p, "an x1d can only be given for a STIS event file")
+        companion["x1d"] = Path(x1d)
     with input_boundary(p):
         return reader(
             p,
             lref_dir=Path(lref_dir) if lref_dir is not None else None,
             oref_dir=Path(oref_dir) if oref_dir is not None else None,
+            **companion,
         )
 
 

@@ -10,7 +10,7 @@ in ``oref_dir`` or ``$oref``; a missing one is skipped and reported in the calib
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -152,7 +152,9 @@ def read_stis_tag(path: Path, *, oref_dir: Path | None = None, x1d: Path | None 
     )
 
 
-def _read_stis_corrtag(path: Path, oref_dir: Path | None) -> tuple[Observation, Segment, dict[str, Any]]:
+def _read_stis_corrtag(
+    path: Path, oref_dir: Path | None, x1d: Path | None
+) -> tuple[Observation, Segment, dict[str, Any]]:
     with open_fits(path) as hdul:
         events = find_hdu(hdul, "EVENTS")
         primary = hdul[0].header
@@ -162,7 +164,7 @@ def _read_stis_corrtag(path: Path, oref_dir: Path | None) -> tuple[Observation, 
         timeline = read_timeline(path, hdul)
         keywords = header_dict(primary, events.header)
     check_times(path, cols["TIME"])
-    extras = x1d_extras(observation, companion_files(path).x1d, oref_dir)
+    extras = x1d_extras(observation, x1d, oref_dir)
     notes = list(extras.pop("reference_notes"))
     calnote = observation.header.get("HSTLCCAL")
     extras["calibration_applied"] = tuple(str(calnote).split(",")) if calnote else ()
@@ -180,8 +182,13 @@ def _read_stis_corrtag(path: Path, oref_dir: Path | None) -> tuple[Observation, 
     return observation, segment, extras
 
 
-def read_stis_dataset(path: Path, *, lref_dir: Path | None = None, oref_dir: Path | None = None) -> Dataset:
-    """The STIS exposure of a ``_tag`` (calibrated here) or synthetic ``_corrtag`` file, one Segment ``STIS``.
+def read_stis_dataset(
+    path: Path, *, lref_dir: Path | None = None, oref_dir: Path | None = None, x1d: Path | None = None
+) -> Dataset:
+    """The STIS exposure of a ``_tag`` (calibrated here) or ``_corrtag`` file, one Segment ``STIS``.
+
+    ``x1d`` is the companion x1d (default: ``<rootname>_x1d.fits`` beside ``path``; ingest passes it for a
+    corrtag derived into its staging folder, away from the x1d).
 
     ``Dataset.extras`` keys:
 
@@ -201,8 +208,10 @@ def read_stis_dataset(path: Path, *, lref_dir: Path | None = None, oref_dir: Pat
     with open_fits(path) as hdul:
         kind = classify(path, hdul)
     files = companion_files(path)
+    if x1d is not None:
+        files = replace(files, x1d=x1d)
     if kind is ProductKind.STIS_CORRTAG:
-        observation, segment, extras = _read_stis_corrtag(path, oref_dir)
+        observation, segment, extras = _read_stis_corrtag(path, oref_dir, files.x1d)
     elif kind is ProductKind.STIS_TAG:
         data = read_stis_tag(path, oref_dir=oref_dir, x1d=files.x1d)
         cal = data.calibration
