@@ -21,6 +21,7 @@ import pytest
 
 from hstlc.config import Settings, load_settings
 from hstlc.resolver.sesame import (
+    SesameClient,
     SesameError,
     SesameResult,
     fetch_sesame,
@@ -387,6 +388,71 @@ def test_unreachable_server_fails_cleanly(tmp_path: Path) -> None:
                                         "sesame_mirrors": [], "sesame_retries": 0}).settings
     with pytest.raises(SesameError, match=r"127.0.0.1:9: connection failed"):
         fetch_sesame("M31", settings=settings)
+
+
+def test_a_refused_connection_is_unreachable_and_not_retried(tmp_path: Path) -> None:
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    settings = load_settings(overrides={"home_dir": tmp_path, "sesame_url": f"http://127.0.0.1:{port}/s",
+                                        "sesame_mirrors": [], "sesame_retries": 3}).settings
+    sleeps: list[float] = []
+    with pytest.raises(SesameError) as info:
+        fetch_sesame("M31", settings=settings, sleep=sleeps.append)
+    assert info.value.kind == "unreachable" and sleeps == []
+    why = f"127.0.0.1:{port}: connection failed (connection refused)"
+    assert str(info.value) == f"M31: Sesame unreachable ({why})"
+
+
+def test_a_silent_server_is_unreachable_after_one_timeout(sesame: SesameServer, tmp_path: Path) -> None:
+    sesame.replies["M31"] = Reply(body=found_xml("M31", "M  31"), delay=5.0)
+    settings = sesame.settings(tmp_path, sesame_timeout=0.3, sesame_retries=3, sesame_backoff=0.1)
+    start = time.monotonic()
+    with SesameClient(settings) as client:
+        with pytest.raises(SesameError) as info:
+            client.fetch("M31")
+        assert info.value.kind == "unreachable" and sesame.count == 1
+        with pytest.raises(SesameError, match="Sesame unreachable"):
+            client.fetch("M32")  # every URL is down: no request at all
+        assert client.requests == 1
+    assert sesame.count == 1 and time.monotonic() - start < 1.5
+
+
+def test_http_errors_are_failures_not_unreachable(sesame: SesameServer, tmp_path: Path) -> None:
+    settings = sesame.settings(tmp_path, sesame_url=sesame.url("/fail/sesame"))
+    with pytest.raises(SesameError) as info:
+        fetch_sesame("M31", settings=settings)
+    assert info.value.kind == "failed"
+
+
+def test_the_client_skips_a_dead_url_in_later_lookups(sesame: SesameServer, tmp_path: Path) -> None:
+    def handler(path: str, name: str) -> Reply:
+        return Reply(body=found_xml(name, name), delay=5.0 if path.startswith("/silent") else 0.0)
+
+    sesame.handler = handler
+    settings = sesame.settings(tmp_path, sesame_url=sesame.url("/silent"), sesame_mirrors=[sesame.url("/ok")],
+                               sesame_timeout=0.3)
+    with SesameClient(settings) as client:
+        assert all(client.fetch(f"STAR{i}").found for i in range(5))
+        assert list(client.down) == [sesame.url("/silent")]
+    assert [p.partition("?")[0] for p in sesame.raw_requests] == ["/silent"] + ["/ok"] * 5
+
+
+def test_a_deadline_caps_the_request_and_is_not_unreachable(sesame: SesameServer, tmp_path: Path) -> None:
+    sesame.replies["M31"] = Reply(body=found_xml("M31", "M  31"), delay=3.0)
+    settings = sesame.settings(tmp_path, sesame_timeout=5.0, sesame_retries=2)
+    with SesameClient(settings) as client:
+        start = time.monotonic()
+        with pytest.raises(SesameError) as info:
+            client.fetch("M31", deadline=time.monotonic() + 0.3)
+        assert time.monotonic() - start < 1.0
+        assert info.value.kind == "budget" and client.down == {}
+        with pytest.raises(SesameError, match=r"M31: Sesame not asked in time \(resolver_budget spent\)"):
+            client.fetch("M31", deadline=time.monotonic())
+    assert sesame.count == 1
 
 
 def test_bases_are_deduplicated(tmp_path: Path) -> None:

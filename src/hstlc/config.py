@@ -105,12 +105,25 @@ class Settings(BaseSettings):
         default_factory=lambda: list(DEFAULT_SESAME_MIRRORS), description="Sesame mirrors tried in turn"
     )
     sesame_timeout: float = Field(10.0, gt=0, le=600, description="Seconds per Sesame request")
-    sesame_retries: int = Field(2, ge=0, le=10, description="Retries per Sesame URL (with backoff)")
+    sesame_retries: int = Field(
+        2, ge=0, le=10,
+        description="Retries per Sesame URL after HTTP 5xx/429 (with backoff; none if it is unreachable)",
+    )
     sesame_backoff: float = Field(
         1.0, ge=0, le=60, description="Seconds before the first Sesame retry (doubles)"
     )
     sesame_max_bytes: int = Field(1_000_000, ge=1024, description="Largest Sesame reply accepted")
-    resolver_cache_days: float = Field(30.0, ge=0, description="Days a cached Sesame reply is reused")
+    resolver_cache_days: float = Field(
+        30.0, ge=0, description="Days a cached Sesame reply (also 'nothing found') is reused"
+    )
+    resolver_retry_hours: float = Field(
+        6.0, ge=0, le=8760,
+        description="Hours a failed Sesame lookup is not retried (0: retry every run; --refresh asks now)",
+    )
+    resolver_budget: float = Field(
+        60.0, gt=0, le=86400,
+        description="Seconds one run may wait for Sesame in all; names not asked by then wait for later runs",
+    )
     resolver_offline: bool = Field(False, description="Never contact Sesame")
     alias_file: Path | None = Field(None, description="Your alias table (default <home_dir>/aliases.csv)")
 

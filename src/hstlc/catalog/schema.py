@@ -198,7 +198,13 @@ class Alias(Base):
 
 
 class SesameCache(Base):
-    """A cached Sesame reply (including "nothing found") for one queried name."""
+    """A cached Sesame reply (including "nothing found") for one queried name, and its last failure.
+
+    ``failed_at``/``failure`` form the negative cache: a lookup that failed (Sesame unreachable, an
+    HTTP error, an unusable reply) is not retried before ``resolver_retry_hours`` have passed. A name
+    that never got a reply has only a failure: its ``fetched_at`` is :data:`NO_REPLY` (so an older
+    hstlc sees an expired "nothing found" and asks again). A reply clears the failure.
+    """
 
     __tablename__ = "sesame_cache"
     __table_args__ = (UniqueConstraint("query", name="uq_sesame_cache_query"),)
@@ -210,6 +216,15 @@ class SesameCache(Base):
     ra: Mapped[float | None] = mapped_column(Double)
     dec: Mapped[float | None] = mapped_column(Double)
     fetched_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # added for the negative cache (nullable: upgrade_schema adds them to older catalogs)
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    """When the last lookup failed (``None``: the last lookup got a reply)."""
+    failure: Mapped[str | None] = mapped_column(Text)
+    """Why it failed, e.g. ``cds.unistra.fr: no reply within sesame_timeout=10 s``."""
+
+
+#: ``sesame_cache.fetched_at`` of a row that records a failure but no reply.
+NO_REPLY = datetime(1970, 1, 1)
 
 
 class IngestDataset(Base):
@@ -276,6 +291,7 @@ class IngestLock(Base):
 __all__ = [
     "BAD_DATA_REASONS",
     "NAME",
+    "NO_REPLY",
     "REASON_SEPARATOR",
     "Alias",
     "BadData",
