@@ -12,6 +12,10 @@ BPIXTAB) and :func:`read_flat` (STIS P-/L-flat SCI image). Row selection: :func:
 columns match case-insensitively after stripping and a cell ``ANY`` matches every value; numbers match
 exactly; a criterion of ``None`` is not applied. Each table class has a ``match(...)`` method using it.
 
+Not read: the STIS TDSTAB. A real STIS x1d primary names one (FORMATS.md §9), but FORMATS.md documents
+only the COS TDSTAB (§5.2; calstis' table is a different one), so there is no reader to guess at it: the
+STIS reader only locates the file and the product says that no TDS correction was made.
+
 Caching: CRDS reference files never change under their name, and an ingest extracts hundreds of
 exposures against the same few tables, so each ``read_*`` keeps the tables it parsed (at most
 :data:`CACHE_ENTRIES` per process), keyed by the file's identity (device, inode, size, modification and

@@ -5,11 +5,26 @@ are calibrated here with :func:`hstlc.science.stis_events.calibrate_events`: EPS
 DQ from BPIXTAB rows of this OPT_ELEM, WAVELENGTH from the ``<rootname>_x1d.fits`` beside it (required for
 spectroscopic data). Reference files are found with :func:`~hstlc.readers.reftables.resolve_reference`
 in ``oref_dir`` or ``$oref``; a missing one is skipped and reported in the calibration notes.
+
+What real archive files showed (FORMATS.md §9) and how this reader follows it:
+
+- the x1d primary names PHOTTAB, APERTAB, PCTAB **and TDSTAB** (there is no FLUXTAB); whether a tag
+  primary names them is unconfirmed, so each reference keyword is taken from the tag's headers and, when
+  they lack it, from the x1d primary;
+- SDQFLAGS (typically 31743) is confirmed in the x1d SCI header, its presence in the tag EVENTS header
+  is not: the tag's value is used when present, else the x1d's (``extras["x1d_sdqflags"]``), else
+  calstis' default 32767 (decided in :mod:`hstlc.extraction`);
+- an x1d can hold several SCI tables (one per readout): all are read and one is used for the extraction
+  regions and wavelengths, as :func:`hstlc.readers.x1d.choose_extension` decides and notes;
+- STIS TDS (time-dependent sensitivity): the TDSTAB is located (``extras["tdstab"]``) but not applied —
+  FORMATS.md gives the format of the COS TDSTAB only (§5.2), not of calstis' table, and a guessed
+  format would be a fake correction; the product's FLUXNOTE says so.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -26,7 +41,7 @@ from hstlc.readers.files import companion_files
 from hstlc.readers.hdus import find_hdu, header_dict, open_fits, read_columns, read_gti, read_timeline
 from hstlc.readers.observation import build_observation
 from hstlc.readers.reftables import locate_reference, read_bpixtab, read_flat
-from hstlc.readers.x1d import read_x1d, stis_orders
+from hstlc.readers.x1d import choose_extension, read_x1d, stis_orders
 from hstlc.science.stis_events import StisEventCalibration, bpix_dq_map, calibrate_events, is_echelle
 
 log = logging.getLogger(__name__)
@@ -55,9 +70,16 @@ class StisTagData:
 
 
 def _reference(
-    observation: Observation, key: str, oref_dir: Path | None, extras: dict[str, Any], notes: list[str]
+    observation: Observation,
+    key: str,
+    oref_dir: Path | None,
+    extras: dict[str, Any],
+    notes: list[str],
+    fallback: Mapping[str, Any] | None = None,
 ) -> Path | None:
     value = observation.header.get(key)
+    if value is None and fallback is not None:
+        value = fallback.get(key)  # the x1d primary (FORMATS.md §9: it names PHOTTAB, APERTAB, PCTAB, TDSTAB)
     found = locate_reference(None if value is None else str(value), oref_dir)
     extras[key.lower()] = None if found.path is None else str(found.path)
     if found.path is None and value is not None and not found.reason.startswith("not applicable"):
@@ -66,19 +88,43 @@ def _reference(
     return found.path
 
 
+def _sdqflags(value: Any) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def x1d_extras(observation: Observation, x1d: Path | None, oref_dir: Path | None) -> dict[str, Any]:
     """The ``Dataset.extras`` of a STIS exposure (see :func:`read_stis_dataset`)."""
-    extras: dict[str, Any] = {"x1d": None if x1d is None else str(x1d), "orders": ()}
+    extras: dict[str, Any] = {
+        "x1d": None if x1d is None else str(x1d), "orders": (), "shifta2": None, "x1d_extver": None,
+        "x1d_sdqflags": None,
+    }
     notes: list[str] = []
+    fallback: Mapping[str, Any] | None = None
     if x1d is not None:
-        spectrum = read_x1d(x1d)
+        choice = choose_extension(read_x1d(x1d), expstart=observation.expstart, expend=observation.expend)
+        spectrum = choice.spectrum
         extras["orders"] = stis_orders(spectrum)
+        extras["x1d_extver"] = choice.extver
         shift = spectrum.sci.get("SHIFTA2", observation.header.get("SHIFTA2"))
         extras["shifta2"] = None if shift is None else float(shift)
-    else:
-        extras["shifta2"] = None
-    for key in ("PHOTTAB", "APERTAB"):
-        _reference(observation, key, oref_dir, extras, notes)
+        extras["x1d_sdqflags"] = _sdqflags(spectrum.sci.get("SDQFLAGS"))
+        if choice.note:
+            notes.append(choice.note)
+        fallback = spectrum.primary
+    for key in ("PHOTTAB", "APERTAB", "PCTAB"):
+        _reference(observation, key, oref_dir, extras, notes, fallback)
+    # TDSTAB: located, never applied (no documented format), so a missing one is not a problem to report.
+    value = observation.header.get("TDSTAB")
+    if value is None and fallback is not None:
+        value = fallback.get("TDSTAB")
+    found = locate_reference(None if value is None else str(value), oref_dir)
+    extras["tdstab"] = None if found.path is None else str(found.path)
+    extras["tdstab_value"] = None if value is None else str(value).strip()
     extras["reference_notes"] = tuple(notes)
     return extras
 
@@ -199,8 +245,13 @@ def read_stis_dataset(
       ``wavelength`` (float64 array over low-res columns 0…NELEM−1);
     - ``shifta2``: SHIFTA2 of the x1d SCI header (``None`` if absent; whether A2CENTER includes it is
       unconfirmed, so it is not applied);
-    - ``phottab``, ``apertab``, ``pfltfile``, ``lfltfile``, ``bpixtab``: resolved reference-file paths
-      (str) or ``None`` (pfltfile/lfltfile/bpixtab only for ``_tag`` input);
+    - ``x1d_extver``: EXTVER of the x1d SCI table the orders come from (several: one per readout);
+    - ``x1d_sdqflags``: SDQFLAGS of that SCI header (``None`` if absent);
+    - ``phottab``, ``apertab``, ``pctab``, ``pfltfile``, ``lfltfile``, ``bpixtab``: resolved reference-file
+      paths (str) or ``None`` (pfltfile/lfltfile/bpixtab only for ``_tag`` input), named by the tag's
+      headers or else the x1d primary;
+    - ``tdstab``: the STIS TDSTAB found (str) or ``None``, and ``tdstab_value`` the header value — located
+      only: STIS TDS is not applied (no documented format);
     - ``calibration_applied``: steps done on the events (``pflat``, ``lflat``, ``bpixtab``, ``wavelength``);
     - ``calibration_notes``: sentences on what could not be calibrated (for the product header).
     """

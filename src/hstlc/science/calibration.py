@@ -4,6 +4,10 @@ The flux weight of one event is ``EPSILON / (TDS(λ) · SENS(λ))`` with both cu
 event's own wavelength (FORMATS.md §5.1, §5.2). Summed over a bin's events and divided by the bin's
 exposure this gives Σ_columns f_λ(column); dividing by the number of columns extracted gives the mean
 f_λ over the band (erg s⁻¹ cm⁻² Å⁻¹).
+
+TDS is the COS correction of FORMATS.md §5.2 (:func:`tds_factor`). STIS fluxes get none: the STIS TDSTAB's
+format is not documented in FORMATS.md, and a guessed one would be a fake correction (the extraction
+states the omission in the product's FLUXNOTE and TDSCORR = 'OMITTED').
 """
 
 from __future__ import annotations

@@ -4,7 +4,13 @@ Formats follow FORMATS.md §1–§2 and §4.1 to the letter (column names, TFORM
 holds which keyword). Events are a source spectrum along each trace (Gaussian cross-dispersion
 profile truncated inside the SP_HGT box, following SP_SLP), a flat background over the whole detector
 (``background_rate`` events/s per cross-dispersion pixel), optional geocoronal airglow lines filling
-the slit height, and optional DQ-flagged events.
+the slit height, optional DQ-flagged events, and optional wavecal lamp flashes (TAGFLASH).
+
+Facts of real archive files (FORMATS.md §9) the generator follows: typical FUV ``SDQFLAGS = 8346``
+(:data:`DEFAULT_SDQFLAGS`; NUV keeps calcos' 184 of §2.6, the §9 value being from an FUV set); a calcos
+3.3.4 x1d (``cal_ver="3.3.4"``) without ERROR_LOWER/VARIANCE_* columns; x1d SCI headers with LIVETM_x,
+CHI_SQ_x, NDF_x, NGOODPIX, GOODMEAN, GOODMAX; ``TAGFLASH='AUTO'`` exposures whose background bands rise
+by ~40 % during each lamp flash.
 """
 
 from __future__ import annotations
@@ -60,8 +66,73 @@ AIRGLOW_LINES: Mapping[float, float] = {1215.67: 20.0, 1302.17: 1.0, 1304.86: 1.
 AIRGLOW_WINDOWS: tuple[tuple[float, float], ...] = ((1208.0, 1225.0), (1298.0, 1312.0))
 """Wavelength windows (Å, inclusive) the original extraction drops by default (FORMATS §6)."""
 
-DEFAULT_SDQFLAGS = 8376
-"""184 (edge, dead spot, background feature, out of bounds) + 8192 (gain-sag hole), as in [lc] tests."""
+DEFAULT_SDQFLAGS = 8346
+"""The typical FUV SDQFLAGS of real calcos 3.3.4 corrtags (FORMATS.md §9): 2 + 8 + 16 + 128 + 8192."""
+
+LAMP_WING_EXCESS = 0.4
+"""Fractional rise of the background-band rate during a lamp flash (FORMATS.md §9: ~40 %)."""
+LAMP_RATE = 300.0
+"""Count rate (counts/s) of the synthetic wavecal stripe while the lamp is on. Illustrative: calcos only
+says a lamp is on above 20 counts/s in the wavecal region (concurrent.py MIN_COUNT_RATE)."""
+LAMP_Y: Mapping[str, float] = {"FUVA": 640.0, "FUVB": 700.0, "NUV": 850.0}
+"""YCORR of the synthetic wavecal (WCA) stripe, clear of the default source and background bands. The
+real position is the WCA row of XTRACTAB, not part of the corrtag; FORMATS.md gives none."""
+LAMP_SIGMA = 3.0
+"""Cross-dispersion σ (pixels) of the synthetic wavecal stripe."""
+NEW_X1D_ERRORS = (3, 4)
+"""calcos version from which the x1d has ERROR_LOWER and VARIANCE_* columns: the calcos 3.3.4 x1d of
+real files has neither (FORMATS.md §9); later versions write them (FORMATS.md §4.1)."""
+
+
+@dataclass(frozen=True)
+class _Lamp:
+    """Wavecal lamp flashes of one corrtag: intervals (s since EXPSTART), stripe position and rates."""
+
+    intervals: F64
+    y: float
+    rate: float
+    wing_excess: float
+
+
+def _intersect(a: F64, b: F64) -> F64:
+    """Overlap of two sorted, disjoint (N, 2) interval lists."""
+    starts = np.maximum(a[:, None, 0], b[None, :, 0]).ravel()
+    stops = np.minimum(a[:, None, 1], b[None, :, 1]).ravel()
+    keep = stops > starts
+    out = np.column_stack([starts[keep], stops[keep]])
+    return np.ascontiguousarray(out[np.argsort(out[:, 0], kind="stable")]) if len(out) else np.zeros((0, 2))
+
+
+def _lamp_intervals(flashes: Sequence[Sequence[float]] | npt.ArrayLike | None) -> F64:
+    if flashes is None:
+        return np.zeros((0, 2))
+    f = np.asarray(flashes, dtype=np.float64).reshape(-1, 2)
+    if len(f) and (np.any(~np.isfinite(f)) or np.any(f[:, 1] <= f[:, 0])):
+        raise ValueError("each lamp flash must be a finite [on, off] pair with on < off")
+    f = f[np.argsort(f[:, 0], kind="stable")]
+    if np.any(f[1:, 0] < f[:-1, 1]):
+        raise ValueError("lamp flashes must not overlap")
+    return np.ascontiguousarray(f)
+
+
+def lamp_flash_cards(intervals: F64) -> dict[str, Any]:
+    """The EVENTS-header lamp-flash cards calcos writes (concurrent.py ``updateHeader``): NUMFLASH and
+    per flash LMP_ONi, LMPOFFi, LMPDURi, LMPMEDi, in seconds since EXPSTART."""
+    cards: dict[str, Any] = {"NUMFLASH": len(intervals)}
+    for i, (on, off) in enumerate(intervals, start=1):
+        cards[f"LMP_ON{i}"] = round(float(on), 3)
+        cards[f"LMPOFF{i}"] = round(float(off), 3)
+        cards[f"LMPDUR{i}"] = round(float(off - on), 3)
+        cards[f"LMPMED{i}"] = round(float(on + off) / 2.0, 3)
+    return cards
+
+
+def _version(text: str) -> tuple[int, ...]:
+    parts = []
+    for piece in str(text).split("."):
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        parts.append(int(digits) if digits else 0)
+    return tuple(parts)
 
 
 @dataclass(frozen=True)
@@ -237,11 +308,13 @@ def _simulate(
     nonmonotonic_time: bool = False,
     single_time: float | None = None,
     x1d_layout: tuple[int, float] | None = None,
+    lamp: _Lamp | None = None,
 ) -> _Simulated:
     """Draw the events of one corrtag file into an EVENTS table; gather per-trace truth (and x1d sums).
 
     Arrival times and components are drawn for the whole exposure; positions, wavelengths, DQ, ε and
-    PHA are then drawn block by block straight into the table's record array.
+    PHA are then drawn block by block straight into the table's record array. ``lamp`` adds, during its
+    flashes only, the wavecal stripe and the wings that raise the background bands.
     """
     xsize, ysize = size
     # components: (kind, trace index, line wavelength, max rate)
@@ -276,6 +349,31 @@ def _simulate(
         t, comp = t[keep], comp[keep]
         del keep
     del u
+    wing_bands: list[tuple[float, float, float]] = []
+    if lamp is not None and len(lamp.intervals):
+        # During a flash only: the wavecal stripe, and its wings over each distinct background band.
+        flash_gti = _intersect(exposure.gti, lamp.intervals)
+        extra: list[tuple[str, int, float, float]] = [("lamp", -1, lamp.y, lamp.rate)]
+        for tr in traces:
+            g = tr.geometry
+            for centre, height in ((g.b_bkg1, g.b_hgt1), (g.b_bkg2, g.b_hgt2)):
+                band = (centre, height, g.sp_slp)
+                if band not in wing_bands:
+                    wing_bands.append(band)
+                    rate = lamp.wing_excess * background_rate * height
+                    extra.append(("wing", len(wing_bands) - 1, centre, rate))
+        times, labels = [t], [comp]
+        for kind, k, where, rate in extra:
+            if rate > 0:
+                tf = poisson_times(rng, rate, flash_gti)
+                times.append(tf)
+                labels.append(np.full(len(tf), len(comps), dtype=comp.dtype))
+            comps.append((kind, k, where, rate))
+        t = np.concatenate(times)
+        comp = np.concatenate(labels)
+        order0 = np.argsort(t, kind="stable")
+        t, comp = t[order0], comp[order0]
+        del order0, times, labels
     n = len(t)
     time32 = t.astype(np.float32)
     if single_time is not None:
@@ -296,6 +394,8 @@ def _simulate(
     )
     src_of = {cc[1]: c for c, cc in enumerate(comps) if cc[0] == "source"}
     bkg_c = next((c for c, cc in enumerate(comps) if cc[0] == "background"), -1)
+    lamp_c = [c for c, cc in enumerate(comps) if cc[0] == "lamp"]
+    wing_c = [c for c, cc in enumerate(comps) if cc[0] == "wing"]
 
     for a in range(0, n, CHUNK_EVENTS):
         b = min(a + CHUNK_EVENTS, n)
@@ -314,6 +414,16 @@ def _simulate(
             if kind == "background":
                 xfull[sel] = rng.random(m) * xsize
                 yfull[sel] = rng.random(m) * ysize
+                continue
+            if kind == "lamp":
+                xfull[sel] = rng.random(m) * xsize
+                yfull[sel] = _inside(rng.normal(line, LAMP_SIGMA, m), ysize)
+                continue
+            if kind == "wing":
+                centre, height, slope = wing_bands[k]
+                x = rng.random(m) * xsize
+                xfull[sel] = x
+                yfull[sel] = _inside(centre + slope * (x - x_mid) + (rng.random(m) - 0.5) * height, ysize)
                 continue
             tr = traces[k]
             g = tr.geometry
@@ -437,6 +547,8 @@ def _simulate(
             "wavelength_range": tr.solution.range,
             "flux": tr.flux,
             "n_events": n,
+            "n_lamp": int(n_all[lamp_c].sum()),
+            "n_lamp_wing": int(n_all[wing_c].sum()),
         }
     return _Simulated(hdu, time32, truth, x1d_sums)
 
@@ -502,6 +614,8 @@ def _primary_cards(
     proposid: int,
     ref_cards: Mapping[str, str],
     calibrated: bool,
+    cal_ver: str = "3.4.4",
+    tagflash: str | None = None,
 ) -> dict[str, Any]:
     cards: dict[str, Any] = {
         "DATE": "2024-01-01",
@@ -532,11 +646,13 @@ def _primary_cards(
         "FPPOS": fppos,
         "LIFE_ADJ": 1,
         "XTRCTALG": "BOXCAR",
-        "CAL_VER": "3.4.4",
+        "CAL_VER": cal_ver,
         "FLUXCORR": "PERFORM" if calibrated else "OMIT",
         "TDSCORR": "PERFORM" if calibrated else "OMIT",
         "HELCORR": "PERFORM",
     }
+    if tagflash is not None:
+        cards["TAGFLASH"] = tagflash  # primary header, as calcos getinfo reads it
     cards.update(ref_cards)
     return cards
 
@@ -581,19 +697,24 @@ def _timeline_hdu(time: np.ndarray, exposure: Exposure) -> Any:
 X1D_COLUMNS_FIXED: tuple[Col, ...] = (Col("SEGMENT", "4A"), Col("EXPTIME", "1D", "s"), Col("NELEM", "1J"))
 
 
-def _x1d_columns(n: int) -> list[Col]:
-    """COS x1d SCI columns (FORMATS §4.1) for rows of ``n`` pixels."""
+def _x1d_columns(n: int, cal_ver: str = "3.4.4") -> list[Col]:
+    """COS x1d SCI columns (FORMATS §4.1) for rows of ``n`` pixels; a calcos < 3.4 x1d (e.g. 3.3.4, the
+    real files of FORMATS §9) has no ERROR_LOWER and no VARIANCE_* columns."""
     e, d, i = f"{n}E", f"{n}D", f"{n}I"
     flux_unit = "erg /s /cm**2 /angstrom"
+    new_errors = _version(cal_ver) >= NEW_X1D_ERRORS
+    errors = [
+        Col("ERROR_LOWER", e, flux_unit),
+        Col("VARIANCE_FLAT", e),
+        Col("VARIANCE_COUNTS", e),
+        Col("VARIANCE_BKG", e),
+    ]
     return [
         *X1D_COLUMNS_FIXED,
         Col("WAVELENGTH", d, "angstrom"),
         Col("FLUX", e, flux_unit),
         Col("ERROR", e, flux_unit),
-        Col("ERROR_LOWER", e, flux_unit),
-        Col("VARIANCE_FLAT", e),
-        Col("VARIANCE_COUNTS", e),
-        Col("VARIANCE_BKG", e),
+        *(errors if new_errors else []),
         Col("GROSS", e, "count /s"),
         Col("GCOUNTS", e, "count"),
         Col("NET", e, "count /s"),
@@ -675,17 +796,40 @@ def _x1d_row(
     }
 
 
+def _x1d_quality_cards(rows: Sequence[dict[str, Any]], exptime: float) -> dict[str, Any]:
+    """SCI-header cards of a real calcos x1d that FORMATS §4.1 does not list (FORMATS §9): LIVETM_x,
+    CHI_SQ_x, NDF_x per segment/stripe letter, NGOODPIX, GOODMEAN, GOODMAX (DQ-clean pixels' flux)."""
+    cards: dict[str, Any] = {}
+    for r in rows:
+        letter = str(r["SEGMENT"])[-1]
+        cards.update({f"LIVETM_{letter}": exptime, f"CHI_SQ_{letter}": 0.0, f"NDF_{letter}": 0})
+    good = [np.asarray(r["FLUX"])[np.asarray(r["DQ"]) == 0] for r in rows]
+    flux = np.concatenate(good) if good else np.zeros(0)
+    cards.update({
+        "NGOODPIX": len(flux),
+        "GOODMEAN": float(np.mean(flux)) if len(flux) else 0.0,
+        "GOODMAX": float(np.max(flux)) if len(flux) else 0.0,
+    })
+    return cards
+
+
 def _write_x1d(
-    path: Path, rows: Sequence[dict[str, Any]], nelem: int, prim: Mapping[str, Any], sci: Mapping[str, Any]
+    path: Path,
+    rows: Sequence[dict[str, Any]],
+    nelem: int,
+    prim: Mapping[str, Any],
+    sci: Mapping[str, Any],
+    cal_ver: str = "3.4.4",
 ) -> Path:
-    spec = _x1d_columns(nelem)
+    spec = _x1d_columns(nelem, cal_ver)
     data = {c.name: [r[c.name] for r in rows] for c in spec}
     for c in spec:
         if c.name not in ("SEGMENT",):
             data[c.name] = np.asarray(data[c.name])
     p = dict(prim)
     p.update({"FILENAME": path.name, "FILETYPE": "SCI EXTRACTED SPECTRA", "NEXTEND": 1})
-    write_hdus(path, [primary_hdu(p), table_hdu("SCI", spec, data, len(rows), header=sci)])
+    header = {**sci, **_x1d_quality_cards(rows, float(sci.get("EXPTIME", 0.0) or 0.0))}
+    write_hdus(path, [primary_hdu(p), table_hdu("SCI", spec, data, len(rows), header=header)])
     return path
 
 
@@ -728,9 +872,19 @@ def _make_cos(
     primary_header: Mapping[str, Any] | None,
     events_header: Mapping[str, Any] | None,
     seed: int | None,
+    cal_ver: str = "3.4.4",
+    lamp_flashes: Sequence[Sequence[float]] | npt.ArrayLike | None = None,
+    flash_keywords: bool = True,
+    lamp_rate: float = LAMP_RATE,
+    lamp_wing_excess: float = LAMP_WING_EXCESS,
+    lamp_y: float | Mapping[str, float] | None = None,
+    tagflash: str = "AUTO",
 ) -> SyntheticDataset:
     directory = Path(directory)
     _check_common(rootname, exptime, source_rate, background_rate)
+    if lamp_rate < 0 or lamp_wing_excess < 0:
+        raise ValueError("lamp_rate and lamp_wing_excess must be >= 0")
+    flashes = _lamp_intervals(lamp_flashes)
     fuv = detector == "FUV"
     opt_elem = opt_elem.upper()
     cenwave = int(cenwave)
@@ -761,6 +915,16 @@ def _make_cos(
 
     x1d_layout = ((16384, 0.0) if fuv else (1274, 100.0)) if (x1d and not imaging) else None
 
+    def lamp_of(k: int) -> _Lamp | None:
+        if lamp_flashes is None:
+            return None
+        name = groups[k][0].name if fuv else "NUV"
+        if isinstance(lamp_y, Mapping):
+            y = float(lamp_y.get(name, LAMP_Y[name]))
+        else:
+            y = LAMP_Y[name] if lamp_y is None else float(lamp_y)
+        return _Lamp(flashes, y, float(lamp_rate), float(lamp_wing_excess))
+
     def simulate(k: int) -> _Simulated:
         return _simulate(
             np.random.default_rng(seeds[k]),
@@ -782,6 +946,7 @@ def _make_cos(
             nonmonotonic_time=nonmonotonic_time,
             single_time=single_time,
             x1d_layout=x1d_layout,
+            lamp=lamp_of(k),
         )
 
     letters_all = ("A", "B") if fuv else ("A", "B", "C")
@@ -799,6 +964,8 @@ def _make_cos(
         "proposid": proposid,
         "ref_cards": ref_cards,
         "calibrated": bool(refs),
+        "cal_ver": cal_ver,
+        "tagflash": tagflash if lamp_flashes is not None else None,
     }
 
     def write(k: int, sim: _Simulated) -> tuple[Path, dict[str, Any], dict[str, Any]]:
@@ -827,6 +994,8 @@ def _make_cos(
             shift1=shift1,
             shift2=shift2,
         )
+        if lamp_flashes is not None and flash_keywords:
+            evh.update(lamp_flash_cards(_intersect(exposure.gti, flashes) if len(flashes) else flashes))
         evh.update(events_header or {})
         apply_header(sim.events.header, evh)
         hdus = [primary_hdu(prim), sim.events, *exposure.gti_hdus()]
@@ -879,7 +1048,9 @@ def _make_cos(
         sci = {k: v for k, v in results[0][4].items() if k not in ("EXPTIMEA", "EXPTIMEB")}
         for r in results[1:]:
             sci.update({k: v for k, v in r[4].items() if v != NOT_EXTRACTED})
-        x1d_path = _write_x1d(directory / f"{rootname}_x1d.fits", rows, 16384 if fuv else 1274, prim, sci)
+        x1d_path = _write_x1d(
+            directory / f"{rootname}_x1d.fits", rows, 16384 if fuv else 1274, prim, sci, cal_ver
+        )
         files.append(x1d_path)
     files += list(refs.values())
     truth_all = {
@@ -901,6 +1072,10 @@ def _make_cos(
         "background_rate_unit": "events/s per YCORR pixel over the whole detector width",
         "airglow": lines,
         "sdqflags": sdqflags,
+        "cal_ver": cal_ver,
+        "lamp_flashes": (_intersect(exposure.gti, flashes) if len(flashes) else flashes).tolist(),
+        "lamp_rate": float(lamp_rate) if lamp_flashes is not None else 0.0,
+        "lamp_wing_excess": float(lamp_wing_excess) if lamp_flashes is not None else 0.0,
         "segments": seg_truth,
     }
     return SyntheticDataset(rootname, tuple(files), tuple(event_files), x1d_path, truth_all, refs)
@@ -953,6 +1128,13 @@ def make_cos_fuv(
     primary_header: Mapping[str, Any] | None = None,
     events_header: Mapping[str, Any] | None = None,
     seed: int | None = 0,
+    cal_ver: str = "3.4.4",
+    lamp_flashes: Sequence[Sequence[float]] | npt.ArrayLike | None = None,
+    flash_keywords: bool = True,
+    lamp_rate: float = LAMP_RATE,
+    lamp_wing_excess: float = LAMP_WING_EXCESS,
+    lamp_y: float | Mapping[str, float] | None = None,
+    tagflash: str = "AUTO",
 ) -> SyntheticDataset:
     """Write ``<rootname>_corrtag_a.fits`` / ``_corrtag_b.fits`` (one per entry of ``segments``).
 
@@ -968,6 +1150,20 @@ def make_cos_fuv(
     SENSITIVITY × TDS at the exposure midpoint. ``x1d=True`` also writes ``<rootname>_x1d.fits``.
     ``primary_header``/``events_header`` override or (value ``None``) delete any card.
     The bad-data conditions are in :data:`BAD_CONDITIONS`.
+
+    ``cal_ver`` is the primary CAL_VER; below 3.4 (e.g. ``"3.3.4"``, the real files of FORMATS §9) the
+    x1d has no ERROR_LOWER/VARIANCE_* columns. Every x1d SCI header also carries LIVETM_x, CHI_SQ_x,
+    NDF_x, NGOODPIX, GOODMEAN, GOODMAX as real ones do.
+
+    Lamp flashes (``lamp_flashes``: list of [on, off] s since EXPSTART): the primary gets
+    ``TAGFLASH = tagflash`` ('AUTO'); during each flash (inside the GTIs) a wavecal stripe of
+    ``lamp_rate`` counts/s lies at YCORR ``lamp_y`` (default :data:`LAMP_Y`, clear of the bands) and
+    extra events raise every background band's rate by ``lamp_wing_excess`` (0.4, FORMATS §9); the
+    source box gets none of them. ``flash_keywords`` writes the EVENTS cards calcos leaves with the
+    measured times (:func:`lamp_flash_cards`: NUMFLASH, LMP_ONi, LMPOFFi, LMPDURi, LMPMEDi; FORMATS.md
+    does not list them); ``False`` leaves only TAGFLASH, as in a file without them. ``lamp_flashes=[]``
+    is a TAGFLASH exposure whose lamp never came on. Truth: ``lamp_flashes`` (∩ GTIs), ``lamp_rate``,
+    ``lamp_wing_excess``; per segment ``n_lamp`` and ``n_lamp_wing``.
 
     ``truth``: instrument, detector, rootname, opt_elem, cenwave, expstart, expend, exptime, gti,
     raw_gti, signal (dict) and signal_spec, source_rate, background_rate, airglow, sdqflags and
@@ -1026,6 +1222,13 @@ def make_cos_nuv(
     primary_header: Mapping[str, Any] | None = None,
     events_header: Mapping[str, Any] | None = None,
     seed: int | None = 0,
+    cal_ver: str = "3.4.4",
+    lamp_flashes: Sequence[Sequence[float]] | npt.ArrayLike | None = None,
+    flash_keywords: bool = True,
+    lamp_rate: float = LAMP_RATE,
+    lamp_wing_excess: float = LAMP_WING_EXCESS,
+    lamp_y: float | Mapping[str, float] | None = None,
+    tagflash: str = "AUTO",
 ) -> SyntheticDataset:
     """Write ``<rootname>_corrtag.fits``: one COS NUV event list holding stripes A, B and C.
 
@@ -1034,7 +1237,8 @@ def make_cos_nuv(
     are ``-999``). The primary SEGMENT is ``N/A``; extraction keywords SP_LOC_A/B/C … sit in the
     EVENTS header; wavelengths are assigned only inside a stripe's region (box ± 15 px), 0 elsewhere;
     PHA is 0. ``opt_elem="MIRRORA"``/``"MIRRORB"`` writes an IMAGING exposure (CENWAVE 0, a point
-    source at the detector centre, all WAVELENGTH 0, truth under ``segments['NUV']``).
+    source at the detector centre, all WAVELENGTH 0, truth under ``segments['NUV']``). Lamp flashes as
+    for FUV (wavecal stripe at YCORR 850 by default).
     """
     names = tuple(s.upper() for s in stripes)
     if not names or any(s not in ("NUVA", "NUVB", "NUVC") for s in names) or len(set(names)) != len(names):
@@ -1052,8 +1256,12 @@ __all__ = [
     "DEFAULT_GEOMETRY",
     "DEFAULT_SDQFLAGS",
     "EVENT_COLUMNS",
+    "LAMP_RATE",
+    "LAMP_WING_EXCESS",
+    "LAMP_Y",
     "NOT_EXTRACTED",
     "ExtractionGeometry",
+    "lamp_flash_cards",
     "make_cos_fuv",
     "make_cos_nuv",
     "not_extracted_keywords",

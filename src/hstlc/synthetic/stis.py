@@ -4,12 +4,19 @@ FORMATS.md §3 and §4.2: EVENTS columns TIME (``1J`` clock ticks with TSCAL 0.0
 seconds), AXIS1, AXIS2, DETAXIS1 (``1I``, hi-res pixels 1–2048, 1-indexed); a GTI table last. Source
 events lie along each spectral trace at the x1d's A2CENTER (low-res, 1-indexed) → hi-res
 ``2·A2CENTER − 0.5``, within ±(EXTRSIZE − 1) hi-res pixels; background is flat over the detector.
+
+Facts of real STIS x1d files (FORMATS.md §9) the generator follows: EXPSTART, EXPTIME, EXPFLAG,
+SDQFLAGS (31743 by default), SHIFTA1/2 and TEXPSTRT/TEXPEND/TEXPTIME in the SCI header; the primary
+names PHOTTAB, APERTAB, PCTAB and TDSTAB (no FLUXTAB; the TDSTAB file is never written: its format is
+not documented); ``x1d_readouts=n`` writes n SCI tables, one per readout (EXTVER 1…n), each extracted
+from its own slice of the exposure with its own EXPSTART/EXPTIME and A2CENTER (+ ``readout_drift`` ×
+(k − 1) low-res pixels, as a wavecal drift would move it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +177,10 @@ def make_stis_tag(
     shifta2: float = 0.0,
     doppler: float = 3.0,
     x1d: bool = True,
+    x1d_sdqflags: int | None = DEFAULT_STIS_SDQFLAGS,
+    x1d_readouts: int = 1,
+    readout_drift: float = 0.0,
+    tdstab: str | None = "oref$hstlcsyn_tds.fits",
     reference_dir: str | Path | None = None,
     lflat_shape: tuple[int, int] = (256, 256),
     pflat_shape: tuple[int, int] = (1024, 1024),
@@ -189,6 +200,9 @@ def make_stis_tag(
     primary header. ``sdqflags``/``expflag`` ``None`` omit those (unconfirmed) EVENTS cards.
     ``airglow=True`` (or {wavelength: counts/s}) adds geocoronal lines falling on an order: along the
     whole AXIS2 range for long slits, within the 0.2" aperture height (±8 hi-res px) otherwise.
+    ``x1d_sdqflags`` is the x1d SCI header's SDQFLAGS (``None`` omits it), ``x1d_readouts`` the number of
+    SCI tables (readouts), ``readout_drift`` the A2CENTER step between them, ``tdstab`` the primary TDSTAB
+    value (never written as a file; ``None`` omits the card).
 
     ``truth``: as for COS, with ``segments`` keyed ``"order <SPORDER>"`` (or ``"IMAGE"``) holding
     n_source, expected_source, n_background_in_box, expected_background_in_box, a2center,
@@ -200,6 +214,8 @@ def make_stis_tag(
         raise ValueError(f"rootname {rootname!r} must be a plain file-name stem")
     if source_rate < 0 or background_rate < 0:
         raise ValueError("rates must be >= 0")
+    if x1d_readouts < 1:
+        raise ValueError("x1d_readouts must be >= 1")
     directory = Path(directory)
     rng = np.random.default_rng(seed)
     signal = signal or constant()
@@ -303,7 +319,11 @@ def make_stis_tag(
 
     # files
     refs: dict[str, Path] = {}
-    ref_cards = dict.fromkeys(("PFLTFILE", "LFLTFILE", "BPIXTAB", "PHOTTAB", "APERTAB", "PCTAB"), "N/A")
+    ref_cards: dict[str, Any] = dict.fromkeys(
+        ("PFLTFILE", "LFLTFILE", "BPIXTAB", "PHOTTAB", "APERTAB", "PCTAB"), "N/A"
+    )
+    if tdstab is not None:
+        ref_cards["TDSTAB"] = tdstab
     if reference_dir is not None:
         refs = make_stis_reference_files(
             reference_dir,
@@ -378,12 +398,29 @@ def make_stis_tag(
     x1d_path = None
     if x1d and not imaging:
         x1d_path = directory / f"{rootname}_x1d.fits"
-        rows = [_x1d_row(o, axis1, axis2, exposure.exptime, opt_elem) for o in orders]
         spec = _x1d_columns()
-        data = {c.name: np.asarray([r[c.name] for r in rows]) for c in spec}
-        sci = {k: v for k, v in evh.items() if k not in ("SDQFLAGS",)}
-        x1d_prim = primary_hdu({**prim, "FILENAME": x1d_path.name, "NEXTEND": 1})
-        write_hdus(x1d_path, [x1d_prim, table_hdu("SCI", spec, data, len(rows), header=sci, ver=1)])
+        tables = []
+        bounds = np.linspace(0.0, exposure.span, x1d_readouts + 1) if x1d_readouts > 1 else None
+        for k in range(x1d_readouts):
+            if bounds is None:
+                sel, start, live = slice(None), exposure.expstart, exposure.exptime
+                stop = exposure.expend
+            else:
+                lo, hi = bounds[k], bounds[k + 1]
+                sel = (time >= lo) & (time < hi)
+                g = np.clip(exposure.gti, lo, hi)
+                live = float(np.sum(g[:, 1] - g[:, 0]))
+                start, stop = exposure.expstart + lo / 86400.0, exposure.expstart + hi / 86400.0
+            shifted = [replace(o, a2center=o.a2center + readout_drift * k) for o in orders]
+            rows = [_x1d_row(o, axis1[sel], axis2[sel], live, opt_elem) for o in shifted]
+            data = {c.name: np.asarray([r[c.name] for r in rows]) for c in spec}
+            sci = {k2: v for k2, v in evh.items() if k2 != "SDQFLAGS"}
+            sci.update({"EXPSTART": start, "EXPEND": stop, "EXPTIME": live, "SDQFLAGS": x1d_sdqflags,
+                        "TEXPSTRT": exposure.expstart, "TEXPEND": exposure.expend,
+                        "TEXPTIME": exposure.exptime})
+            tables.append(table_hdu("SCI", spec, data, len(rows), header=sci, ver=k + 1))
+        x1d_prim = primary_hdu({**prim, "FILENAME": x1d_path.name, "NEXTEND": len(tables)})
+        write_hdus(x1d_path, [x1d_prim, *tables])
         files.append(x1d_path)
     files += list(refs.values())
 
