@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from hstlc.domain import LIGHTCURVE_COLUMNS, LightCurve
 from hstlc.errors import FilingError, InputFileError
 from hstlc.products import (
+    PRODUCT_COLUMNS,
     composite_filename,
     file_sha256,
     individual_filename,
@@ -170,9 +171,10 @@ def test_header_layout_and_formats(tmp_path: Path) -> None:
         assert [h.name for h in hdul] == ["PRIMARY", "LIGHTCURVE"]
         primary, ext = hdul[0].header, hdul[1].header
         table = hdul[1]
-        assert [c.name for c in table.columns] == [c.upper() for c in LIGHTCURVE_COLUMNS]
+        assert [c.name for c in table.columns] == ["time"] + [c.upper() for c in PRODUCT_COLUMNS[1:]]
         formats = {c.name: c.format for c in table.columns}
         assert formats.pop("DATASET") == "J"
+        assert formats.pop("time") == "26A"
         assert set(formats.values()) == {"D"}
         units = {c.name: c.unit for c in table.columns}
         assert units["TIMES"] == "s" and units["MJD"] == "d" and units["BINS"] == "s"
@@ -239,25 +241,28 @@ def test_fits_time_keywords(tmp_path: Path) -> None:
             assert header["TIMEPIXR"] == 0
             assert header["TIMEDEL"] == STEP
             assert header["TSTART"] == 0.0
-            # last bin starts at 19*30 = 570 s, runs one step (EXPEND is at 1000 s)
-            assert header["TSTOP"] == pytest.approx(600.0)
-            assert header["TELAPSE"] == pytest.approx(600.0)
+            # the last bin starts at 19*30 = 570 s with 12.5 s of good time: the data end at 582.5 s
+            assert header["TSTOP"] == pytest.approx(582.5)
+            assert header["TELAPSE"] == pytest.approx(582.5)
             assert header["XPOSURE"] == pytest.approx(19 * STEP + 12.5)
             assert header["MJD-BEG"] == pytest.approx(EXPSTART)
-            assert header["MJD-END"] == pytest.approx(EXPSTART + 600 / 86400)
+            assert header["MJD-END"] == pytest.approx(EXPSTART + 582.5 / 86400)
             assert header["DATE-OBS"] == "2014-05-23T06:00:00.000"
             assert header["DATE-BEG"] == header["DATE-OBS"]
-            assert header["DATE-END"] == "2014-05-23T06:10:00.000"
+            assert header["DATE-END"] == "2014-05-23T06:09:42.500"
             # ISO with a T, parseable by astropy as FITS time
             assert Time(header["DATE-END"], format="isot", scale="utc").mjd == pytest.approx(
                 header["MJD-END"], abs=1e-9
             )
 
 
-def test_tstop_clipped_to_expend(tmp_path: Path) -> None:
+def test_tstop_not_clipped_to_expend(tmp_path: Path) -> None:
+    # calcos leaves EXPEND at the raw end when it trims the GTIs (FORMATS.md §9): the data decide.
     meta = {**IDENTITY, **EXTRACTION, "EXPEND": EXPSTART + 580.0 / 86400}
     path = write_lightcurve(make_lightcurve(meta=meta), tmp_path / "x.fits")
-    assert fits.getheader(path, 1)["TSTOP"] == pytest.approx(580.0, abs=1e-4)
+    header = fits.getheader(path, 1)
+    assert header["TSTOP"] == pytest.approx(582.5)
+    assert header["XPOSURE"] <= header["TELAPSE"]
 
 
 def test_mjdref_derived_without_expstart(tmp_path: Path) -> None:
@@ -595,7 +600,7 @@ def test_hostile_meta_values_do_not_crash(tmp_path: Path, caplog: pytest.LogCapt
     assert m["COMMENTED"] == "value"
     assert m["HISTORY"][0] == "made by a test"
     with fits.open(path) as hdul:
-        assert hdul[1].header["TTYPE1"] == "TIMES"
+        assert hdul[1].header["TTYPE1"] == "time"  # not the meta's "HACK"
         assert hdul[1].header["NAXIS"] == 2
         assert hdul[1].name == "LIGHTCURVE"
         hdul.verify("exception")

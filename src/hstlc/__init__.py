@@ -55,6 +55,8 @@ _API: dict[str, str] = {
     "file_sha256": "hstlc.products",
     "individual_filename": "hstlc.products",
     "read_lightcurve": "hstlc.products",
+    "read_timeseries": "hstlc.products",
+    "to_lightkurve": "hstlc.products",
     "write_lightcurve": "hstlc.products",
     "CheckOutcome": "hstlc.quality",
     "check_dataset": "hstlc.quality",
@@ -131,6 +133,7 @@ __all__ = [
     "read_event_times",
     "read_lightcurve",
     "read_observation",
+    "read_timeseries",
     "resolve_target",
     "resolve_targets",
     "run_checks",
@@ -140,6 +143,7 @@ __all__ = [
     "safe_join",
     "search_periods",
     "stats_for_file",
+    "to_lightkurve",
     "write_lightcurve",
     "write_stis_corrtag",
 ]
@@ -191,6 +195,8 @@ if TYPE_CHECKING:  # let type checkers and IDEs see the real objects
         file_sha256,
         individual_filename,
         read_lightcurve,
+        read_timeseries,
+        to_lightkurve,
         write_lightcurve,
     )
     from hstlc.quality import CheckOutcome, check_dataset, check_paths

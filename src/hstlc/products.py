@@ -4,15 +4,23 @@ File layout written by :func:`write_lightcurve`
 ------------------------------------------------
 * **PRIMARY** (no data) — what the product *is* and where it came from:
   identity keywords of the source (TELESCOP, INSTRUME, DETECTOR, TARGNAME, RA_TARG, DEC_TARG, OPT_ELEM,
-  CENWAVE, APERTURE, PROPOSID, ROOTNAME, EXPSTART, EXPEND, EXPTIME), FILTER (= OPT_ELEM) and, for
+  CENWAVE, APERTURE, PROPOSID, ROOTNAME, EXPSTART, EXPEND), EXPTIME (the summed exposure Σ BINS, written
+  by the writer), FILTER (= OPT_ELEM) and, for
   composites, ``MULTI`` plus INSTRUnn/DETECTnn/FILTERnn for every member, calibration state (FLUXCAL,
   FLUXNOTE), source files (SRCFILEn), provenance (HSTLCVER, NUMPYVER, ASTROVER, DATE, FILETYPE), the MAST
   HLSP keywords (HLSPNAME, HLSPACRN, HLSPID, HLSPLEAD, HLSPVER, HLSPTARG, LICENSE, LICENURL, OBSERVAT,
   RADESYS) and the time-range keywords (TIMESYS, DATE-OBS, DATE-BEG, DATE-END, MJD-BEG, MJD-END, TSTART,
   TSTOP, TELAPSE, XPOSURE, MJDREF …).
-* **LIGHTCURVE** (binary table) — the columns (``LIGHTCURVE_COLUMNS`` upper-cased, float64 ``D`` except
-  DATASET ``J``, with TUNITs astropy parses), BUNIT (the FLUX unit), the keywords MAST's light-curve
-  metadata asks for in the extension (RA_TARG, DEC_TARG, RADESYS, FILTER, APERTURE, DETECTOR), the full
+* **LIGHTCURVE** (binary table) — the columns of ``PRODUCT_COLUMNS``: ``time`` (ISO-8601 UTC strings of
+  the bin starts, the column astropy's ``TimeSeries.read(path)`` and lightkurve take as the time axis —
+  it must be named exactly ``time``), then ``LIGHTCURVE_COLUMNS`` upper-cased with NET_ERROR (= ERROR /
+  BINS, the error of NET) after NET, float64 ``D`` except DATASET ``J``, with TUNITs astropy parses;
+  ``time`` and TIMES are FITS time columns (TCTYPn = 'UTC', TIMES with TCUNIn = 's', relative to
+  MJDREF). The unit of FLUX, FLUX_ERROR and BUNIT follows FLUXCAL: erg/s/cm²/Å when calibrated (or when
+  FLUXCAL is absent, as in the original products), ct/s/pixel when ``FLUXCAL = 'UNCALIBRATED'`` (unity
+  sensitivity: FLUX = NET / NPIXEL). The header carries the keywords MAST's light-curve
+  metadata asks for in the extension (RA_TARG, DEC_TARG, RADESYS, FILTER, APERTURE, DETECTOR), FLUXCAL and
+  FLUXNOTE (they give BUNIT its meaning), the full
   FITS time block that gives the TIMES column its meaning (TIMESYS, TIMEREF, TREFPOS, TIMEUNIT, MJDREF,
   TSTART, TSTOP, TIMEPIXR, TIMEDEL, TELAPSE, XPOSURE, DATE-OBS/BEG/END, MJD-BEG/END), the extraction
   parameters (STEPSIZE, WMIN, WMAX, XMIN, XMAX, YMIN_x/YMAX_x, AIRGLOW, MAXSUNAL) and every other meta
@@ -22,7 +30,7 @@ Rules for ``LightCurve.meta``
 -----------------------------
 * Keys are upper-cased. Keys of up to 8 characters ``[A-Z0-9_-]`` become ordinary cards; longer keys of
   those characters (and ``.``), up to 60 characters, become HIERARCH cards; any other key is dropped with
-  a logged warning. Structural keywords (SIMPLE, NAXISn, TTYPEn, EXTNAME, CHECKSUM …) are ignored.
+  a logged warning. Structural keywords (SIMPLE, NAXISn, TTYPEn, TCTYPn, EXTNAME, CHECKSUM …) are ignored.
 * A value may be ``(value, comment)``. Strings are made FITS-safe (non-ASCII letters lose their accents,
   other non-printable characters become ``?`` or a space, at most 1000 characters — long strings use
   CONTINUE cards); NaN/inf and ``None`` values are dropped; numpy scalars become Python scalars.
@@ -33,12 +41,22 @@ Rules for ``LightCurve.meta``
 * RADESYS defaults to ``ICRS`` (HST's RA_TARG/DEC_TARG are ICRS); with ICRS no EQUINOX is written
   anywhere (MAST: never EQUINOX together with RADESYS='ICRS'); with another RADESYS (e.g. FK5 in meta),
   EQUINOX is kept next to it.
-* The writer's own computed keywords (time block, provenance) win over meta; HLSP keywords in meta win
-  over the writer's defaults, so a caller can set e.g. HLSPLEAD.
+* The writer's own computed keywords (time block, EXPTIME, provenance) win over meta; HLSP keywords in
+  meta win over the writer's defaults, so a caller can set e.g. HLSPLEAD.
 
 Times: MJDREF is the first EXPSTART (meta EXPSTART, else derived from the first row as MJD − TIMES/86400),
-TIMES are seconds relative to it (bin starts, TIMEPIXR = 0). TSTART is the first bin start, TSTOP the end
-of the last bin (its start + TIMEDEL, not beyond EXPEND), TELAPSE = TSTOP − TSTART, XPOSURE = Σ BINS.
+TIMES are seconds relative to it (bin starts, TIMEPIXR = 0), UTC as recorded at HST: **not barycentred**
+(TIMEREF = 'LOCAL', TREFPOS = 'TOPOCENTER', the spacecraft; a COMMENT card says so in both headers).
+TSTART is the first bin start; TSTOP the end of the last bin's good time, its start + BINS (the grid ends
+at the last GTI stop, so a partial last bin ends there), never taken from EXPEND — calcos does not update
+EXPEND after trimming the GTIs (FORMATS.md §9); TELAPSE = TSTOP − TSTART, XPOSURE = EXPTIME = Σ BINS
+(≤ TELAPSE for bins that do not overlap).
+
+Reading: :func:`read_lightcurve` gives the domain ``LightCurve`` (NET_ERROR is not a domain column: it is
+``net_error(lc.error, lc.bins)`` exactly, and is re-derived identically on every write);
+:func:`read_timeseries` gives an astropy ``TimeSeries`` with units (NET_ERROR read from the file, or
+computed for products written before it existed); :func:`to_lightkurve` gives a lightkurve
+``LightCurve`` (optional extra ``hstlc[lightkurve]``).
 """
 
 from __future__ import annotations
@@ -54,7 +72,7 @@ import unicodedata
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import astropy
 import astropy.units as u
@@ -67,11 +85,22 @@ from hstlc.errors import FilingError, InputFileError
 from hstlc.filing import fsync_directory, sha256_of
 from hstlc.naming import safe_component
 
+if TYPE_CHECKING:
+    from astropy.timeseries import TimeSeries
+
 logger = logging.getLogger(__name__)
 
 EXTNAME = "LIGHTCURVE"
 
 FLUX_UNIT = u.erg / u.s / u.cm**2 / u.AA
+UNCALIBRATED_FLUX_UNIT = u.ct / u.s / u.pix
+"""Unit of FLUX when ``FLUXCAL = 'UNCALIBRATED'``: unity sensitivity makes FLUX counts/s per spectral
+column (NET / NPIXEL), as FLUXNOTE says."""
+NET_ERROR = "net_error"
+TIME_COLUMN = "time"
+"""The ISO-8601 time column: astropy's ``TimeSeries`` (and lightkurve) need a column named exactly so."""
+_ISO_WIDTH = 26  # YYYY-MM-DDThh:mm:ss.ssssss
+_MJD_YEAR_1, _MJD_YEAR_10000 = -678575.0, 2973484.0  # the MJDs a four-digit ISO year can write
 COLUMN_UNITS: dict[str, u.UnitBase | None] = {
     "times": u.s,
     "mjd": u.d,
@@ -80,13 +109,23 @@ COLUMN_UNITS: dict[str, u.UnitBase | None] = {
     "background": u.count,
     "counts": u.count,
     "net": u.count / u.s,
+    "net_error": u.count / u.s,
     "error": u.count,
     "flux": FLUX_UNIT,
     "flux_error": FLUX_UNIT,
     "signal_to_noise": None,
     "dataset": None,
 }
-"""Unit of each product column (``None``: dimensionless, no TUNIT)."""
+"""Unit of each product column (``None``: dimensionless, no TUNIT); FLUX/FLUX_ERROR: see :func:`flux_unit`."""
+
+_AFTER_NET = LIGHTCURVE_COLUMNS.index("net") + 1
+PRODUCT_COLUMNS: tuple[str, ...] = (
+    TIME_COLUMN,
+    *LIGHTCURVE_COLUMNS[:_AFTER_NET],
+    NET_ERROR,
+    *LIGHTCURVE_COLUMNS[_AFTER_NET:],
+)
+"""Column order of a written product (FITS names: ``time`` as is, the others upper case)."""
 
 HLSP_DEFAULTS: dict[str, tuple[str, str]] = {
     "HLSPNAME": ("The Lightcurve Legacy of COS and STIS", "HLSP title"),
@@ -118,8 +157,12 @@ _PRIMARY_PATTERNS = (
         for prefix in {_MEMBER_PREFIX.get(k, k) for k in IDENTITY_KEYS} | {"FILTER"}
     ),
 )
-_EXTENSION_COPIES = ("RA_TARG", "DEC_TARG", "RADESYS", "EQUINOX", "FILTER", "APERTURE", "DETECTOR")
-"""Keywords MAST's light-curve metadata wants in the extension header too."""
+_EXTENSION_COPIES = (
+    "RA_TARG", "DEC_TARG", "RADESYS", "EQUINOX", "FILTER", "APERTURE", "DETECTOR", "FLUXCAL", "FLUXNOTE",
+)  # fmt: skip
+"""Keywords MAST's light-curve metadata wants in the extension header too (and FLUXCAL/FLUXNOTE, which
+say what BUNIT means, so a reader of the table HDU alone — ``TimeSeries.read`` — knows it)."""
+_NOT_BARYCENTRED = "Times are UTC at the spacecraft (HST): not barycentred."
 
 _TIME_KEYS = (
     "TIMESYS", "TIMEREF", "TREFPOS", "TIMEUNIT", "MJDREF", "TSTART", "TSTOP", "TIMEPIXR", "TIMEDEL",
@@ -128,7 +171,7 @@ _TIME_KEYS = (
 _STRUCTURAL = re.compile(
     r"(SIMPLE|BITPIX|NAXIS\d*|EXTEND|XTENSION|PCOUNT|GCOUNT|TFIELDS|EXTNAME|EXTVER|EXTLEVEL|END|"
     r"CHECKSUM|DATASUM|BSCALE|BZERO|BLANK|THEAP|"
-    r"T(TYPE|FORM|UNIT|NULL|SCAL|ZERO|DISP|DIM|BCOL)\d+)"
+    r"T(TYPE|FORM|UNIT|NULL|SCAL|ZERO|DISP|DIM|BCOL|CTYP|CUNI|CRPX|CRVL|CDLT|RPOS)\d+)"
 )
 _STANDARD_KEY = re.compile(r"[A-Z0-9_-]{1,8}")
 _HIERARCH_KEY = re.compile(r"[A-Z0-9_-][A-Z0-9_.-]{8,59}")
@@ -338,6 +381,56 @@ def _is_primary_key(key: str) -> bool:
     return key in _PRIMARY_KEYS or any(p.fullmatch(key) for p in _PRIMARY_PATTERNS)
 
 
+# ------------------------------------------------------------------------- units and derived columns
+
+
+def flux_is_calibrated(meta: Mapping[str, Any]) -> bool:
+    """Whether FLUX is a calibrated f_λ according to ``meta``'s FLUXCAL.
+
+    ``'CALIBRATED'`` (any case) or no FLUXCAL at all (the original pipeline's products, which claimed
+    erg/s/cm²/Å) → True; ``'UNCALIBRATED'``, ``'MULTI'`` or anything else → False. A per-member list is
+    calibrated only if every member is.
+    """
+    value = _split_comment(meta.get("FLUXCAL"))[0] if "FLUXCAL" in meta else None
+    if value is None:
+        return True
+    values = list(value) if isinstance(value, (list, tuple, np.ndarray)) else [value]
+    return bool(values) and all(str(v).strip().upper() == "CALIBRATED" for v in values)
+
+
+def flux_unit(meta: Mapping[str, Any]) -> u.UnitBase:
+    """The unit of FLUX and FLUX_ERROR: :data:`FLUX_UNIT` if calibrated, else ct/s/pixel."""
+    return FLUX_UNIT if flux_is_calibrated(meta) else UNCALIBRATED_FLUX_UNIT
+
+
+def net_error(error: Any, bins: Any) -> np.ndarray:
+    """NET_ERROR = ERROR / BINS (ct/s, the error of NET), NaN where BINS ≤ 0 or is not finite.
+
+    A rate without exposure is undefined, so its error is NaN, not 0 (which would claim a perfect
+    measurement). hstlc writes no bin without exposure; old or foreign products may have them.
+    """
+    err = np.asarray(error, dtype=np.float64)
+    exposure = np.asarray(bins, dtype=np.float64)
+    out = np.full(np.broadcast(err, exposure).shape, np.nan, dtype=np.float64)
+    np.divide(err, exposure, out=out, where=np.isfinite(exposure) & (exposure > 0))
+    return out
+
+
+def _iso_times(mjd: np.ndarray) -> np.ndarray:
+    """ISO-8601 UTC strings (microseconds) of MJDs; an empty string for a non-finite MJD."""
+    from astropy.time import Time
+    from erfa import ErfaWarning
+
+    values = np.asarray(mjd, dtype=np.float64)
+    out = np.full(values.shape, "", dtype=f"U{_ISO_WIDTH}")
+    good = np.isfinite(values) & (values >= _MJD_YEAR_1) & (values < _MJD_YEAR_10000)
+    if np.any(good):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ErfaWarning)
+            out[good] = Time(values[good], format="mjd", scale="utc", precision=6).isot
+    return out
+
+
 # -------------------------------------------------------------------------------------- time block
 
 
@@ -361,11 +454,15 @@ def _float_meta(meta: Mapping[str, tuple[Any, str]], key: str) -> float | None:
 
 
 def _time_keywords(lc: LightCurve, meta: Mapping[str, tuple[Any, str]]) -> dict[str, tuple[Any, str]]:
-    """The FITS time keywords (FITS 4.0 §9 / OGIP) computed from the columns and EXPSTART/EXPEND."""
+    """The FITS time keywords (FITS 4.0 §9 / OGIP) computed from the columns and EXPSTART.
+
+    The end comes from the data (the last bin's start + BINS), never from EXPEND, which calcos leaves
+    at the raw exposure end when it trims the GTIs (FORMATS.md §9).
+    """
     keys: dict[str, tuple[Any, str]] = {
         "TIMESYS": ("UTC", "time scale of the times"),
-        "TIMEREF": ("LOCAL", "times are as observed at the spacecraft (OGIP)"),
-        "TREFPOS": ("TOPOCENTER", "times are as observed at the spacecraft"),
+        "TIMEREF": ("LOCAL", "times at the spacecraft, not barycentred (OGIP)"),
+        "TREFPOS": ("TOPOCENTER", "times at the spacecraft (HST), not barycentred"),
         "TIMEUNIT": ("s", "unit of TIMES, TSTART, TSTOP, TIMEDEL"),
         "TIMEPIXR": (0.0, "TIMES are bin starts"),
     }
@@ -387,13 +484,17 @@ def _time_keywords(lc: LightCurve, meta: Mapping[str, tuple[Any, str]]) -> dict[
     if not (np.all(np.isfinite(times)) and np.all(np.isfinite(bins))):
         return keys
     tstart = float(times.min())
-    last = int(np.argmax(times))
-    tstop = float(times[last]) + (step if step is not None and step > 0 else float(bins[last]))
-    expend = _float_meta(meta, "EXPEND")
-    if expend is not None:
-        end_seconds = (expend - mjdref) * SECONDS_PER_DAY
-        if float(times[last]) < end_seconds < tstop:
-            tstop = end_seconds
+    # The grid ends at the last GTI stop, so the last bin ends where its good time does: start + BINS
+    # (a full bin: start + TIMEDEL). EXPEND is not consulted (calcos does not update it).
+    tstop = float(np.max(times + np.maximum(bins, 0.0)))
+    xposure = float(np.sum(bins, dtype=np.float64))
+    telapse = tstop - tstart
+    if xposure > telapse:
+        if xposure - telapse <= 1e-9 * max(1.0, xposure):  # rounding of the summed bins only
+            telapse = xposure
+            tstop = max(tstop, tstart + xposure)
+        else:
+            logger.warning("bins overlap in time: XPOSURE %.6g s exceeds TELAPSE %.6g s", xposure, telapse)
     mjd_beg = mjdref + tstart / SECONDS_PER_DAY
     mjd_end = mjdref + tstop / SECONDS_PER_DAY
     date_beg, date_end = _iso(mjd_beg), _iso(mjd_end)
@@ -401,8 +502,8 @@ def _time_keywords(lc: LightCurve, meta: Mapping[str, tuple[Any, str]]) -> dict[
         {
             "TSTART": (tstart, "[s] start of the first bin, relative to MJDREF"),
             "TSTOP": (tstop, "[s] end of the last bin, relative to MJDREF"),
-            "TELAPSE": (tstop - tstart, "[s] TSTOP - TSTART"),
-            "XPOSURE": (float(np.sum(bins, dtype=np.float64)), "[s] total exposure (sum of BINS)"),
+            "TELAPSE": (telapse, "[s] TSTOP - TSTART"),
+            "XPOSURE": (xposure, "[s] total exposure (sum of BINS)"),
             "DATE-OBS": (date_beg, "start of the lightcurve (UTC)"),
             "DATE-BEG": (date_beg, "start of the lightcurve (UTC)"),
             "DATE-END": (date_end, "end of the lightcurve (UTC)"),
@@ -442,6 +543,9 @@ def _build_hdulist(lc: LightCurve) -> fits.HDUList:
         meta.pop("EQUINOX", None)
     time_keys = _time_keywords(lc, meta)
     provenance = _provenance(lc, meta)
+    exposure = np.asarray(lc.bins, dtype=np.float64)
+    meta["EXPTIME"] = (float(np.sum(exposure, dtype=np.float64)), "[s] total exposure (sum of BINS)")
+    unit_of_flux = flux_unit(meta)
 
     primary = fits.PrimaryHDU()
     table_header = fits.Header()
@@ -462,29 +566,44 @@ def _build_hdulist(lc: LightCurve) -> fits.HDUList:
         _set(primary.header, key, value, comment)
     for key, (value, comment) in time_keys.items():
         _set(table_header, key, value, comment)
-    _set(table_header, "BUNIT", FLUX_UNIT.to_string("fits"), "unit of FLUX and FLUX_ERROR")
+    _set(table_header, "BUNIT", unit_of_flux.to_string("fits"), "unit of FLUX and FLUX_ERROR")
     for key, value in history:
         entries = value if isinstance(value, (list, tuple)) else [value]
         for entry in entries:
             text = _fits_value(entry)
             if text is not None:
                 getattr(primary.header, f"add_{key.lower()}")(str(text)[:_MAX_STRING])
+    for header in (primary.header, table_header):
+        header.add_comment(_NOT_BARYCENTRED)
 
     columns = []
-    for name in LIGHTCURVE_COLUMNS:
-        unit = COLUMN_UNITS[name]
+    for name in PRODUCT_COLUMNS:
+        unit = unit_of_flux if name in ("flux", "flux_error") else COLUMN_UNITS.get(name)
+        time_axis: dict[str, str] = {}
+        if name == TIME_COLUMN:
+            # ISO-8601 bin starts (FITS 4.0 §9.2.1), the time axis TimeSeries.read/lightkurve look for.
+            columns.append(
+                fits.Column(name=name, format=f"{_ISO_WIDTH}A", array=_iso_times(lc.mjd), coord_type="UTC")
+            )
+            continue
         if name == "dataset":
             array = np.asarray(lc.dataset).astype(_DATASET_DTYPE, copy=False)
             fmt = "J"
+        elif name == NET_ERROR:
+            array = net_error(lc.error, lc.bins)
+            fmt = "D"
         else:
             array = np.asarray(getattr(lc, name), dtype=_NUMERIC_DTYPE)
             fmt = "D"
+        if name == "times":  # a FITS time column: seconds since MJDREF in TIMESYS (Rots et al. 2015)
+            time_axis = {"coord_type": "UTC", "coord_unit": "s"}
         columns.append(
             fits.Column(
                 name=name.upper(),
                 format=fmt,
                 unit=unit.to_string("fits") if unit is not None else None,
                 array=array,
+                **time_axis,
             )
         )
     table = fits.BinTableHDU.from_columns(columns, header=table_header, name=EXTNAME)
@@ -593,9 +712,10 @@ def _column_arrays(table: fits.BinTableHDU | fits.TableHDU, path: Path) -> dict[
         listed = ", ".join(m.upper() for m in missing)
         raise InputFileError(path, f"{table.name or 'table'} extension has no {listed} column(s)")
     out: dict[str, np.ndarray] = {}
-    for column in LIGHTCURVE_COLUMNS:
+    for column in (*LIGHTCURVE_COLUMNS, NET_ERROR):
         if column not in names:
-            out[column] = np.ones(nrows, dtype=_DATASET_DTYPE)
+            if column == "dataset":
+                out[column] = np.ones(nrows, dtype=_DATASET_DTYPE)
             continue
         raw = np.asarray(data[names[column]]) if data is not None else np.zeros(0)
         if raw.ndim != 1:
@@ -619,9 +739,20 @@ def read_lightcurve(path: str | os.PathLike[str]) -> LightCurve:
     case-insensitively in any order; a missing DATASET column means dataset 1. ``meta`` holds the
     primary header's keywords overlaid by the table header's (structural keywords left out; HISTORY as
     a list). A file that is not FITS, is truncated, or lacks a needed column raises
-    :class:`~hstlc.errors.InputFileError` naming the file.
+    :class:`~hstlc.errors.InputFileError` naming the file. NET_ERROR and ``time`` are not domain columns
+    (``net_error(lc.error, lc.bins)`` and ``lc.mjd`` give them); :func:`read_timeseries` returns them.
     """
     source = Path(path)
+    columns, meta = _read_product(source)
+    columns.pop(NET_ERROR, None)
+    try:
+        return LightCurve(**columns, meta=meta)
+    except ValueError as exc:  # pragma: no cover - columns of one table always share a length
+        raise InputFileError(source, str(exc)) from None
+
+
+def _read_product(source: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The product's columns (LIGHTCURVE_COLUMNS, and NET_ERROR if the file has it) and its meta."""
     if not source.is_file():
         raise InputFileError(source, "no such file")
     caught: list[warnings.WarningMessage] = []
@@ -646,10 +777,112 @@ def read_lightcurve(path: str | os.PathLike[str]) -> LightCurve:
         logger.debug("%s: %s", source.name, message)
     if "HISTORY" in meta:
         meta["HISTORY"] = tuple(meta["HISTORY"])
+    return columns, meta
+
+
+# ------------------------------------------------------------------------------- standard readers
+
+
+def read_timeseries(path: str | os.PathLike[str]) -> TimeSeries:
+    """Read a product (hstlc's or the original pipeline's) as an astropy ``TimeSeries``.
+
+    ``time`` is an astropy ``Time`` (UTC, format ``mjd``) of the bin starts (TIMEPIXR = 0; not
+    barycentred); the columns are the product's, lower-case, as Quantities: ``times`` s since MJDREF,
+    ``mjd`` d, ``bins`` (exposure) s, ``gross``/``background``/``counts``/``error`` ct, ``net`` and
+    ``net_error`` ct/s, ``flux``/``flux_error`` in :func:`flux_unit` of the product's FLUXCAL, and
+    ``signal_to_noise``/``dataset`` without unit. NET_ERROR is the file's column, or computed for a
+    product that lacks it. ``meta`` is :func:`read_lightcurve`'s. Errors: as :func:`read_lightcurve`.
+    """
+    columns, meta = _read_product(Path(path))
+    return _timeseries(columns, meta)
+
+
+def _timeseries(columns: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> TimeSeries:
+    from astropy.time import Time
+    from astropy.timeseries import TimeSeries
+
+    data: dict[str, Any] = {}
+    unit_of_flux = flux_unit(meta)
+    for name in PRODUCT_COLUMNS:
+        if name == TIME_COLUMN:
+            continue
+        if name == NET_ERROR and name not in columns:
+            values = net_error(columns["error"], columns["bins"])
+        else:
+            values = np.asarray(columns[name])
+        unit = unit_of_flux if name in ("flux", "flux_error") else COLUMN_UNITS.get(name)
+        data[name] = values if unit is None else u.Quantity(values, unit, copy=False)
+    time = Time(np.asarray(columns["mjd"], dtype=np.float64), format="mjd", scale="utc")
+    return TimeSeries(time=time, data=data, meta=dict(meta))
+
+
+def _import_lightkurve() -> Any:
     try:
-        return LightCurve(**columns, meta=meta)
-    except ValueError as exc:  # pragma: no cover - columns of one table always share a length
-        raise InputFileError(source, str(exc)) from None
+        with warnings.catch_warnings():
+            # lightkurve warns at import about optional modules it lacks (e.g. oktopus); not ours to show.
+            warnings.simplefilter("ignore")
+            import lightkurve
+    except ImportError as exc:
+        raise ImportError(
+            f"to_lightkurve needs lightkurve ({exc}); install it with: pip install 'hstlc[lightkurve]'"
+        ) from exc
+    return lightkurve
+
+
+def to_lightkurve(source: str | os.PathLike[str] | TimeSeries | LightCurve) -> Any:
+    """A lightkurve ``LightCurve`` of a product file, a ``TimeSeries`` or an hstlc ``LightCurve``.
+
+    ``time`` as in :func:`read_timeseries`; ``flux``/``flux_err`` are FLUX/FLUX_ERROR (erg/s/cm²/Å)
+    when the product's FLUXCAL says calibrated (see :func:`flux_is_calibrated`; a table without
+    FLUXCAL is judged by its FLUX unit), else NET/NET_ERROR (ct/s) — the unity-sensitivity FLUX
+    (NET / NPIXEL) is left out then. The other columns (times, bins, gross, background, counts, net,
+    net_error, error, signal_to_noise, dataset) come along; ``meta`` is the product's plus
+    ``FLUX_ORIGIN`` (``'flux'`` or ``'net'``) and ``LABEL`` (TARGNAME). A ``TimeSeries`` read by
+    ``TimeSeries.read(path)`` (upper-case column names) works too. Needs lightkurve
+    (``pip install 'hstlc[lightkurve]'``), else ``ImportError``.
+    """
+    lk = _import_lightkurve()
+    if isinstance(source, LightCurve):
+        series = _timeseries(source.columns(), source.meta)
+    elif isinstance(source, (str, os.PathLike)):
+        series = read_timeseries(source)
+    else:
+        series = source
+    names = {str(name).lower(): name for name in series.colnames}
+    meta = {str(k).upper(): v for k, v in series.meta.items()}
+
+    def column(name: str) -> Any:
+        if name == NET_ERROR and name not in names:
+            values = net_error(column("error").value, column("bins").value)
+            return u.Quantity(values, COLUMN_UNITS[NET_ERROR], copy=False)
+        if name not in names:
+            raise ValueError(f"to_lightkurve: the time series has no {name.upper()} column")
+        values = series[names[name]]
+        unit = getattr(values, "unit", None)
+        if unit is None:
+            unit = flux_unit(meta) if name in ("flux", "flux_error") else COLUMN_UNITS.get(name)
+        data = np.asarray(getattr(values, "value", values))
+        return data if unit is None else u.Quantity(data, unit, copy=False)
+
+    if "FLUXCAL" in meta:
+        calibrated = flux_is_calibrated(meta)
+    else:
+        flux_col = column("flux")
+        calibrated = isinstance(flux_col, u.Quantity) and flux_col.unit.is_equivalent(FLUX_UNIT)
+    flux, flux_err = (
+        (column("flux"), column("flux_error")) if calibrated else (column("net"), column(NET_ERROR))
+    )
+    meta["FLUX_ORIGIN"] = "flux" if calibrated else "net"
+    if "TARGNAME" in meta and "LABEL" not in meta:
+        meta["LABEL"] = meta["TARGNAME"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", u.UnitsWarning)
+        curve = lk.LightCurve(time=series.time, flux=flux, flux_err=flux_err, meta=meta)
+    for name in ("times", "bins", "gross", "background", "counts", "net", NET_ERROR, "error",
+                 "signal_to_noise", "dataset"):  # fmt: skip
+        if name in names or name == NET_ERROR:
+            curve[name] = column(name)
+    return curve
 
 
 def member_values(meta: Mapping[str, Any], key: str) -> list[Any]:
@@ -674,10 +907,19 @@ __all__ = [
     "COLUMN_UNITS",
     "EXTNAME",
     "FLUX_UNIT",
+    "NET_ERROR",
+    "PRODUCT_COLUMNS",
+    "TIME_COLUMN",
+    "UNCALIBRATED_FLUX_UNIT",
     "composite_filename",
     "file_sha256",
+    "flux_is_calibrated",
+    "flux_unit",
     "individual_filename",
     "member_values",
+    "net_error",
     "read_lightcurve",
+    "read_timeseries",
+    "to_lightkurve",
     "write_lightcurve",
 ]
