@@ -4,9 +4,10 @@ Each mutant replaces one file of a good dataset (COS FUV segment A, COS NUV, STI
 through :func:`hstlc.readers.read_event_times` (what ``hstlc check`` reads) and
 :func:`hstlc.readers.read_dataset` (what ``hstlc ingest`` reads). Outcomes: ``ok``, an ``HstlcError``
 subclass (a clear verdict), ``internal:<type>`` (anything else: a bug), ``timeout``. Warnings are errors,
-as in the test suite.
+as in the test suite. Some mutants are gzip/bzip2 copies, among them decompression bombs: each is refused
+after hstlc's real limit (1 GiB, a few seconds) unless ``--inflate-limit`` lowers it.
 
-    python benchmarks/fuzz_inputs.py --mutants 10000 --seed 1 --timeout 10
+    python benchmarks/fuzz_inputs.py --mutants 10000 --seed 1 --timeout 10 --inflate-limit 64
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from types import FrameType
 import numpy as np
 
 from hstlc.errors import HstlcError
-from hstlc.readers import read_dataset, read_event_times
+from hstlc.readers import hdus, read_dataset, read_event_times
 from hstlc.synthetic import make_cos_fuv, make_cos_nuv, make_stis_tag
 from hstlc.synthetic.hostile import layout, mutate
 
@@ -78,7 +79,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per file")
     parser.add_argument("--show", type=int, default=10, help="how many slowest files / examples to show")
+    parser.add_argument("--inflate-limit", type=int, default=0,
+                        help="MiB a compressed mutant may decompress to (default: hstlc's own limit)")
     args = parser.parse_args()
+    if args.inflate_limit > 0:
+        hdus.MIN_INFLATED_LIMIT = args.inflate_limit << 20
     signal.signal(signal.SIGALRM, _alarm)
     rng = np.random.default_rng(args.seed)
     counts: collections.Counter[str] = collections.Counter()

@@ -66,9 +66,10 @@ def test_unreadable_exit_2_one_error_line_each(tmp_path: Path, good) -> None:
     result = _run(tmp_path, good.event_files[0], junk, missing, half)
     assert result.exit_code == 2
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
-    assert errors[0] == "Error: lb4m03ccq_corrtag_a.fits: not a FITS file (no SIMPLE card at the start)"
-    assert errors[1] == "Error: lb4m04ddq_corrtag_a.fits: file not found"
-    assert errors[2].startswith("Error: lb4m05eeq_corrtag_a.fits: truncated FITS file")
+    # each file named by the path as given on the command line
+    assert errors[0] == f"Error: {junk}: not a FITS file (no SIMPLE card at the start)"
+    assert errors[1] == f"Error: {missing}: file not found"
+    assert errors[2].startswith(f"Error: {half}: truncated FITS file")
     assert len(errors) == 3
     assert "Traceback" not in result.output
 
@@ -95,3 +96,29 @@ def test_move_records_and_quarantines(tmp_path: Path, good, bad, catalog_url: st
                        and len(r.sha256) == 64 for r in rows)
     finally:
         catalog.dispose()
+
+
+def test_csv_one_row_per_file_as_given(tmp_path: Path, good, bad) -> None:
+    import csv
+    import io
+    import os
+    import subprocess
+    import sys
+
+    junk = tmp_path / "junk.fits"
+    junk.write_bytes(b"not a fits file")
+    good_file, bad_file = good.event_files[0], bad.event_files[0]
+    args = ["--home-dir", str(tmp_path / "home"), "check", "--csv", str(good_file), str(bad_file), str(junk)]
+    result = CliRunner().invoke(app, args)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HSTLC_", "XDG_"))}
+    piped = subprocess.run([sys.executable, "-m", "hstlc", *args], capture_output=True, text=True, env=env,
+                           timeout=120)
+    for out, code in ((result.stdout, result.exit_code), (piped.stdout, piped.returncode)):
+        assert code == 2
+        rows = list(csv.DictReader(io.StringIO(out)))
+        verdicts = {Path(r["file"]).name: (r["verdict"], r["reasons"]) for r in rows}
+        assert verdicts[good_file.name] == ("good", "") and verdicts[junk.name][0] == "unreadable"
+        assert verdicts[bad_file.name][0] == "bad" and verdicts[bad_file.name][1]
+        error = next(r["error"] for r in rows if r["verdict"] == "unreadable")
+        assert error.startswith(f"{junk}: not a FITS")
+    assert CliRunner().invoke(app, [*args, "--json"]).exit_code == 2  # --json with --csv: usage error

@@ -94,7 +94,7 @@ def test_bad_file_reported_others_continue_exit_3(runner: CliRunner, data, tmp_p
     assert result.exit_code == 3, result.output
     assert (out / "lb4m02abq_curve.fits").is_file()
     error_lines = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
-    assert len(error_lines) == 1 and error_lines[0].startswith("Error: junk_corrtag_a.fits: ")
+    assert len(error_lines) == 1 and error_lines[0].startswith(f"Error: {data['junk']}: ")  # path as given
     lc = read_lightcurve(out / "lb4m02abq_curve.fits")
     assert (lc.meta["WMIN"], lc.meta["WMAX"]) == (1300.0, 1400.0)
     assert lc.meta["FLUXCAL"] == "UNCALIBRATED"  # no --lref-dir: unity flux, said so
@@ -126,10 +126,14 @@ def test_composite_option(runner: CliRunner, data, tmp_path: Path) -> None:
     assert "composite (2 datasets)" in result.stdout
 
 
-def test_needs_an_output(runner: CliRunner, data) -> None:
+def test_without_output_dir_writes_here(runner: CliRunner, data, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
     result = runner.invoke(app, ["--home-dir", str(data["home"]), "extract", str(data["a_a"])])
-    assert result.exit_code == 2
-    assert "Error: give --output-dir" in result.stderr
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in here.iterdir()) == ["lb4m01aaq_curve.fits"]
 
 
 def test_existing_product_not_replaced_without_overwrite(runner: CliRunner, data, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import json
 import os
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ from typer.testing import CliRunner
 from hstlc.cli import app
 from hstlc.errors import HstlcError, InputFileError
 from hstlc.pipeline_discovery import discover
-from hstlc.readers import read_dataset, read_event_times
+from hstlc.readers import hdus, read_dataset, read_event_times
 from hstlc.synthetic import make_cos_fuv, make_cos_nuv, make_stis_tag
 from hstlc.synthetic.hostile import layout, mutate
 
@@ -36,18 +37,27 @@ def bases(tmp_path_factory: pytest.TempPathFactory) -> list[list[Path]]:
     return [[Path(f) for f in ds.files] for ds in made]
 
 
-def test_seeded_mutants_give_only_hstlc_errors(bases: list[list[Path]]) -> None:
+def test_seeded_mutants_give_only_hstlc_errors(
+    bases: list[list[Path]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Compressed mutants include decompression bombs (1.5 GiB of zeros): with the limit lowered to 16 MiB
+    # each is refused in a few hundredths of a second instead of seconds (the real limit is tested in
+    # tests/test_compressed_inputs.py).
+    monkeypatch.setattr(hdus, "MIN_INFLATED_LIMIT", 16 << 20)
     rng = np.random.default_rng(12)
     good = [[(f, f.read_bytes()) for f in files] for files in bases]
     layouts = {f: layout(b) for files in good for f, b in files}
     internal: list[str] = []
     slow: list[str] = []
     outcomes = {"ok": 0, "error": 0}
+    compressed: Counter[str] = Counter()
     try:
         for n in range(N_MUTANTS):
             files = good[n % len(good)]
             target, blob = files[int(rng.integers(len(files)))] if rng.random() < 0.3 else files[0]
             mutant, label = mutate(blob, rng, layouts[target])
+            if "gzip" in label or "bzip2" in label:
+                compressed[label.split("+")[-1].split("(")[0]] += 1
             target.write_bytes(mutant)
             start = time.perf_counter()
             try:
@@ -71,6 +81,7 @@ def test_seeded_mutants_give_only_hstlc_errors(bases: list[list[Path]]) -> None:
     assert not internal, "\n".join(internal[:20])
     assert not slow, "\n".join(slow)
     assert outcomes["error"] > N_MUTANTS // 3 and outcomes["ok"] > 0
+    assert {"gzip-bomb", "bzip2-bomb", "gzip-truncated", "gzip-corrupt", "gzip-good"} <= set(compressed)
 
 
 # --- explicit cases: one per failure class, with the exact message ----------------------------------------
@@ -253,9 +264,9 @@ def test_check_batch_gives_every_file_a_verdict(tmp_path: Path) -> None:
     assert verdicts == {goods[0].name: "good", hostile.name: "unreadable", fifo.name: "unreadable",
                         goods[1].name: "good", goods[2].name: "good"}
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
-    assert errors == [
-        "Error: lb4m07hhq_corrtag_a.fits: EVENTS HDU: TFORM3 '9.99e+307' is not a valid binary-table format",
-        "Error: lb4m06ffq_corrtag_a.fits: not a regular file",
+    assert errors == [  # each file named by the path as given
+        f"Error: {hostile}: EVENTS HDU: TFORM3 '9.99e+307' is not a valid binary-table format",
+        f"Error: {fifo}: not a regular file",
     ]
     assert "Traceback" not in result.output and "internal error" not in result.output
 
@@ -272,7 +283,6 @@ def test_ingest_goes_past_every_hostile_file_and_loses_none(tmp_path: Path) -> N
     import hashlib
     import subprocess
     import sys
-    from collections import Counter
 
     incoming = tmp_path / "incoming"
     goods = [make_cos_fuv(incoming, f"lb4m0{i}aaq", exptime=20.0, source_rate=10.0, seed=i) for i in (1, 2)]

@@ -6,19 +6,28 @@ pair is ONE dataset), or ``_corrtag`` (COS NUV or a STIS corrtag), or ``_tag`` (
 with the reason and left alone. With ``recursive`` sub-folders are searched too, except the configured
 working folders (filesystem, outputs, bad data …) when they lie inside the searched tree, and symbolic
 links are never followed.
+
+Names may end in ``.fits``, ``.fits.gz`` or ``.fits.bz2`` (any case): a compressed file is the same kind
+as its plain name, is read decompressed and is filed as it is (same bytes, same name). A plain and a
+compressed copy of one file in a folder are one file too many (the second is skipped). A COS
+``_rawtag`` is skipped as uncalibrated (run calcos or download the corrtag).
+
+Paths in :class:`Candidate` and :class:`SkippedFile` are ``directory`` (as the caller gave it) joined
+with the names found. Ingest's batch summary and catalog rows name files by their name only (the
+:class:`~hstlc.errors.InputFileError` message): a dataset is known by its rootname and its files move
+during ingest, so the name is the one stable handle; the skipped list keeps the full path.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from hstlc.errors import HstlcError, InputFileError
-from hstlc.readers.files import split_name
+from hstlc.readers.files import RAWTAG_PROBLEM, is_rawtag_name, product_kind, split_name
 
 #: Event-file kinds in the order a dataset lists them.
 EVENT_KINDS: tuple[str, ...] = ("corrtag_a", "corrtag_b", "corrtag", "tag")
@@ -76,9 +85,6 @@ class Discovery:
     skipped: tuple[SkippedFile, ...] = field(default_factory=tuple)
 
 
-_PRODUCT_NAME = re.compile(r"^[^_]+_(corrtag_a|corrtag_b|corrtag|tag|x1d)\.fits$", re.IGNORECASE)
-
-
 def _is_regular(path: Path) -> bool:
     """Whether ``path`` itself (not followed) is a regular file; decided by ``lstat``, never by opening."""
     try:
@@ -100,7 +106,7 @@ def _walk(directory: Path, recursive: bool, exclude: frozenset[Path]) -> Iterabl
         if entry.is_symlink():
             yield path
         elif entry.is_dir(follow_symlinks=False):
-            if _PRODUCT_NAME.match(entry.name):
+            if product_kind(entry.name) is not None:
                 yield path  # a folder named like a product file: reported as not a regular file
             elif recursive and path.absolute() not in exclude:
                 subdirs.append(path)
@@ -135,7 +141,8 @@ def discover(
         try:
             rootname, kind = split_name(path)
         except HstlcError:
-            skipped.append(SkippedFile(path, "not a corrtag, tag or x1d file"))
+            reason = RAWTAG_PROBLEM if is_rawtag_name(path.name) else "not a corrtag, tag or x1d file"
+            skipped.append(SkippedFile(path, reason))
             continue
         if not rootname.isalnum() or not rootname.isascii():
             skipped.append(SkippedFile(path, "rootname is not letters and digits"))

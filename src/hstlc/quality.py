@@ -4,6 +4,10 @@
   fails; the reasons are merged).
 - :func:`check_paths` checks many paths (an FUV pair named by both files is checked once); an unreadable
   file gives an outcome carrying its error instead of raising.
+
+What is checked is what was named: an x1d holds no events, so an x1d named alone is reported as such
+(verdict ``unsupported``, naming the event file to check instead) rather than silently checking its
+``_corrtag``; an x1d named together with its event file belongs to that dataset's row.
 - :func:`quarantine` records bad datasets in the catalog's ``bad_data`` table (all reasons) and moves all
   their files into ``bad_data_dir`` with :func:`hstlc.filing.move_file` (never overwriting a file).
 """
@@ -21,7 +25,7 @@ from hstlc.config import Settings
 from hstlc.domain import Observation
 from hstlc.errors import HstlcError, UnsupportedProductError
 from hstlc.readers import companion_files, read_event_times
-from hstlc.readers.files import DatasetFiles
+from hstlc.readers.files import DatasetFiles, product_kind
 from hstlc.timeouts import time_limit
 
 log = logging.getLogger(__name__)
@@ -33,7 +37,9 @@ class CheckOutcome:
 
     ``files`` are all files of the dataset (event files, then the x1d); ``per_file`` the result of each
     event file and ``observations`` its header metadata (same order); ``result`` the merged verdict. An
-    unreadable dataset has ``error`` set (and no observation); it is neither good nor bad.
+    unreadable dataset has ``error`` set (and no observation); it is neither good nor bad: its verdict is
+    ``unsupported`` for a readable file that is no event list hstlc checks (an x1d, a rawtag, another
+    FITS product; :class:`~hstlc.errors.UnsupportedProductError`), else ``unreadable``.
     """
 
     path: Path
@@ -59,6 +65,8 @@ class CheckOutcome:
 
     @property
     def verdict(self) -> str:
+        if isinstance(self.error, UnsupportedProductError):
+            return "unsupported"
         return "unreadable" if self.error is not None else ("good" if self.result.ok else "bad")
 
 
@@ -70,9 +78,28 @@ def _dataset_files(path: Path) -> DatasetFiles:
         return DatasetFiles(rootname=path.name.split("_", 1)[0].lower(), event_files=(path,))
 
 
+def _x1d_problem(path: Path) -> str:
+    """Why an x1d cannot be checked, and which file to give instead."""
+    try:
+        events = companion_files(path).event_files
+    except HstlcError:
+        events = ()
+    if not events:
+        return "an x1d spectrum is not an event list (no _corrtag or _tag file beside it to check)"
+    files = "file" if len(events) == 1 else "files"
+    names = ", ".join(f.name for f in events)
+    return f"an x1d spectrum is not an event list; check its event {files} {names}"
+
+
 def check_dataset(path: str | os.PathLike[str], settings: Settings) -> CheckOutcome:
-    """Check every event file of the dataset ``path`` belongs to; raises ``HstlcError`` if unreadable."""
+    """Check every event file of the dataset ``path`` belongs to; raises ``HstlcError`` if unreadable.
+
+    ``path`` is an event file (either file of an FUV pair checks both); an x1d raises
+    :class:`~hstlc.errors.UnsupportedProductError` naming its event file(s).
+    """
     p = Path(path)
+    if product_kind(p.name) == "x1d":
+        raise UnsupportedProductError(p, _x1d_problem(p))
     files = _dataset_files(p)
     per_file: list[tuple[Path, CheckResult]] = []
     observations: list[Observation] = []
@@ -99,17 +126,27 @@ def check_dataset(path: str | os.PathLike[str], settings: Settings) -> CheckOutc
     )
 
 
+def _dataset_key(p: Path) -> Path:
+    try:
+        return _dataset_files(p).primary.absolute() if p.exists() else p.absolute()
+    except HstlcError:
+        return p.absolute()
+
+
 def check_paths(paths: Iterable[str | os.PathLike[str]], settings: Settings) -> list[CheckOutcome]:
-    """Check each dataset named by ``paths`` once (in the order first named); never raises ``HstlcError``."""
+    """Check each dataset named by ``paths`` once (in the order first named); never raises ``HstlcError``.
+
+    An x1d whose event file is also among ``paths`` adds nothing (that dataset's outcome lists it in
+    ``files``); an x1d named without its event file gets an ``unsupported`` outcome saying which file to
+    check (:func:`check_dataset`).
+    """
+    given = [Path(path) for path in paths]
+    keys = [_dataset_key(p) for p in given]
+    named_events = {key for p, key in zip(given, keys, strict=True) if product_kind(p.name) != "x1d"}
     outcomes: list[CheckOutcome] = []
     seen: set[Path] = set()
-    for path in paths:
-        p = Path(path)
-        try:
-            key = _dataset_files(p).primary.absolute() if p.exists() else p.absolute()
-        except HstlcError:
-            key = p.absolute()
-        if key in seen:
+    for p, key in zip(given, keys, strict=True):
+        if key in seen or (product_kind(p.name) == "x1d" and key in named_events):
             continue
         seen.add(key)
         try:

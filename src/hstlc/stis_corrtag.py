@@ -49,10 +49,14 @@ def _copy_cards(source: fits.Header, target: fits.Header) -> None:
 
 
 def corrtag_path_for(tag_path: Path) -> Path:
-    """``<dir>/<rootname>_corrtag.fits`` for ``<dir>/<rootname>_tag.fits``."""
+    """``<dir>/<rootname>_corrtag.fits`` for ``<dir>/<rootname>_tag.fits`` (or ``.fits.gz``/``.fits.bz2``:
+    the derived corrtag is written uncompressed)."""
     name = tag_path.name
-    stem = name[: -len("_tag.fits")] if name.lower().endswith("_tag.fits") else tag_path.stem
-    return tag_path.with_name(f"{stem}_corrtag.fits")
+    lowered = name.lower()
+    for suffix in ("_tag.fits", "_tag.fits.gz", "_tag.fits.bz2"):
+        if lowered.endswith(suffix):
+            return tag_path.with_name(f"{name[: -len(suffix)]}_corrtag.fits")
+    return tag_path.with_name(f"{tag_path.stem}_corrtag.fits")
 
 
 def write_stis_corrtag(

@@ -9,21 +9,29 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from hstlc.cli.context import EXIT_PARTIAL, EXIT_USAGE, command, print_error
+from hstlc.cli.context import EXIT_PARTIAL, command, print_error
 
 if TYPE_CHECKING:
     from hstlc.extraction import ExtractOutcome
+
+#: The library's advice when a product exists, and the same advice as this command's flag.
+OVERWRITE_HINT = ("(use overwrite to replace it)", "(use --overwrite to replace it)")
 
 
 def extract(
     ctx: typer.Context,
     files: Annotated[
-        list[Path], typer.Argument(help="Event files: COS corrtag (either file of an FUV pair), STIS tag.")
+        list[Path],
+        typer.Argument(
+            help="Event files: COS corrtag (either file of an FUV pair), STIS tag (.fits, .fits.gz/.bz2)."
+        ),
     ],
     output_dir: Annotated[
         Path | None,
         typer.Option(
-            "--output-dir", "-o", help="Write <rootname>_curve.fits for each dataset here.", file_okay=False
+            "--output-dir", "-o", file_okay=False,
+            help="Write <rootname>_curve.fits for each dataset here (default: the current folder, unless "
+            "only --composite is given).",
         ),
     ] = None,
     step: Annotated[float | None, typer.Option("--step", help="Bin width in seconds (default 2).")] = None,
@@ -58,11 +66,13 @@ def extract(
     """Extract lightcurves: both FUV segments (or NUV stripes, or the STIS order(s)), background-subtracted,
     flux-calibrated when the reference files are found, binned on the good time only.
 
-    Exit status: 0 all extracted, 1 error, 3 some files failed (each named in an Error: line).
+    Exit status: 0 all extracted, 1 error, 3 some files failed (each named in an Error: line, by the path
+    as you gave it).
+
+    Example: hstlc extract --step 5 -o curves lb4m01aaq_corrtag_a.fits
     """
     if output_dir is None and composite is None:
-        typer.echo("Error: give --output-dir for individual products and/or --composite PATH", err=True)
-        raise typer.Exit(EXIT_USAGE)
+        output_dir = Path()  # the current folder
     overrides = {
         "step": step,
         "keep_airglow": keep_airglow,
@@ -108,8 +118,12 @@ def extract(
             else:
                 table.add_row(escape(o.name), "", "", "", "", "[red]failed[/]")
         run.out.print(table)
+        from hstlc.errors import located_text
+
         for o in report.failed:
-            print_error(run.err, o.error or o.name)
+            # the library's messages name files by name; say which of the given paths (or their companions)
+            message = located_text(o.error, files) if o.error else o.name
+            print_error(run.err, message.replace(*OVERWRITE_HINT))  # name the flag that replaces a product
         if report.failed:
             raise typer.Exit(EXIT_PARTIAL)
 

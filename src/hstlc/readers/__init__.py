@@ -25,7 +25,7 @@ from hstlc.errors import InputFileError, UnsupportedProductError
 from hstlc.readers.cos import check_times, read_cos_dataset
 from hstlc.readers.detect import ProductKind, classify, detect_product
 from hstlc.readers.files import DatasetFiles, companion_files, split_name
-from hstlc.readers.hdus import find_hdu, input_boundary, open_fits, read_columns
+from hstlc.readers.hdus import find_hdu, input_boundary, open_fits, read_columns, reuse_decompressed
 from hstlc.readers.observation import build_observation
 from hstlc.readers.stis import read_stis_dataset
 
@@ -54,8 +54,19 @@ def read_dataset(
     :func:`hstlc.readers.stis.read_stis_dataset` for ``Dataset.extras``); synthetic STIS corrtag: read as is.
     ``lref_dir``/``oref_dir`` locate reference files (default: the ``$lref``/``$oref`` variables).
     ``x1d`` (STIS only) is the companion x1d when it is not ``<rootname>_x1d.fits`` beside ``path``.
+    Files may be gzip or bzip2 compressed; each is decompressed once per call.
     """
-    p = Path(path)
+    with reuse_decompressed():
+        return _read_dataset(Path(path), lref_dir=lref_dir, oref_dir=oref_dir, x1d=x1d)
+
+
+def _read_dataset(
+    p: Path,
+    *,
+    lref_dir: str | os.PathLike[str] | None,
+    oref_dir: str | os.PathLike[str] | None,
+    x1d: str | os.PathLike[str] | None,
+) -> Dataset:
     kind = detect_product(p)
     reader = DATASET_READERS.get(kind)
     if reader is None:

@@ -17,7 +17,7 @@ import numpy.typing as npt
 from hstlc.domain import Dataset, EventList, Observation, Segment
 from hstlc.errors import InputFileError
 from hstlc.readers.detect import ProductKind, classify
-from hstlc.readers.files import companion_files
+from hstlc.readers.files import companion_files, product_kind
 from hstlc.readers.hdus import (
     find_hdu,
     header_dict,
@@ -62,8 +62,7 @@ def read_cos_segment(path: Path) -> tuple[Observation, Segment]:
     else:
         name = observation.segment
         if name not in ("FUVA", "FUVB"):
-            lowered = path.name.lower()
-            name = "FUVB" if lowered.endswith("_corrtag_b.fits") else "FUVA"
+            name = "FUVB" if product_kind(path.name) == "corrtag_b" else "FUVA"
             log.warning("%s: SEGMENT keyword is %r; taking %s from the file name", path.name,
                         observation.segment, name)
     event_list = EventList(

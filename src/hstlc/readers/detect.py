@@ -6,7 +6,12 @@ Rules (FORMATS.md §1–§4):
   column set) → COS corrtag, FUV or NUV from DETECTOR (else SEGMENT ``FUVA``/``FUVB``, else the name);
 - an ``EVENTS`` table with TIME/AXIS1/AXIS2 → STIS ``_tag``;
 - an ``EVENTS`` table with INSTRUME ``STIS`` and XCORR/YCORR/EPSILON → the synthetic STIS corrtag (§3.4);
-- a ``SCI`` table with a WAVELENGTH column → x1d of COS or STIS (INSTRUME, else SPORDER ⇒ STIS).
+- a ``SCI`` table with a WAVELENGTH column → x1d of COS or STIS (INSTRUME, else SPORDER ⇒ STIS);
+- an ``EVENTS`` table with TIME/RAWX/RAWY and none of XCORR/YCORR/EPSILON (a COS ``_rawtag``, FORMATS.md
+  §9), or a file named ``_rawtag[_a|_b]`` without the calibrated columns → refused as an uncalibrated
+  rawtag (run calcos or download the corrtag), not as "no EPSILON, XCORR, YCORR column".
+
+File names may end in ``.fits``, ``.fits.gz`` or ``.fits.bz2`` (:func:`~hstlc.readers.files.product_kind`).
 
 Anything else raises :class:`~hstlc.errors.UnsupportedProductError` (or :class:`InputFileError` when the
 file is not readable FITS at all).
@@ -21,6 +26,7 @@ from pathlib import Path
 from astropy.io import fits
 
 from hstlc.errors import UnsupportedProductError
+from hstlc.readers.files import RAWTAG_PROBLEM, is_rawtag_name, product_kind
 from hstlc.readers.hdus import column_names, find_hdu, header_value, is_table, open_fits
 
 
@@ -45,15 +51,29 @@ class ProductKind(str, Enum):
 
 COS_EVENT_COLUMNS = frozenset({"TIME", "XCORR", "YCORR", "EPSILON"})
 STIS_TAG_COLUMNS = frozenset({"TIME", "AXIS1", "AXIS2"})
+#: A COS rawtag has these (and PHA) but none of the calibrated COS columns.
+RAWTAG_COLUMNS = frozenset({"TIME", "RAWX", "RAWY"})
+CALIBRATED_COLUMNS = frozenset({"XCORR", "YCORR", "EPSILON"})
 
 
 def _hint(name: str) -> str:
     lowered = name.lower()
     if "_corrtag" in lowered:
         return " (is this a COS corrtag?)"
-    if lowered.endswith("_tag.fits"):
+    if product_kind(name) == "tag":
         return " (is this a STIS TIME-TAG file?)"
     return ""
+
+
+def _is_rawtag(path: Path, cols: set[str], primary: fits.Header) -> bool:
+    """A COS uncalibrated event list: raw columns only, or a rawtag name (or FILETYPE) without the
+    calibrated columns."""
+    if cols & CALIBRATED_COLUMNS:
+        return False
+    if cols >= RAWTAG_COLUMNS:
+        return True
+    filetype = str(primary.get("FILETYPE", "")).upper()
+    return is_rawtag_name(path.name) or ("UNCALIBRATED" in filetype and "TIME-TAG" in filetype)
 
 
 def classify(path: Path, hdul: fits.HDUList) -> ProductKind:
@@ -80,10 +100,11 @@ def classify(path: Path, hdul: fits.HDUList) -> ProductKind:
                 return ProductKind.COS_NUV_CORRTAG
             if detector == "FUV" or segment in ("FUVA", "FUVB"):
                 return ProductKind.COS_FUV_CORRTAG
-            lowered = path.name.lower()
-            if lowered.endswith(("_corrtag_a.fits", "_corrtag_b.fits")):
+            if product_kind(path.name) in ("corrtag_a", "corrtag_b"):
                 return ProductKind.COS_FUV_CORRTAG
             raise UnsupportedProductError(path, "COS corrtag without DETECTOR keyword (FUV or NUV?)")
+        if instrume in ("", "COS") and _is_rawtag(path, cols, primary):
+            raise UnsupportedProductError(path, RAWTAG_PROBLEM)
         missing = sorted((STIS_TAG_COLUMNS if instrume == "STIS" else COS_EVENT_COLUMNS) - cols)
         raise UnsupportedProductError(
             path, f"EVENTS extension has no {', '.join(missing)} column(s){_hint(path.name)}"
@@ -97,7 +118,7 @@ def classify(path: Path, hdul: fits.HDUList) -> ProductKind:
             return ProductKind.COS_X1D
         raise UnsupportedProductError(path, f"x1d of unsupported instrument {instrume!r}")
     lowered = path.name.lower()
-    if "_corrtag" in lowered or lowered.endswith("_tag.fits"):
+    if "_corrtag" in lowered or product_kind(path.name) == "tag":
         raise UnsupportedProductError(path, f"no EVENTS extension{_hint(path.name)}")
     raise UnsupportedProductError(
         path, "not a COS/STIS event list or x1d (no EVENTS table and no SCI spectrum table)"

@@ -12,7 +12,30 @@ from pathlib import Path
 
 from hstlc.errors import InputFileError, UnsupportedProductError
 
-_SUFFIX = re.compile(r"^(?P<root>[^_]+)_(?P<kind>corrtag_a|corrtag_b|corrtag|tag|x1d)\.fits$", re.IGNORECASE)
+#: Compressed forms hstlc reads (decided by the file's first bytes, so a compressed file named ``.fits``
+#: is read too; the suffix only lets discovery and companions recognise the product by name).
+COMPRESSION_SUFFIXES: tuple[str, ...] = (".gz", ".bz2")
+_SUFFIX = re.compile(
+    r"^(?P<root>[^_]+)_(?P<kind>corrtag_a|corrtag_b|corrtag|tag|x1d)(?P<ext>\.fits(?:\.gz|\.bz2)?)$",
+    re.IGNORECASE,
+)
+_RAWTAG = re.compile(r"^[^_]+_rawtag(?:_a|_b)?\.fits(?:\.gz|\.bz2)?$", re.IGNORECASE)
+
+
+def product_kind(name: str) -> str | None:
+    """The product kind a file name says (``corrtag_a`` … ``x1d``, lower case), or None; ``.fits``,
+    ``.fits.gz`` and ``.fits.bz2`` in any case."""
+    match = _SUFFIX.match(name)
+    return match.group("kind").lower() if match else None
+
+
+def is_rawtag_name(name: str) -> bool:
+    """Whether ``name`` is a COS uncalibrated event list (``<root>_rawtag[_a|_b].fits[.gz|.bz2]``)."""
+    return _RAWTAG.match(name) is not None
+
+
+#: What hstlc says about a COS ``_rawtag`` (by name or by its columns).
+RAWTAG_PROBLEM = "uncalibrated rawtag: run calcos or download the corrtag"
 
 
 @dataclass(frozen=True)
@@ -39,15 +62,17 @@ class DatasetFiles:
 
 
 def _sibling(path: Path, kind: str) -> Path | None:
-    """``<root>_<kind>.fits`` beside ``path`` (in its name's case, else lower case), if it exists."""
+    """``<root>_<kind>.fits`` beside ``path``, if it exists: first in the case and compression of
+    ``path``'s name, then lower case, then plain ``.fits``, ``.fits.gz``, ``.fits.bz2``."""
     match = _SUFFIX.match(path.name)
     assert match is not None
     root = match.group("root")
     upper = match.group("kind").isupper()
-    ext = path.name[-5:]
-    candidates = [path.with_name(f"{root}_{kind.upper() if upper else kind}{ext}"),
-                  path.with_name(f"{root}_{kind}.fits")]
-    for candidate in candidates:
+    ext = match.group("ext")
+    names = [f"{root}_{kind.upper() if upper else kind}{ext}", f"{root}_{kind}{ext.lower()}"]
+    names += [f"{root}_{kind}.fits{suffix}" for suffix in ("", *COMPRESSION_SUFFIXES)]
+    for name in dict.fromkeys(names):
+        candidate = path.with_name(name)
         if candidate.is_file():
             return candidate
     return None
@@ -57,13 +82,16 @@ def split_name(path: str | os.PathLike[str]) -> tuple[str, str]:
     """``(rootname, kind)`` of a product file name, e.g. ``("lb4m01aaq", "corrtag_a")``.
 
     Raises :class:`UnsupportedProductError` for a name that is not
-    ``<rootname>_<corrtag[_a|_b]|tag|x1d>.fits``.
+    ``<rootname>_<corrtag[_a|_b]|tag|x1d>.fits`` (optionally ``.fits.gz`` or ``.fits.bz2``).
     """
     p = Path(path)
     match = _SUFFIX.match(p.name)
     if match is None:
+        if is_rawtag_name(p.name):
+            raise UnsupportedProductError(p, RAWTAG_PROBLEM)
         raise UnsupportedProductError(
-            p, "file name is not <rootname>_corrtag_a/_corrtag_b/_corrtag/_tag/_x1d.fits"
+            p, "file name is not <rootname>_corrtag_a/_corrtag_b/_corrtag/_tag/_x1d.fits "
+            "(or .fits.gz, .fits.bz2)"
         )
     return match.group("root").lower(), match.group("kind").lower()
 
@@ -94,4 +122,12 @@ def companion_files(path: str | os.PathLike[str]) -> DatasetFiles:
     return DatasetFiles(rootname=root, event_files=events, x1d=_sibling(p, "x1d"))
 
 
-__all__ = ["DatasetFiles", "companion_files", "split_name"]
+__all__ = [
+    "COMPRESSION_SUFFIXES",
+    "RAWTAG_PROBLEM",
+    "DatasetFiles",
+    "companion_files",
+    "is_rawtag_name",
+    "product_kind",
+    "split_name",
+]

@@ -3,18 +3,28 @@
 The golden rules of FORMATS.md live here: HDUs are found by EXTNAME (never by index), columns by name
 case-insensitively, keywords in the HDU FORMATS.md names with a fallback to the other header. Every
 problem becomes an :class:`~hstlc.errors.InputFileError` that names the file.
+
+Compressed files (gzip or bzip2, recognised by their first bytes whatever their name) are decompressed
+into a private temporary file (:func:`open_fits`), bounded in size, and read from there; every error
+still names the user's file.
 """
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import logging
 import math
 import os
 import re
+import shutil
 import stat
+import tempfile
 import warnings
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +39,16 @@ from hstlc.errors import HstlcError, InputFileError
 log = logging.getLogger(__name__)
 
 FITS_MAGIC = b"SIMPLE  ="
+GZIP_MAGIC = b"\x1f\x8b"
+BZIP2_MAGIC = b"BZh"
+#: Most bytes a compressed file may decompress to: the larger of these two. Real event files and
+#: reference tables compress 2–10× (float columns are nearly incompressible), so 100× is a wide margin
+#: for any real file, while a decompression bomb (deflate reaches ~1000×, bzip2 far more) is refused
+#: after writing at most this much; the 1 GiB floor lets small, very regular files (a zero-event
+#: corrtag is mostly padding) through. Module constants so that tests can lower them.
+MIN_INFLATED_LIMIT = 1 << 30
+MAX_INFLATE_RATIO = 100
+_INFLATE_CHUNK = 1 << 20
 _MISSING = object()
 SKIPPED_CARDS = frozenset({"", "COMMENT", "HISTORY"})
 
@@ -43,6 +63,14 @@ def _expected_data_size(header: fits.Header) -> int:
     # Random-groups HDUs have NAXIS1 = 0; that dimension does not count.
     product = math.prod(d for d in dims if d > 0) if dims and dims[0] == 0 else math.prod(dims)
     return bitpix // 8 * int(header.get("GCOUNT", 1)) * (int(header.get("PCOUNT", 0)) + product)
+
+
+def _size_text(size: int) -> str:
+    """``1.0 GiB``, ``12.3 MiB``, ``900 bytes`` (for messages)."""
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} bytes"
 
 
 def _has_content(path: Path, offset: int) -> bool:
@@ -194,12 +222,15 @@ def _check_hdu(where: str, index: int, cards: dict[bytes, bytes]) -> int:
     return abs(bitpix) // 8 * (gcount or 1) * ((pcount or 0) + product)
 
 
-def check_structure(path: Path, size: int) -> None:
+def check_structure(path: Path, size: int, *, shown: Path | None = None, what: str = "the file") -> None:
     """Walk the file's headers as raw cards before astropy sees them and refuse what cannot be read
     safely: non-ASCII or control characters in a card, unparsable sizes, TFIELDS over 999, invalid
     TFORMs, and any HDU whose declared data runs past the end of the file (so a hostile NAXIS2 or
-    PCOUNT never makes anything allocate). Raises ``InputFileError`` naming the HDU and the card.
+    PCOUNT never makes anything allocate). Raises ``InputFileError`` naming the HDU and the card, and
+    the file as ``shown`` (default ``path``; the user's file when ``path`` is its decompressed copy,
+    then ``what`` is ``"the decompressed file"``).
     """
+    shown = shown or path
     offset, index = 0, 0
     with open(path, "rb") as handle:
         while offset < size:
@@ -214,13 +245,14 @@ def check_structure(path: Path, size: int) -> None:
             while not ended:
                 if offset - start >= MAX_HEADER_BLOCKS * BLOCK:
                     raise InputFileError(
-                        path, f"{where}: header longer than {MAX_HEADER_BLOCKS * BLOCK // 80} cards "
+                        shown, f"{where}: header longer than {MAX_HEADER_BLOCKS * BLOCK // 80} cards "
                         "(no END card found)"
                     )
                 block = handle.read(BLOCK)
                 if len(block) < BLOCK:
                     raise InputFileError(
-                        path, f"truncated FITS file: the header of {where} ends at byte {size} without END"
+                        shown, f"truncated FITS file: the header of {where} ends at byte {size} without END"
+                        + ("" if what == "the file" else f" ({what})")
                     )
                 offset += BLOCK
                 clean = _BAD_BYTE.search(block) is None
@@ -235,7 +267,7 @@ def check_structure(path: Path, size: int) -> None:
                     if not clean and _BAD_BYTE.search(card):
                         bad = card.decode("latin-1")
                         raise InputFileError(
-                            path, f"{where}: card {_clip(bad[:8].strip())} holds non-ASCII or control "
+                            shown, f"{where}: card {_clip(bad[:8].strip())} holds non-ASCII or control "
                             f"characters: {_clip(bad.strip(), 60)}"
                         )
                     if card[8:10] == b"= ":
@@ -246,19 +278,19 @@ def check_structure(path: Path, size: int) -> None:
             try:
                 data_size = _check_hdu(where, index, cards)
             except ValueError as exc:
-                raise InputFileError(path, str(exc)) from None
+                raise InputFileError(shown, str(exc)) from None
             end = offset + data_size
             if end > size:
                 raise InputFileError(
-                    path, f"truncated FITS file: the {where.removesuffix(' HDU')} HDU needs {end} bytes, "
-                    f"the file has {size}"
+                    shown, f"truncated FITS file: the {where.removesuffix(' HDU')} HDU needs {end} bytes, "
+                    f"{what} has {size}"
                 )
             offset = end + (-data_size % BLOCK)
             index += 1
 
 
-def _open_regular(path: Path) -> int:
-    """The size of ``path`` if it is a regular file, checked on an open descriptor that cannot block
+def _regular_fd(path: Path) -> tuple[int, os.stat_result]:
+    """A read-only descriptor of ``path`` if it is a regular file, opened so that it cannot block
     (``O_NONBLOCK``: a FIFO or a device is never waited on); raises ``InputFileError`` otherwise."""
     try:
         info = os.stat(path)
@@ -274,16 +306,103 @@ def _open_regular(path: Path) -> int:
         raise InputFileError(path, f"cannot read file ({exc.strerror or exc})") from None
     try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):  # swapped between stat and open
-            raise InputFileError(path, "not a regular file")
+    except OSError as exc:
+        os.close(fd)
+        raise InputFileError(path, f"cannot read file ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(info.st_mode):  # swapped between stat and open
+        os.close(fd)
+        raise InputFileError(path, "not a regular file")
+    return fd, info
+
+
+def _compression(head: bytes) -> str | None:
+    """``"gzip"`` or ``"bzip2"`` when ``head`` (a file's first bytes) is that signature, else None."""
+    if head.startswith(GZIP_MAGIC):
+        return "gzip"
+    if head.startswith(BZIP2_MAGIC) and head[3:4] in (b"1", b"2", b"3", b"4", b"5", b"6", b"7", b"8", b"9"):
+        return "bzip2"
+    return None
+
+
+def _open_regular(path: Path) -> tuple[int, str | None]:
+    """The size of ``path`` and its compression (``None``, ``"gzip"``, ``"bzip2"``, from its first bytes)
+    if it is a regular file starting with the FITS or a compression signature (see :func:`_regular_fd`);
+    raises ``InputFileError`` otherwise."""
+    fd, info = _regular_fd(path)
+    try:
         head = os.read(fd, len(FITS_MAGIC))
     except OSError as exc:
         raise InputFileError(path, f"cannot read file ({exc.strerror or exc})") from None
     finally:
         os.close(fd)
-    if head != FITS_MAGIC:
+    compression = _compression(head)
+    if compression is None and head != FITS_MAGIC:
         raise InputFileError(path, "not a FITS file (no SIMPLE card at the start)")
-    return info.st_size
+    return info.st_size, compression
+
+
+def _plain_name(name: str) -> str:
+    """``x_corrtag_a.fits`` for ``x_corrtag_a.fits.gz`` (or ``.bz2``); other names unchanged."""
+    lowered = name.lower()
+    for suffix in (".gz", ".bz2"):
+        if lowered.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _inflate(path: Path, compression: str, size: int, folder: Path) -> tuple[Path, int]:
+    """Decompress ``path`` (``size`` bytes, ``compression`` ``"gzip"``/``"bzip2"``) into ``folder``;
+    return the decompressed file and its size.
+
+    Decompresses 1 MiB at a time (memory stays bounded) and stops with an ``InputFileError`` naming
+    ``path`` at the first problem: the data is not FITS (checked on the first bytes, so a stream of
+    zeros stops at once), the stream is truncated or corrupted, or it grows past
+    ``max(MIN_INFLATED_LIMIT, MAX_INFLATE_RATIO × size)`` (a decompression bomb).
+    """
+    limit = max(MIN_INFLATED_LIMIT, MAX_INFLATE_RATIO * size)
+    fd, _ = _regular_fd(path)
+    target = folder / _plain_name(path.name)
+    written = 0
+    with os.fdopen(fd, "rb") as raw, open(target, "xb") as out:
+        stream = gzip.GzipFile(fileobj=raw, mode="rb") if compression == "gzip" else bz2.BZ2File(raw, "rb")
+        with stream:
+            while chunk := _inflate_chunk(path, stream, compression):
+                if written == 0 and not chunk.startswith(FITS_MAGIC):
+                    raise InputFileError(
+                        path, f"{compression}-compressed, but not a FITS file inside (no SIMPLE card at the "
+                        "start)"
+                    )
+                written += len(chunk)
+                if written > limit:
+                    raise InputFileError(
+                        path, f"refused: the {compression} data decompresses to more than "
+                        f"{_size_text(limit)} (over {limit // max(size, 1)}× the {_size_text(size)} file; "
+                        "a decompression bomb?)"
+                    )
+                try:
+                    out.write(chunk)
+                except OSError as exc:
+                    raise InputFileError(
+                        path, f"cannot decompress into {folder.parent} ({exc.strerror or exc}); set TMPDIR "
+                        "to a folder with room"
+                    ) from None
+    if written == 0:
+        raise InputFileError(path, f"{compression}-compressed, but empty inside")
+    return target, written
+
+
+def _inflate_chunk(path: Path, stream: gzip.GzipFile | bz2.BZ2File, compression: str) -> bytes:
+    """The next (at most 1 MiB) decompressed bytes of ``stream``; ``b""`` at its end."""
+    try:
+        return stream.read(_INFLATE_CHUNK)
+    except EOFError:
+        raise InputFileError(path, f"truncated {compression} file (the compressed data ends early)") from None
+    except OSError as exc:
+        if exc.errno is not None:
+            raise InputFileError(path, f"cannot read file ({exc.strerror or exc})") from None
+        raise InputFileError(path, f"damaged {compression} data ({_clip(str(exc), 80)})") from None
+    except (zlib.error, ValueError) as exc:
+        raise InputFileError(path, f"damaged {compression} data ({_clip(str(exc), 80)})") from None
 
 
 @contextmanager
@@ -295,26 +414,100 @@ def open_fits(path: str | os.PathLike[str]) -> Iterator[fits.HDUList]:
     order: the file is a regular file (never opened otherwise), starts with the FITS signature, its raw
     headers are sound and their declared sizes fit in the file (:func:`check_structure`), astropy can
     parse every header and card, and no bytes are left unread after the last HDU.
+
+    A gzip or bzip2 file (by its first bytes: ``1f 8b`` or ``BZh``, whatever its name) is first
+    decompressed (:func:`_inflate`) into a private temporary folder (``tempfile.mkdtemp``, under
+    ``$TMPDIR``), which is removed when the block ends; the checks above then run on that copy, and
+    every error names ``path``.
     """
     p = Path(path)
     with input_boundary(p):
-        size = _open_regular(p)
-        check_structure(p, size)
+        size, compression = _open_regular(p)
+        if compression is None:
+            with _open_checked(p, p, size) as hdul:
+                yield hdul
+            return
+        cache = _INFLATED.get()
+        key = _file_key(p)
+        folder = None
         try:
-            hdul = fits.open(p, mode="readonly", memmap=True, lazy_load_hdus=False)
-        except (OSError, ValueError, TypeError, IndexError, KeyError) as exc:
-            if size % 2880:
-                raise InputFileError(p, f"truncated FITS file ({_clip(str(exc))})") from None
-            raise InputFileError(p, f"cannot read FITS file ({_clip(str(exc))})") from None
-        try:
-            _check_parsed(p, hdul, size)
-            yield hdul
+            if cache is not None and key is not None and key in cache:
+                source, inflated = cache[key]
+            else:
+                folder = Path(tempfile.mkdtemp(prefix="hstlc-inflate-"))
+                source, inflated = _inflate(p, compression, size, folder)
+                if cache is not None and key is not None:
+                    cache[key], folder = (source, inflated), None  # removed by reuse_decompressed
+            try:
+                with _open_checked(source, p, inflated, what="the decompressed file") as hdul:
+                    yield hdul
+            except HstlcError as exc:
+                if isinstance(exc, InputFileError) and str(source) in exc.problem:
+                    raise type(exc)(exc.path, exc.problem.replace(str(source), p.name)) from None
+                raise
+            except Exception as exc:  # what input_boundary would say, without the temporary path
+                raise InputFileError(p, describe_failure(exc).replace(str(source), p.name)) from exc
         finally:
-            hdul.close()
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
 
 
-def _check_parsed(p: Path, hdul: fits.HDUList, size: int) -> None:
-    """Every HDU astropy parsed is sound, every card value parses, and nothing is left unread."""
+#: The decompressed copies kept by :func:`reuse_decompressed` (file identity → copy and its size).
+_INFLATED: ContextVar[dict[tuple[int, ...], tuple[Path, int]] | None] = ContextVar(
+    "hstlc_inflated", default=None
+)
+
+
+def _file_key(path: Path) -> tuple[int, ...] | None:
+    """What identifies an unchanged file: device, inode, size and modification time."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+@contextmanager
+def reuse_decompressed() -> Iterator[None]:
+    """Within the block, a compressed file that :func:`open_fits` opens again (unchanged) is not
+    decompressed again: its temporary copy is kept until the block ends, then removed. Nested blocks
+    share the outer one's copies. (``read_dataset`` detects the product, then reads it: one
+    decompression instead of two.)"""
+    if _INFLATED.get() is not None:
+        yield
+        return
+    cache: dict[tuple[int, ...], tuple[Path, int]] = {}
+    token = _INFLATED.set(cache)
+    try:
+        yield
+    finally:
+        _INFLATED.reset(token)
+        for folder in {source.parent for source, _ in cache.values()}:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def _open_checked(source: Path, shown: Path, size: int, *, what: str = "the file") -> Iterator[fits.HDUList]:
+    """:func:`check_structure`, astropy's open and :func:`_check_parsed` of ``source`` (``size`` bytes),
+    every error naming ``shown``."""
+    check_structure(source, size, shown=shown, what=what)
+    try:
+        hdul = fits.open(source, mode="readonly", memmap=True, lazy_load_hdus=False)
+    except (OSError, ValueError, TypeError, IndexError, KeyError) as exc:
+        if size % 2880:
+            raise InputFileError(shown, f"truncated FITS file ({_clip(str(exc))})") from None
+        raise InputFileError(shown, f"cannot read FITS file ({_clip(str(exc))})") from None
+    try:
+        _check_parsed(shown, hdul, size, source=source, what=what)
+        yield hdul
+    finally:
+        hdul.close()
+
+
+def _check_parsed(p: Path, hdul: fits.HDUList, size: int, *, source: Path | None = None,
+                  what: str = "the file") -> None:
+    """Every HDU astropy parsed is sound, every card value parses, and nothing is left unread (errors
+    name ``p``; the bytes read are those of ``source``, default ``p``)."""
     parsed_end = 0
     for index, hdu in enumerate(hdul):
         where = "PRIMARY HDU" if index == 0 else f"HDU {index}"
@@ -342,10 +535,10 @@ def _check_parsed(p: Path, hdul: fits.HDUList, size: int) -> None:
         end = int(info["datLoc"]) + _expected_data_size(hdu.header)
         if end > size:
             raise InputFileError(
-                p, f"truncated FITS file: the {name or 'PRIMARY'} HDU needs {end} bytes, the file has {size}"
+                p, f"truncated FITS file: the {name or 'PRIMARY'} HDU needs {end} bytes, {what} has {size}"
             )
         parsed_end = max(parsed_end, int(info["datLoc"]) + int(info["datSpan"]))
-    if size > parsed_end and _has_content(p, parsed_end):
+    if size > parsed_end and _has_content(source or p, parsed_end):
         # astropy silently stops at a damaged or partial header: bytes left unread mean a bad file.
         raise InputFileError(
             p, f"truncated or damaged FITS file: {size - parsed_end} bytes after HDU {len(hdul) - 1} "
@@ -419,6 +612,8 @@ def _direct_columns(path: Path, hdu: Any, wanted: Sequence[str]) -> dict[str, np
     columns, an empty table, or a header that does not add up).
 
     Same values and dtypes as astropy gives (native byte order), without building its column objects.
+    The bytes are read from the file astropy opened (``hdu.fileinfo()["file"]``: the decompressed copy
+    of a compressed ``path``); None if that is not a plain file on disk.
     """
     if not isinstance(hdu, fits.BinTableHDU):
         return None
@@ -427,6 +622,14 @@ def _direct_columns(path: Path, hdu: Any, wanted: Sequence[str]) -> dict[str, np
     names = _ttypes(header)
     if info is None or names is None:
         return None
+    opened = info.get("file")
+    if opened is not None:
+        name = getattr(opened, "name", None)
+        if getattr(opened, "compression", None) or getattr(opened, "file_like", False) or not isinstance(
+            name, str
+        ):
+            return None
+        path = Path(name)
     try:
         rows, width = int(header["NAXIS2"]), int(header["NAXIS1"])
     except (KeyError, TypeError, ValueError):
@@ -650,4 +853,5 @@ __all__ = [
     "read_columns",
     "read_gti",
     "read_timeline",
+    "reuse_decompressed",
 ]

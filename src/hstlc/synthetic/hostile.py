@@ -4,11 +4,17 @@
 :func:`make_stis_tag`) and returns a damaged copy and a short label of what was done: byte flips in a
 header or in the data, truncation, a card rewritten to a hostile value (NaN, Inf, huge or negative
 sizes, wrong types, non-ASCII, NUL), a deleted card, a wrong TFORM, zero rows, a missing, duplicated or
-swapped extension, a giant header. Seeded: the same ``rng`` state gives the same mutant.
+swapped extension, a giant header, or a compressed copy (gzip or bzip2, kept under the original name):
+good, holding another mutant, truncated, corrupted, not FITS inside, or a decompression bomb (the good
+file followed by :data:`BOMB_BYTES` of zeros, as concatenated gzip members / bzip2 streams, ~1.5 MB /
+~5 KB). Seeded: the same ``rng`` state gives the same mutant.
 """
 
 from __future__ import annotations
 
+import bz2
+import functools
+import gzip
 import io
 import warnings
 from collections.abc import Callable
@@ -175,14 +181,63 @@ def _giant_header(blob: bytes, lay: Layout, rng: np.random.Generator) -> tuple[b
     return blob[:end] + filler + blob[end:], "giant-header"
 
 
+#: What a bomb mutant decompresses to beyond the good file: more than hstlc's default limit (the larger of
+#: 1 GiB and 100× the compressed size, ``hstlc.readers.hdus.MIN_INFLATED_LIMIT``).
+BOMB_BYTES = 3 << 29
+_BOMB_PIECE = 16 << 20
+
+
+@functools.lru_cache(maxsize=2)
+def _bomb_tail(compression: str) -> bytes:
+    """:data:`BOMB_BYTES` of zeros compressed, as repeated gzip members or bzip2 streams (built once)."""
+    zeros = bytes(_BOMB_PIECE)
+    piece = gzip.compress(zeros, 9, mtime=0) if compression == "gzip" else bz2.compress(zeros, 9)
+    return piece * (BOMB_BYTES // _BOMB_PIECE)
+
+
+def _compressed(data: bytes, compression: str) -> bytes:
+    return gzip.compress(data, 6, mtime=0) if compression == "gzip" else bz2.compress(data, 9)
+
+
+def _compress(blob: bytes, lay: Layout, rng: np.random.Generator) -> tuple[bytes, str]:
+    """A gzip or bzip2 copy of ``blob``: good, of another mutant, truncated, corrupted, not FITS, a bomb."""
+    compression = ("gzip", "bzip2")[int(rng.integers(2))]
+    variants = ("good", "inner", "truncated", "corrupt", "not-fits", "bomb", "two-members")
+    variant = variants[int(rng.integers(len(variants)))]
+    label = f"{compression}-{variant}"
+    if variant == "inner":
+        func = MUTATIONS[int(rng.integers(len(MUTATIONS) - 1))][0]  # any but this one (the last)
+        inner, inner_label = func(blob, lay, rng)
+        return _compressed(inner, compression), f"{label}({inner_label})"
+    if variant == "not-fits":
+        junk = bytes(len(blob)) if rng.random() < 0.5 else rng.bytes(min(len(blob), 1 << 16))
+        return _compressed(junk, compression), label
+    if variant == "bomb":
+        return _compressed(blob, compression) + _bomb_tail(compression), label
+    if variant == "two-members":  # a valid multi-member / multi-stream file
+        cut = int(rng.integers(1, len(blob)))
+        return _compressed(blob[:cut], compression) + _compressed(blob[cut:], compression), label
+    packed = _compressed(blob, compression)
+    if variant == "truncated":
+        return packed[: int(rng.integers(0, len(packed)))], label
+    if variant == "corrupt":
+        out = bytearray(packed)
+        head = 10 if compression == "gzip" else 4
+        for _ in range(int(rng.integers(1, 8))):
+            out[int(rng.integers(head, len(out)))] = int(rng.integers(256))
+        return bytes(out), label
+    return packed, label
+
+
 MUTATIONS: tuple[tuple[Callable[[bytes, Layout, np.random.Generator], tuple[bytes, str]], float], ...] = (
     (_flip_header, 0.2), (_flip_data, 0.1), (_truncate, 0.1), (_rewrite, 0.3), (_delete_card, 0.08),
-    (_time_tform, 0.07), (_extensions, 0.08), (_zero_rows, 0.02), (_giant_header, 0.05),
+    (_time_tform, 0.07), (_extensions, 0.08), (_zero_rows, 0.02), (_giant_header, 0.05), (_compress, 0.06),
 )
 
 
 def mutate(blob: bytes, rng: np.random.Generator, lay: Layout | None = None) -> tuple[bytes, str]:
-    """A hostile copy of the good FITS file ``blob`` and a label naming the mutation (one or two)."""
+    """A hostile copy of the good FITS file ``blob`` and a label naming the mutation (one or two; a
+    compression is always the last)."""
     lay = lay or layout(blob)
     weights = np.array([w for _, w in MUTATIONS])
     out, labels = blob, []
@@ -193,7 +248,9 @@ def mutate(blob: bytes, rng: np.random.Generator, lay: Layout | None = None) -> 
         except Exception:  # a second mutation of an already broken file: keep the first
             break
         labels.append(label)
+        if func is _compress:
+            break
     return out, "+".join(labels) or "none"
 
 
-__all__ = ["HOSTILE_VALUES", "MUTATIONS", "Layout", "layout", "mutate"]
+__all__ = ["BOMB_BYTES", "HOSTILE_VALUES", "MUTATIONS", "Layout", "layout", "mutate"]
