@@ -61,8 +61,15 @@ def test_db_status_masks_password_and_reports_unreachable_server() -> None:
 
 def test_db_status_before_init_advises(tmp_path: Path) -> None:
     result = invoke("--home-dir", str(tmp_path), "db", "status")
-    assert result.exit_code == 0
-    assert "missing" in result.output and "hstlc db init" in result.output
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: sqlite:///{tmp_path / 'hstlc.db'}: the catalog does not exist; run 'hstlc db init'\n"
+    )
+    assert list(tmp_path.iterdir()) == []  # nothing created: no catalog, no log folder
+    (tmp_path / "hstlc.db").touch()  # a catalog file without the tables: listed as missing, with advice
+    empty = invoke("--home-dir", str(tmp_path), "db", "status")
+    assert empty.exit_code == 0
+    assert "missing" in empty.output and "hstlc db init" in empty.output
 
 
 def test_config_shows_sources(tmp_path: Path) -> None:

@@ -8,7 +8,8 @@ STIS ones into ``oref/``. The demo writes ``hstlc.toml`` in the folder (target-n
 then runs ``db init``, ``ingest``, and ``stats`` and ``plot`` when those modules are installed.
 
 Running the demo again on the same folder generates nothing new: it re-runs the steps (which then have
-nothing to do) and prints where everything is.
+nothing to do) and prints where everything is. Run without a folder inside a demo folder (or below
+one), it re-runs that demo rather than nesting a new one (:func:`default_directory`).
 """
 
 from __future__ import annotations
@@ -31,8 +32,10 @@ log = logging.getLogger(__name__)
 DEFAULT_DIRECTORY = Path("hstlc-demo")
 INCOMING = "incoming"
 
-_TOML = """\
-# Written by `hstlc demo`: settings for the generated sample (paths are relative to this file).
+#: The first line of the settings file a demo writes: how a demo folder is recognised.
+MARKER = "# Written by `hstlc demo`"
+
+_TOML = MARKER + """: settings for the generated sample (paths are relative to this file).
 home_dir = "."
 ingest_dir = "{incoming}"
 lref_dir = "lref"
@@ -132,6 +135,26 @@ def generate_sample(incoming: Path, lref: Path, oref: Path, *, scale: float = 1.
     return sorted(set(written))
 
 
+def is_demo_folder(folder: Path) -> bool:
+    """Whether ``folder`` holds a demo: the settings file a demo writes, and its ``incoming`` folder."""
+    try:
+        with (folder / CONFIG_FILENAME).open(encoding="utf-8") as handle:
+            first = handle.readline()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return first.startswith(MARKER) and (folder / INCOMING).is_dir()
+
+
+def default_directory(cwd: str | os.PathLike[str] | None = None) -> Path:
+    """Where ``hstlc demo`` without a folder runs: the demo folder ``cwd`` is in (itself or one of its
+    parents), so a demo is never nested inside another, else ``<cwd>/hstlc-demo``."""
+    here = Path.cwd() if cwd is None else Path(cwd).expanduser().absolute()
+    for folder in (here, *here.parents):
+        if is_demo_folder(folder):
+            return folder
+    return here / DEFAULT_DIRECTORY
+
+
 def write_demo_config(directory: Path, *, cores: int = 1, step: float = 5.0) -> Path:
     """Write ``hstlc.toml`` for the demo folder and return its path (kept if it exists)."""
     path = directory / CONFIG_FILENAME
@@ -188,7 +211,10 @@ def run_demo(
                                            settings.oref_dir or folder / "oref")
     catalog = Catalog.from_url(settings.database_url)
     try:
-        step(f"creating the catalog {catalog.url}")
+        if catalog.missing_tables():
+            step(f"creating the catalog {catalog.url}")
+        else:
+            step(f"using the existing catalog {catalog.url}")
         catalog.init_schema()
         step("ingesting")
         assert settings.ingest_dir is not None
@@ -216,9 +242,12 @@ def run_demo(
 
 __all__ = [
     "DEFAULT_DIRECTORY",
+    "MARKER",
     "DemoResult",
+    "default_directory",
     "demo_overrides",
     "generate_sample",
+    "is_demo_folder",
     "run_demo",
     "write_demo_config",
 ]

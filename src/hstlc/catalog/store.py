@@ -63,8 +63,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; for SQLite the database's folder is created and foreign keys enforced."""
+def make_engine(url: str, *, create: bool = True) -> Engine:
+    """An engine for ``url``; for SQLite foreign keys are enforced and, with ``create``, the database's
+    folder is made. Without ``create`` (read-only use) a SQLite file that does not exist is an error
+    (:class:`CatalogError`, advising ``hstlc db init``) and nothing is created: no folder, no empty file.
+    """
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -73,7 +76,11 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            path = Path(database).expanduser()
+            if create:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            elif not path.is_file():
+                raise CatalogError(f"{masked_url(url)}: the catalog does not exist; run 'hstlc db init'")
     else:
         kwargs["pool_pre_ping"] = True
     try:
@@ -95,8 +102,9 @@ class Catalog:
     engine: Engine
 
     @classmethod
-    def from_url(cls, url: str) -> Catalog:
-        return cls(make_engine(url))
+    def from_url(cls, url: str, *, create: bool = True) -> Catalog:
+        """The catalog at ``url``; ``create=False`` for read-only use (see :func:`make_engine`)."""
+        return cls(make_engine(url, create=create))
 
     @property
     def url(self) -> str:
@@ -250,6 +258,29 @@ class Catalog:
         self.engine.dispose()
 
 
+def open_if_exists(url: str) -> Catalog | None:
+    """The catalog at ``url`` if it exists with all its tables, else None — without creating or changing
+    anything (a SQLite file that does not exist is not created; no table or column is added)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        parsed = None
+    if parsed is not None and parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database in ("", ":memory:") or (
+            not database.startswith("file:") and not Path(database).expanduser().is_file()
+        ):
+            return None
+    catalog = Catalog.from_url(url)
+    try:
+        if not catalog.missing_tables():
+            return catalog
+    except CatalogError:
+        pass
+    catalog.dispose()
+    return None
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", None) or exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
@@ -376,6 +407,7 @@ __all__ = [
     "make_engine",
     "masked_url",
     "normalise_reasons",
+    "open_if_exists",
     "select_in",
     "targname_key",
     "upsert_bad_data",

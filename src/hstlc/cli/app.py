@@ -14,15 +14,19 @@ from hstlc import __version__
 # imported when it runs, so ``hstlc --help`` and ``hstlc --version`` start fast.
 from hstlc.cli import check, config_cmd, db, demo, extract, ingest, plot, resolve, stats
 from hstlc.cli.context import GlobalOptions
+from hstlc.cli.help_format import HelpGroup, use_for
 
 app = typer.Typer(
     name="hstlc",
     help="Calibrated lightcurves from HST COS and STIS TIME-TAG event files, a catalog of everything "
-    "seen, and which targets vary.",
+    "seen, and which targets vary.\n\n"
+    "Example: hstlc demo (a sample through every step), then hstlc COMMAND -h for each command.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},  # inherited by every command
+    cls=HelpGroup,
 )
 
 
@@ -43,13 +47,14 @@ def root(
         Path | None, typer.Option("--home-dir", help="Root folder of the catalog and products.")
     ] = None,
     db: Annotated[
-        str | None, typer.Option("--db", help="Catalog database URL (any SQLAlchemy URL).")
+        str | None, typer.Option("--db", metavar="URL", help="Catalog database URL (any SQLAlchemy URL).")
     ] = None,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More output; -vv for debug; "
                                           "tracebacks on errors.")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors.")] = False,
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+        bool, typer.Option("--version", "-V", callback=_version, is_eager=True,
+                           help="Show the version and exit.")
     ] = False,
 ) -> None:
     """hstlc: HST COS/STIS TIME-TAG lightcurves."""
@@ -71,3 +76,4 @@ plot.register(app)
 db.register(app)
 demo.register(app)
 config_cmd.register(app)
+use_for(app)  # every command's help wraps to the terminal and names value types in words

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 
-from hstlc.cli.context import EXIT_PARTIAL, command
+from hstlc.cli.context import EXIT_PARTIAL, command, shell_command
 from hstlc.cli.ingest import _ProgressBar, summary_table
 
 if TYPE_CHECKING:
@@ -17,6 +18,13 @@ if TYPE_CHECKING:
 
 #: Same as ``hstlc.demo.DEFAULT_DIRECTORY`` (kept here so that ``--help`` need not import the demo).
 DEFAULT_DIRECTORY = Path("hstlc-demo")
+
+
+def default_directory() -> Path:
+    """:func:`hstlc.demo.default_directory`: the demo folder you are in, else ``./hstlc-demo``."""
+    from hstlc.demo import default_directory as library_default_directory
+
+    return library_default_directory()
 
 
 def run_demo(directory: Path, **kwargs: Any) -> DemoResult:
@@ -28,24 +36,30 @@ def run_demo(directory: Path, **kwargs: Any) -> DemoResult:
 
 def demo_command(
     ctx: typer.Context,
-    directory: Annotated[Path, typer.Argument(
+    directory: Annotated[Path | None, typer.Argument(
         help="Folder for the sample data, catalog, products and report.", file_okay=False,
-    )] = DEFAULT_DIRECTORY,
+        show_default=f"{DEFAULT_DIRECTORY}, or the demo folder you are in",
+    )] = None,
     cores: Annotated[int, typer.Option("--cores", min=1, max=512, help="Worker processes.")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
 ) -> None:
     """Generate a realistic sample (COS FUV/NUV, STIS, a flare, a periodic source, bad data), then run
-    db init, ingest, stats and plot on it, and print where the catalog, products and report are."""
+    db init, ingest, stats and plot on it, and print where the catalog, products and report are.
+
+    Run again (in the folder, or naming it) to redo the steps on the same sample: nothing new is made.
+
+    Example: hstlc demo && cd hstlc-demo && hstlc db status
+    """
     # The demo's own settings file (written in DIR) decides where everything goes; point the run's log
     # there too.
-    folder = directory.expanduser().absolute()
+    folder = (directory or default_directory()).expanduser().absolute()
     with command(ctx, "demo", {"home_dir": folder}) as run:
         quiet = as_json or run.options.quiet
         bar = None if quiet else _ProgressBar(run.err)
 
         def step(text: str) -> None:
             if not quiet:
-                run.err.print(f"[bold]hstlc demo:[/] {escape(text)}")
+                run.err.print(f"[bold]hstlc demo:[/] {escape(text)}", soft_wrap=True)
 
         if bar is not None:
             with bar.progress:
@@ -57,16 +71,22 @@ def demo_command(
         else:
             if result.ingest is not None:
                 run.out.print(summary_table(result.ingest))
-            run.out.print(f"Settings:    {escape(str(result.config_file))}")
-            run.out.print(f"Catalog:     {escape(result.catalog_url)}")
-            run.out.print(f"Products:    {escape(str(result.outputs_dir))}")
-            run.out.print(f"Composites:  {escape(str(result.composite_dir))}")
-            if result.stats_computed is not None:
-                run.out.print(f"Statistics:  {result.stats_computed} product(s) computed")
-            run.out.print(f"Report:      {escape(str(result.report)) if result.report else 'not built'}")
-            for skipped in result.steps_skipped:
-                run.out.print(f"(step '{skipped}' skipped: its module is not installed)")
-            run.out.print(f"Next: cd {escape(str(result.directory))} && hstlc db status")
+            lines = [
+                f"Settings:    {result.config_file}",
+                f"Catalog:     {result.catalog_url}",
+                f"Products:    {result.outputs_dir}",
+                f"Composites:  {result.composite_dir}",
+                *([f"Statistics:  {result.stats_computed} product(s) computed"]
+                  if result.stats_computed is not None else []),
+                f"Report:      {result.report or 'not built'}",
+                *(f"(step '{s}' skipped: its module is not installed)" for s in result.steps_skipped),
+            ]
+            hstlc, note = shell_command()  # what works in a new shell, not only in this one
+            lines.append(f"Next: cd {shlex.quote(str(result.directory))} && {hstlc} db status")
+            if note:
+                lines.append(f"      ({note})")
+            for line in lines:
+                run.out.print(line, markup=False, soft_wrap=True)
     if result.ingest is not None and result.ingest.failed:
         raise typer.Exit(EXIT_PARTIAL)
 

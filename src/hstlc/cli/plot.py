@@ -13,6 +13,14 @@ from rich.text import Text
 from hstlc.cli.context import EXIT_PARTIAL, command
 
 
+def _open_in_browser(url: str) -> bool:
+    """Whether a web browser took ``url`` (``False`` on a machine without one, e.g. over ssh)."""
+    try:
+        return bool(webbrowser.open(url))
+    except webbrowser.Error:
+        return False
+
+
 def plot(
     ctx: typer.Context,
     all_products: Annotated[
@@ -29,6 +37,8 @@ def plot(
 
     Figures are remade only for products that are new or changed since the last run (--all for all);
     the report pages are always rebuilt. The report needs no network: open it from disk anywhere.
+
+    Example: hstlc plot --open
     """
     from hstlc.catalog import Catalog
     from hstlc.report import build_report
@@ -58,6 +68,7 @@ def plot(
             f"Figures: {len(result.figures_written)} written, {result.figures_up_to_date} product(s) up to "
             f"date, {len(result.failed)} failed; {len(result.pages)} product page(s).",
             markup=False,
+            soft_wrap=True,  # a long path stays on its line
         )
         if result.failed:
             table = Table(title="Figures not made")
@@ -66,8 +77,9 @@ def plot(
             for name, reason in result.failed:
                 table.add_row(Text(name), Text(reason))
             run.out.print(table)
-        if open_report:
-            webbrowser.open(result.index.as_uri())
+        if open_report and not _open_in_browser(result.index.as_uri()):
+            run.err.print(f"No web browser could be opened here; open {result.index.as_uri()} yourself.",
+                          markup=False, soft_wrap=True)
         if result.failed:
             raise typer.Exit(EXIT_PARTIAL)
 

@@ -1,4 +1,4 @@
-"""``hstlc stats [FILE...] [--products individual|composite|both] [--all] [--json]``."""
+"""``hstlc stats [FILE...] [--products individual|composite|both] [--all] [--json | --csv]``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,16 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from hstlc.cli.context import EXIT_ERROR, EXIT_PARTIAL, Run, command, print_error, print_table
+from hstlc.cli.context import (
+    EXIT_ERROR,
+    EXIT_PARTIAL,
+    Run,
+    command,
+    echo_csv,
+    output_format,
+    print_error,
+    print_table,
+)
 
 if TYPE_CHECKING:
     from hstlc.statistics import StatsOutcome
@@ -66,9 +75,16 @@ def _table(outcomes: list[StatsOutcome]) -> Table:
     return table
 
 
-def _render(run: Run, outcomes: list[StatsOutcome], as_json: bool) -> None:
-    if as_json:
+#: ``--csv`` columns: the product, then the values as stored (seconds, probabilities), then the status.
+CSV_COLUMNS = ("product", "product_type", "verdict", "best_period", "fap", "chi2_reduced", "chi2_p", "status",
+               "error")
+
+
+def _render(run: Run, outcomes: list[StatsOutcome], fmt: str) -> None:
+    if fmt == "json":
         typer.echo(json.dumps([o.as_dict() for o in outcomes], indent=2))
+    elif fmt == "csv":
+        echo_csv(CSV_COLUMNS, ([o.as_dict().get(c) for c in CSV_COLUMNS] for o in outcomes))
     else:
         if outcomes:
             print_table(run.out, _table(outcomes))
@@ -94,18 +110,26 @@ def stats(
         bool, typer.Option("--all", help="Recompute every product, not only new or changed ones.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+    as_csv: Annotated[bool, typer.Option(
+        "--csv", help="Print the results as CSV: " + ", ".join(CSV_COLUMNS) + " (periods in seconds).")]
+    = False,
 ) -> None:
     """The variability verdict of lightcurves: periodic, variable or constant.
 
     periodic: a Lomb-Scargle period (5 s to 10 h) whose false-alarm probability over the whole searched
     grid is below periodogram_fap_threshold (default 1e-3); peaks at the HST orbit are not counted.
+
     variable: a chi-squared test rejects a constant rate (p below variable_p_threshold, default 1e-3).
+
     Without FILE: every product in the catalog that is new or changed since its stats were computed,
     or was computed by an older method or other settings (--all: every product), stored in the
-    catalog's stats table.
+    catalog's stats table; the others are listed with their stored values ("unchanged").
+
+    Example: hstlc stats --products composite --csv > verdicts.csv
     """
     if files and (all_products or products is not ProductType.both):
         raise typer.BadParameter("--products and --all choose catalog products; leave them out with FILE")
+    fmt = output_format(as_json, as_csv)
     from hstlc.catalog import Catalog
     from hstlc.statistics import run_stats, stats_for_files
 
@@ -121,7 +145,7 @@ def stats(
                     bars.append(Progress(
                         TextColumn("[progress.description]{task.description}"), BarColumn(),
                         MofNCompleteColumn(), TimeRemainingColumn(), console=run.err, transient=True,
-                        disable=as_json or run.options.quiet,
+                        disable=fmt != "table" or run.options.quiet,
                     ))
                     bars[0].add_task("stats", total=total)
                     bars[0].start()
@@ -136,11 +160,11 @@ def stats(
                 for bar in bars:
                     bar.stop()
                 catalog.dispose()
-            if not outcomes and not as_json:
+            if not outcomes and fmt == "table":
                 kind = "" if products is ProductType.both else f"{products.value} "
                 run.out.print(f"No {kind}lightcurve products in the catalog (run 'hstlc ingest' first).")
                 return
-        _render(run, outcomes, as_json)
+        _render(run, outcomes, fmt)
         failed = sum(not o.ok for o in outcomes)
         if failed:
             raise typer.Exit(EXIT_ERROR if failed == len(outcomes) and files else EXIT_PARTIAL)
