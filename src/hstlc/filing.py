@@ -222,4 +222,28 @@ def move_file(src: Path, dest_dir: Path, *, group: str | None = None, dir_mode: 
     return dest
 
 
-__all__ = ["TEMP_PREFIX", "apply_group", "ensure_dir", "fsync_directory", "move_file", "sha256_of"]
+def copy_file(src: Path, dest_dir: Path, *, group: str | None = None, dir_mode: int = 0o770) -> Path:
+    """Copy ``src`` into ``dest_dir`` (same name), verified, leaving ``src`` as it is (``ingest --copy``).
+
+    Always a real copy (never a hard link: the user's file stays theirs to edit); an identical file at
+    the destination counts as copied; a different one is never overwritten (:class:`FilingError`).
+    """
+    src, dest_dir = Path(src), Path(dest_dir)
+    dest = dest_dir / src.name
+    if not src.is_file():
+        raise FilingError(f"{src}: not a regular file; not copied")
+    ensure_dir(dest_dir, group=group, dir_mode=dir_mode)
+    if dest.exists():
+        if _same_content(src, dest):
+            return dest
+        raise _exists_error(src, dest)
+    try:
+        _copy_verified(src, dest)
+    except OSError as exc:
+        raise FilingError(f"{src.name}: cannot copy into {dest_dir} ({exc.strerror or exc})") from None
+    apply_group(dest, group)
+    return dest
+
+
+__all__ = ["TEMP_PREFIX", "apply_group", "copy_file", "ensure_dir", "fsync_directory", "move_file",
+           "sha256_of"]

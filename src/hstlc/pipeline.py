@@ -54,7 +54,7 @@ from hstlc.catalog import Catalog
 from hstlc.catalog import ingest_state as state
 from hstlc.config import Settings
 from hstlc.errors import FilingError, HstlcError
-from hstlc.filing import TEMP_PREFIX, apply_group, move_file, sha256_of
+from hstlc.filing import TEMP_PREFIX, apply_group, copy_file, move_file, sha256_of
 from hstlc.naming import safe_join
 from hstlc.pipeline_discovery import Candidate, SkippedFile, discover
 from hstlc.pipeline_work import (
@@ -76,7 +76,7 @@ from hstlc.pipeline_work import (
 
 # Imported here, not when the names are resolved: between reading and extracting the workers would
 # wait for the import (requests, the alias tables): 0.06–0.17 s of both cores idle.
-from hstlc.resolver import Resolver
+from hstlc.resolver import ResolveProgress, Resolver, ResolverNotice
 from hstlc.worker_server import worker_context, worker_environment
 
 if TYPE_CHECKING:
@@ -104,13 +104,16 @@ def _bounded(rootname: str, value: Any) -> Any:
 
 @dataclass(frozen=True)
 class ProgressUpdate:
-    """A progress report: ``phase`` (``reading``, ``extracting``, ``composites``), counts, last item."""
+    """A progress report: ``phase`` (``reading``, ``resolving``, ``extracting``, ``composites``), counts,
+    last item, and ``message``: a run-level notice to show the user at once (e.g. that ingest is about to
+    ask CDS Sesame, or has stopped asking it)."""
 
     phase: str
     total: int
     done: int
     failed: int
     item: str = ""
+    message: str = ""
 
 
 ProgressCallback = Callable[[ProgressUpdate], None]
@@ -369,6 +372,7 @@ class _Run:
         cores: int,
         progress: ProgressCallback | None,
         lock: state.IngestLockHandle,
+        copy: bool = False,
     ) -> None:
         self.directory = directory
         self.settings = settings
@@ -376,6 +380,7 @@ class _Run:
         self.recursive = recursive
         self.offline = offline
         self.corrtag_extract = corrtag_extract
+        self.copy = copy
         self.cores = cores
         self.progress = progress
         self.lock = lock
@@ -397,9 +402,10 @@ class _Run:
         finally:
             self.summary.db_seconds += time.perf_counter() - started
 
-    def _report(self, phase: str, total: int, done: int, failed: int, item: str = "") -> None:
+    def _report(self, phase: str, total: int, done: int, failed: int, item: str = "",
+                message: str = "") -> None:
         if self.progress is not None:
-            self.progress(ProgressUpdate(phase, total, done, failed, item))
+            self.progress(ProgressUpdate(phase, total, done, failed, item, message))
 
     def _fail(self, rootname: str, reason: str, files: Sequence[FileInfo] = ()) -> None:
         log.error("%s: %s", rootname, reason)
@@ -440,6 +446,17 @@ class _Run:
         src, dest_dir, name, sha = Path(move["src"]), Path(move["dest_dir"]), move["name"], move["sha256"]
         dest = dest_dir / name
         group, mode = self.settings.file_group, self.settings.file_mode
+        if move.get("copy"):  # ingest --copy: the user's file stays where it is
+            if dest.exists() and sha256_of(dest) == sha:
+                return
+            if not src.exists():
+                raise FilingError(f"{name}: neither at {src} nor (with sha256 {sha[:12]}…) at {dest}")
+            if verify and sha256_of(src) != sha:
+                raise FilingError(f"{src}: changed since the interrupted run planned to copy it; not copied")
+            copied = copy_file(src, dest_dir, group=group, dir_mode=mode)
+            with suppress(OSError):
+                os.chmod(copied, file_mode(self.settings))
+            return
         if dest.exists() and src.absolute() != dest.absolute():
             same_inode = src.exists() and os.path.samefile(src, dest)
             if same_inode or sha256_of(dest) == sha:
@@ -481,8 +498,12 @@ class _Run:
                         "(move it away and ingest again)"
                     )
             moves.append({"src": info.path, "dest_dir": str(folder), "name": info.name,
-                          "sha256": info.sha256})
+                          "sha256": info.sha256, **self._copying(info)})
         return moves
+
+    def _copying(self, info: FileInfo) -> dict[str, bool]:
+        """``{"copy": True}`` for a user's file under ``--copy`` (derived files are ours: moved)."""
+        return {"copy": True} if self.copy and info.role == "input" else {}
 
     def _file_and_commit(self, rootname: str, status: str, moves: list[dict[str, Any]],
                          rows: dict[str, Any], committed: Callable[[], None]) -> None:
@@ -663,9 +684,15 @@ class _Run:
     def _resolve(self, names: Iterable[str]) -> dict[str, str]:
         distinct = sorted({n for n in names})
         started = time.perf_counter()
+        progress = _ResolveProgress(self, len(distinct))
+
+        def notice(event: ResolverNotice) -> None:
+            self._report("resolving", len(distinct), progress.done, 0, message=event.message)
+
         try:
-            with Resolver(catalog=self.catalog, settings=self.settings, offline=self.offline) as resolver:
-                resolutions = resolver.resolve_many(distinct)
+            with Resolver(catalog=self.catalog, settings=self.settings, offline=self.offline,
+                          notice=notice) as resolver:
+                resolutions = resolver.resolve_many(distinct, progress=progress)
         finally:
             self.summary.resolve_seconds += time.perf_counter() - started
         resolved = {}
@@ -722,7 +749,7 @@ class _Run:
         files.sort(key=lambda f: f.name)  # the catalog records them in one order, whatever the run did
         try:
             moves = [{"src": f.path, "dest_dir": str(_superseded_dir(folder, f.sha256)), "name": f.name,
-                      "sha256": f.sha256} for f in replaced]
+                      "sha256": f.sha256, **self._copying(f)} for f in replaced]
             moves += self._plan_moves(files, folder, record)
         except HstlcError as exc:
             self._fail(candidate.rootname, str(exc), result.files)
@@ -803,6 +830,17 @@ class _Run:
             self._report("composites", total, done, failed, label)
 
 
+class _ResolveProgress:
+    """The resolver's per-name callback as ingest progress (phase ``resolving``)."""
+
+    def __init__(self, run: _Run, total: int) -> None:
+        self.run, self.total, self.done = run, total, 0
+
+    def __call__(self, update: ResolveProgress) -> None:
+        self.done = update.done
+        self.run._report("resolving", update.total, update.done, 0, update.name)
+
+
 @dataclass(frozen=True)
 class _Record:
     status: str
@@ -824,8 +862,12 @@ def ingest(
     corrtag_extract: bool = False,
     cores: int | None = None,
     progress: ProgressCallback | None = None,
+    copy: bool = False,
 ) -> IngestSummary:
     """Ingest every dataset in ``directory`` into ``catalog`` (see the module docstring).
+
+    ``copy``: file verified copies and leave the user's files where they are (a re-run then finds them
+    already ingested and leaves them alone); by default they are moved, as the original pipeline did.
 
     Raises :class:`~hstlc.errors.HstlcError` for problems that stop the whole run (missing folder,
     catalog not initialised, another ingest running); a dataset's own problem is recorded in the
@@ -850,7 +892,7 @@ def ingest(
         log.info("ingest of %s into %s with %d core(s) on %s (pid %d)", folder, catalog.url, n_cores,
                  socket.gethostname(), os.getpid())
         run = _Run(folder, settings=settings, catalog=catalog, recursive=recursive, offline=offline,
-                   corrtag_extract=corrtag_extract, cores=n_cores, progress=progress, lock=lock)
+                   corrtag_extract=corrtag_extract, cores=n_cores, progress=progress, lock=lock, copy=copy)
         summary = run.run()
     summary.db_seconds += db_seconds
     summary.wall_seconds = time.perf_counter() - started

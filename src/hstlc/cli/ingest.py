@@ -25,9 +25,10 @@ from hstlc.worker_server import start_worker_server
 
 if TYPE_CHECKING:
     from hstlc.pipeline import IngestSummary, ProgressUpdate
+    from hstlc.pipeline_plan import IngestPlan
 
-PHASE_LABELS = {"reading": "Reading and checking", "extracting": "Extracting and filing",
-                "composites": "Composites"}
+PHASE_LABELS = {"reading": "Reading and checking", "resolving": "Resolving names",
+                "extracting": "Extracting and filing", "composites": "Composites"}
 
 
 class _ProgressBar:
@@ -48,6 +49,8 @@ class _ProgressBar:
         self.tasks: dict[str, TaskID] = {}
 
     def __call__(self, update: ProgressUpdate) -> None:
+        if update.message:  # a notice (going online, Sesame unreachable): shown at once, above the bars
+            self.progress.console.print(escape(update.message))
         task = self.tasks.get(update.phase)
         if task is None:
             task = self.progress.add_task(PHASE_LABELS.get(update.phase, update.phase), total=update.total,
@@ -80,6 +83,45 @@ def summary_table(summary: IngestSummary) -> Table:
     return table
 
 
+def plan_table(plan: IngestPlan) -> Table:
+    table = Table(title=f"Dry run: ingest of {plan.directory} (nothing was changed)")
+    table.add_column("dataset", no_wrap=True)
+    table.add_column("would be", no_wrap=True)
+    table.add_column("target")
+    table.add_column("where / why", overflow="fold")
+    for d in plan.datasets:
+        where = "; ".join(d.reasons) if d.action in ("quarantine", "fail") else (d.destination or "")
+        if d.action == "quarantine":
+            where = f"{d.destination}: {where}"
+        table.add_row(escape(d.rootname), d.action, escape(d.targname or ""), escape(where))
+    return table
+
+
+def _dry_run(ctx: typer.Context, directory: Path | None, overrides: dict[str, object], *, recursive: bool,
+             as_json: bool) -> None:
+    with command(ctx, "ingest", overrides, log=False) as run:  # a dry run changes nothing
+        from hstlc.catalog.store import open_if_exists
+        from hstlc.pipeline_plan import plan_ingest
+
+        settings = run.settings
+        folder = directory if directory is not None else settings.ingest_dir
+        assert folder is not None
+        catalog = open_if_exists(settings.database_url)  # none yet: every dataset is new
+        try:
+            plan = plan_ingest(folder, settings=settings, catalog=catalog, recursive=recursive)
+        finally:
+            if catalog is not None:
+                catalog.dispose()
+        if as_json:
+            typer.echo(json.dumps(plan.to_dict(), indent=2))
+            return
+        run.out.print(plan_table(plan))
+        for config in plan.composites:
+            run.out.print(f"composite to build: {escape('/'.join(config))}")
+        counts = ", ".join(f"{plan.count(a)} {a}" for a in ("ingest", "quarantine", "unchanged", "fail"))
+        run.out.print(f"{counts}; {len(plan.skipped)} other file(s) skipped. Nothing was changed.")
+
+
 def ingest_command(
     ctx: typer.Context,
     directory: Annotated[Path | None, typer.Argument(
@@ -93,10 +135,22 @@ def ingest_command(
         "--corrtag-extract", help="Re-derive STIS corrtags from their _tag files (the old one is kept).")]
     = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    copy: Annotated[bool, typer.Option(
+        "--copy", help="File verified copies and leave your files where they are (default: move them).")]
+    = False,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Show what would be ingested, quarantined, filed and composed; change nothing.")]
+    = False,
 ) -> None:
     """Ingest every dataset in DIR: check, resolve target names, catalog, make lightcurves, file the data,
-    and rebuild the composites that changed. Safe to re-run; exit code 3 if some datasets failed."""
+    and rebuild the composites that changed. Safe to re-run; exit code 3 if some datasets failed.
+
+    Example: hstlc ingest --recursive /data/incoming
+    """
     overrides = {"num_cores": cores, "resolver_offline": True if offline else None}
+    if dry_run:
+        _dry_run(ctx, directory, overrides, recursive=recursive, as_json=as_json)
+        return
     with command(ctx, "ingest", overrides) as run:
         settings = run.settings
         start_worker_server(settings.num_cores)  # its imports run beside this process's own
@@ -112,10 +166,11 @@ def ingest_command(
                 with bar.progress:
                     summary = ingest(folder, settings=settings, catalog=catalog, recursive=recursive,
                                      offline=True if offline else None, corrtag_extract=corrtag_extract,
-                                     progress=bar)
+                                     progress=bar, copy=copy)
             else:
                 summary = ingest(folder, settings=settings, catalog=catalog, recursive=recursive,
-                                 offline=True if offline else None, corrtag_extract=corrtag_extract)
+                                 offline=True if offline else None, corrtag_extract=corrtag_extract,
+                                 copy=copy)
         finally:
             catalog.dispose()
         if summary.log_path is None:
