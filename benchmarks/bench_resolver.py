@@ -15,59 +15,15 @@ Run: ``.venv/bin/python benchmarks/bench_resolver.py [N_NAMES]``.
 from __future__ import annotations
 
 import logging
-import socket
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-class BlackHole:
-    """Accepts connections and holds them open without ever answering; counts connections."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(128)
-        self.sock.settimeout(0.1)
-        self.connections = 0
-        self.held: list[socket.socket] = []
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/sesame"
-
-    def _serve(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.connections += 1
-            self.held.append(conn)
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(2)
-        for conn in self.held:
-            conn.close()
-        self.sock.close()
-
-
-def refused_url() -> str:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()  # nobody listens there now: connections are refused
-    return f"http://127.0.0.1:{port}/sesame"
+from broken_network import BlackHole, refused_url
 
 
 def run(url: str, names: list[str], home: Path) -> tuple[float, float]:
@@ -99,7 +55,7 @@ def main(n_names: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         hole = BlackHole()
         try:
-            first, second = run(hole.url, names, Path(tmp) / "hole")
+            first, second = run(hole.url(), names, Path(tmp) / "hole")
             results["accepts, never answers"] = (first, second, hole.connections)
         finally:
             hole.close()

@@ -3,12 +3,12 @@ the resolver's notices and per-name progress reach the command's output."""
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from broken_network import refused_url as refused
 from hstlc.cli import app
 from hstlc.pipeline import ProgressUpdate, ingest
 from test_ingest_support import SMALL, make_settings
@@ -18,11 +18,7 @@ from test_ingest_support import SMALL, make_settings
 def refused_url(monkeypatch: pytest.MonkeyPatch) -> str:
     """A URL on a port nobody listens on (connections are refused at once)."""
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return f"http://127.0.0.1:{port}/sesame"
+    return refused()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ backend (``catalog`` fixture).
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -34,6 +33,8 @@ from sqlalchemy import (
 )
 from typer.testing import CliRunner
 
+from broken_network import BlackHole
+from broken_network import refused_url as refused
 from hstlc.catalog import Base, Catalog
 from hstlc.catalog.names import (
     CachedSesame,
@@ -55,42 +56,6 @@ def sesame(monkeypatch: pytest.MonkeyPatch) -> Iterator[SesameServer]:
     yield from serve_sesame(monkeypatch)
 
 
-class BlackHole:
-    """Accepts TCP connections, reads nothing back and never answers; counts connections."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.sock.settimeout(0.05)
-        self.connections = 0
-        self._held: list[socket.socket] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def url(self, path: str = "/sesame") -> str:
-        return f"http://127.0.0.1:{self.sock.getsockname()[1]}{path}"
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.connections += 1
-            self._held.append(conn)
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(2)
-        for conn in self._held:
-            conn.close()
-        self.sock.close()
-
-
 @pytest.fixture
 def black_hole(monkeypatch: pytest.MonkeyPatch) -> Iterator[BlackHole]:
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
@@ -105,11 +70,7 @@ def black_hole(monkeypatch: pytest.MonkeyPatch) -> Iterator[BlackHole]:
 def refused_url(monkeypatch: pytest.MonkeyPatch) -> str:
     """A URL on a port nobody listens on (the kernel refuses connections)."""
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return f"http://127.0.0.1:{port}/sesame"
+    return refused()
 
 
 def settings_for(tmp_path: Path, url: str, mirror: str | None = None, **overrides: Any):

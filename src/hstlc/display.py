@@ -7,17 +7,10 @@ from __future__ import annotations
 
 import math
 
+from hstlc.domain import finite_float
+
 #: Below this a false-alarm probability or p-value is shown as an upper bound (double precision ends).
 SMALLEST_PROBABILITY = 1e-16
-
-
-def finite_float(value: object) -> float | None:
-    """``value`` as a finite float, or ``None`` (missing, not a number, NaN or infinite)."""
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 def format_probability(value: float | None) -> str:

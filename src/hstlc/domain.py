@@ -7,6 +7,7 @@ MJD is computed once, as ``expstart + t / 86400``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -238,6 +239,18 @@ def stack_curves(curves: Sequence[LightCurve], shifts: Sequence[float]) -> dict[
     return {k: np.concatenate(v) for k, v in cols.items()}
 
 
+def finite_float(value: object) -> float | None:
+    """``value`` as a finite float, or ``None`` (missing, a boolean, not a number, NaN or infinite): how a
+    header value or a stored figure becomes a number hstlc can use."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
 __all__ = [
     "LIGHTCURVE_COLUMNS",
     "MEMBER_KEYS",
@@ -251,5 +264,6 @@ __all__ = [
     "Observation",
     "Segment",
     "as_gti",
+    "finite_float",
     "stack_curves",
 ]

@@ -40,6 +40,7 @@ from hstlc.domain import (
     LightCurve,
     Observation,
     Segment,
+    finite_float,
     stack_curves,
 )
 from hstlc.errors import ExtractionError, HstlcError
@@ -208,14 +209,7 @@ def _kw(keywords: Mapping[str, Any], key: str) -> Any:
 
 
 def _float_kw(keywords: Mapping[str, Any], key: str) -> float | None:
-    value = _kw(keywords, key)
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
+    return finite_float(_kw(keywords, key))
 
 
 def _segment_label(segment: Segment) -> str:

@@ -446,28 +446,19 @@ class _Run:
         src, dest_dir, name, sha = Path(move["src"]), Path(move["dest_dir"]), move["name"], move["sha256"]
         dest = dest_dir / name
         group, mode = self.settings.file_group, self.settings.file_mode
-        if move.get("copy"):  # ingest --copy: the user's file stays where it is
-            if dest.exists() and sha256_of(dest) == sha:
-                return
-            if not src.exists():
-                raise FilingError(f"{name}: neither at {src} nor (with sha256 {sha[:12]}…) at {dest}")
-            if verify and sha256_of(src) != sha:
-                raise FilingError(f"{src}: changed since the interrupted run planned to copy it; not copied")
-            copied = copy_file(src, dest_dir, group=group, dir_mode=mode)
-            with suppress(OSError):
-                os.chmod(copied, file_mode(self.settings))
-            return
+        copy = bool(move.get("copy"))  # ingest --copy: the user's file stays where it is
         if dest.exists() and src.absolute() != dest.absolute():
             same_inode = src.exists() and os.path.samefile(src, dest)
             if same_inode or sha256_of(dest) == sha:
-                if src.exists() and (same_inode or sha256_of(src) == sha):
+                if not copy and src.exists() and (same_inode or sha256_of(src) == sha):
                     move_file(src, dest_dir, group=group, dir_mode=mode)  # identical: drops the source
                 return
         if not src.exists():
             raise FilingError(f"{name}: neither at {src} nor (with sha256 {sha[:12]}…) at {dest}")
         if verify and sha256_of(src) != sha:
-            raise FilingError(f"{src}: changed since the interrupted run planned to move it; left in place")
-        moved = move_file(src, dest_dir, group=group, dir_mode=mode)
+            verb = "copy" if copy else "move"
+            raise FilingError(f"{src}: changed since the interrupted run planned to {verb} it; left in place")
+        moved = (copy_file if copy else move_file)(src, dest_dir, group=group, dir_mode=mode)
         try:
             os.chmod(moved, file_mode(self.settings))
         except OSError as exc:

@@ -9,16 +9,13 @@ import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func, inspect, select
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 
 from hstlc.catalog.schema import NAME, NO_REPLY, Alias, Metadata, SesameCache, utcnow
-from hstlc.catalog.store import Catalog
+from hstlc.catalog.store import Catalog, sqlite_file_missing
 
 #: Largest IN-list sent in one statement (SQLite's historical limit is 999 parameters).
 CHUNK = 500
@@ -248,16 +245,8 @@ def open_existing_catalog(url: str) -> tuple[Catalog | None, str]:
     defines (:meth:`~hstlc.catalog.store.Catalog.upgrade_schema`, as ``check_schema`` does).
     Raises :class:`~hstlc.errors.CatalogError` when a server cannot be reached.
     """
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        parsed = None
-    if parsed is not None and parsed.get_backend_name() == "sqlite":
-        database = parsed.database or ""
-        if database in ("", ":memory:") or (
-            not database.startswith("file:") and not Path(database).expanduser().is_file()
-        ):
-            return None, "catalog not created yet (run 'hstlc db init')"
+    if sqlite_file_missing(url):
+        return None, "catalog not created yet (run 'hstlc db init')"
     catalog = Catalog.from_url(url)
     try:
         missing = [t for t in catalog.missing_tables() if t in RESOLVER_TABLES]

@@ -258,19 +258,26 @@ class Catalog:
         self.engine.dispose()
 
 
-def open_if_exists(url: str) -> Catalog | None:
-    """The catalog at ``url`` if it exists with all its tables, else None — without creating or changing
-    anything (a SQLite file that does not exist is not created; no table or column is added)."""
+def sqlite_file_missing(url: str) -> bool:
+    """Whether ``url`` is a SQLite catalog whose file does not exist (or an in-memory one): opening it would
+    create an empty database, so a read-only command reports it missing instead (no file is touched)."""
     try:
         parsed = make_url(url)
     except ArgumentError:
-        parsed = None
-    if parsed is not None and parsed.get_backend_name() == "sqlite":
-        database = parsed.database or ""
-        if database in ("", ":memory:") or (
-            not database.startswith("file:") and not Path(database).expanduser().is_file()
-        ):
-            return None
+        return False
+    if parsed.get_backend_name() != "sqlite":
+        return False
+    database = parsed.database or ""
+    return database in ("", ":memory:") or (
+        not database.startswith("file:") and not Path(database).expanduser().is_file()
+    )
+
+
+def open_if_exists(url: str) -> Catalog | None:
+    """The catalog at ``url`` if it exists with all its tables, else None — without creating or changing
+    anything (a SQLite file that does not exist is not created; no table or column is added)."""
+    if sqlite_file_missing(url):
+        return None
     catalog = Catalog.from_url(url)
     try:
         if not catalog.missing_tables():

@@ -76,36 +76,38 @@ def _adopt(param: Any) -> Any:
     return param
 
 
-class HelpCommand(TyperCommand):
+class _WrappedHelp:
+    """What the hstlc command and group share: help that wraps to the terminal, value types in words."""
+
+    help: str | None
+    params: list[Any]
+
+    def _adopt_all(self) -> None:
+        self.help = reflow(self.help)
+        for param in self.params:
+            _adopt(param)
+
+    def get_help_option(self, ctx: _click.Context) -> Any:
+        return _adopt(super().get_help_option(ctx))  # type: ignore[misc]
+
+    def get_params(self, ctx: _click.Context) -> list[Any]:
+        return [_adopt(p) for p in super().get_params(ctx)]  # type: ignore[misc]
+
+
+class HelpCommand(_WrappedHelp, TyperCommand):
     """A Typer command whose help wraps to the terminal and names value types in words."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.help = reflow(self.help)
-        for param in self.params:
-            _adopt(param)
-
-    def get_help_option(self, ctx: _click.Context) -> Any:
-        return _adopt(super().get_help_option(ctx))
-
-    def get_params(self, ctx: _click.Context) -> list[Any]:
-        return [_adopt(p) for p in super().get_params(ctx)]
+        self._adopt_all()
 
 
-class HelpGroup(TyperGroup):
+class HelpGroup(_WrappedHelp, TyperGroup):
     """A Typer group whose help wraps to the terminal and names value types in words."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.help = reflow(self.help)
-        for param in self.params:
-            _adopt(param)
-
-    def get_help_option(self, ctx: _click.Context) -> Any:
-        return _adopt(super().get_help_option(ctx))
-
-    def get_params(self, ctx: _click.Context) -> list[Any]:
-        return [_adopt(p) for p in super().get_params(ctx)]
+        self._adopt_all()
 
 
 def use_for(app: typer.Typer) -> None:

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from hstlc.domain import finite_float
 from hstlc.errors import InputFileError
 from hstlc.readers.hdus import column_names, find_hdus, header_dict, is_table, open_fits, read_columns
 
@@ -54,12 +55,12 @@ class X1DExtension:
         EXPSTART + EXPTIME without EXPEND (TEXPSTRT/TEXPEND/TEXPTIME, the whole exposure's, if the
         readout's own are missing); ``None`` without usable times."""
         h = self.header
-        start = _number(h.get("EXPSTART", h.get("TEXPSTRT")))
+        start = finite_float(h.get("EXPSTART", h.get("TEXPSTRT")))
         if start is None:
             return None
-        stop = _number(h.get("EXPEND", h.get("TEXPEND")))
+        stop = finite_float(h.get("EXPEND", h.get("TEXPEND")))
         if stop is None:
-            exptime = _number(h.get("EXPTIME", h.get("TEXPTIME")))
+            exptime = finite_float(h.get("EXPTIME", h.get("TEXPTIME")))
             stop = None if exptime is None else start + exptime / SECONDS_PER_DAY
         if stop is None or stop < start:
             return None
@@ -89,16 +90,6 @@ class X1DChoice:
     extver: int
     reason: str
     note: str
-
-
-def _number(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if np.isfinite(number) else None
 
 
 def _rows(cols: dict[str, Any]) -> tuple[dict[str, Any], ...]:
@@ -161,7 +152,7 @@ def _spread(chosen: X1DExtension, others: list[X1DExtension]) -> str:
     da = dw = 0.0
     for ext in others:
         for mine, theirs in zip(chosen.rows, ext.rows, strict=False):
-            a, b = _number(mine.get("A2CENTER")), _number(theirs.get("A2CENTER"))
+            a, b = finite_float(mine.get("A2CENTER")), finite_float(theirs.get("A2CENTER"))
             if a is not None and b is not None:
                 da = max(da, abs(a - b))
             wa, wb = np.asarray(mine["WAVELENGTH"], float), np.asarray(theirs["WAVELENGTH"], float)
@@ -169,7 +160,7 @@ def _spread(chosen: X1DExtension, others: list[X1DExtension]) -> str:
             if k:
                 dw = max(dw, float(np.max(np.abs(wa[:k] - wb[:k]))))
     parts = [f"{dw:.3g} Å in WAVELENGTH"]
-    if any(_number(r.get("A2CENTER")) is not None for r in chosen.rows):
+    if any(finite_float(r.get("A2CENTER")) is not None for r in chosen.rows):
         parts.insert(0, f"{da:.3g} px in A2CENTER")
     return "the others differ from it by up to " + " and ".join(parts)
 
