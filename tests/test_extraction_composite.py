@@ -150,7 +150,7 @@ def test_member_window_without_binning_equals_the_extraction(tmp_path: Path) -> 
     for generated, lref, options in cases:
         dataset = read_dataset(generated.event_files[0], lref_dir=lref)
         params = ExtractionParams(step=7.0, **options)
-        full = _extract(dataset, params, lref_dir=lref, oref_dir=None, targname=None)
+        full = _extract(dataset, params, lref_dir=lref, targname=None)
         assert _window(dataset, params, lref_dir=lref) == (full.wavelength_min, full.wavelength_max,
                                                            full.calibrated)
     assert full.calibrated is False
@@ -160,6 +160,7 @@ def test_known_member_windows_give_the_same_composite_with_one_read_each(members
     # Ingest knows each member's window from its own extraction: the composite must come out the same,
     # reading every member once instead of twice.
     import hstlc.extraction as extraction
+    import hstlc.extraction.composite as composite_module
     from hstlc.readers import read_dataset
 
     paths = [str(members["late"].event_files[0]), str(members["early"].event_files[0])]
@@ -170,7 +171,7 @@ def test_known_member_windows_give_the_same_composite_with_one_read_each(members
         reads.append(str(path))
         return read_dataset(path, **kwargs)
 
-    monkeypatch.setattr(extraction, "read_dataset", counting)
+    monkeypatch.setattr(composite_module, "read_dataset", counting)  # make_composite's and load_datasets'
     plain = make_composite(paths, params, lref_dir=members["ref"])
     assert len(reads) == 4  # window pass and extraction pass, one member in memory at a time
     windows = {}
