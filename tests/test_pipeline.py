@@ -362,7 +362,7 @@ def test_one_and_two_cores_give_identical_catalogs(
 
 
 def test_missing_folder_and_uninitialised_catalog(tmp_path: Path) -> None:
-    from hstlc.errors import FilingError
+    from hstlc.errors import InputFileError
 
     settings = make_settings(tmp_path / "home")
     catalog = Catalog.from_url(f"sqlite:///{tmp_path / 'empty.db'}")
@@ -371,7 +371,7 @@ def test_missing_folder_and_uninitialised_catalog(tmp_path: Path) -> None:
     empty.mkdir()
     summary = ingest(empty, settings=settings, catalog=catalog)  # creates the catalog's tables
     assert catalog.missing_tables() == [] and not summary.ingested
-    with pytest.raises(FilingError, match="folder not found"):
+    with pytest.raises(InputFileError, match="folder not found"):
         ingest(tmp_path / "nope", settings=settings, catalog=catalog)
     catalog.dispose()
     assert os.path.exists(tmp_path / "empty.db")

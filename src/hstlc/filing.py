@@ -7,6 +7,11 @@ error (:class:`~hstlc.errors.FilingError`), never an overwrite (the original pip
 ``os.remove(dst)`` first); an *identical* one means an earlier move got that far before being
 interrupted, so the source is removed (nothing is lost: the bytes are at the destination) and the
 destination returned. Directories are created with the configured mode and group.
+
+Every file hstlc writes (products, STIS corrtags, verified copies) goes through
+:func:`write_atomically`: written under a temporary name beside the target that starts with
+:data:`TEMP_PREFIX` (so the ingest's sweeper needs to know one pattern), fsync'ed, and only then put in
+place — without ever replacing a file that appeared meanwhile unless the caller asked to overwrite.
 """
 
 from __future__ import annotations
@@ -17,7 +22,10 @@ import logging
 import os
 import shutil
 import uuid
+from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
+from typing import BinaryIO
 
 from hstlc.errors import FilingError
 
@@ -26,6 +34,12 @@ log = logging.getLogger(__name__)
 CHUNK = 1 << 20
 TEMP_PREFIX = ".hstlc-tmp-"
 """Temporary files (copies and products being written) start with this; a leading dot hides them."""
+
+MAX_NAME_BYTES = 255
+_NO_HARD_LINKS = frozenset(
+    {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.EXDEV, errno.ENOSYS}
+)
+"""``os.link`` errors that mean "this filesystem cannot hard-link", not "something is in the way"."""
 
 
 def sha256_of(path: Path) -> str:
@@ -108,7 +122,108 @@ def fsync_directory(directory: Path) -> None:
 
 
 def _same_content(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` are regular files with the same bytes (size, then sha256)."""
+    if not (a.is_file() and b.is_file()):
+        return False
     return a.stat().st_size == b.stat().st_size and sha256_of(a) == sha256_of(b)
+
+
+def temporary_path(target: Path) -> Path:
+    """A fresh temporary name beside ``target``: :data:`TEMP_PREFIX`, 32 random hex digits, ``-`` and the
+    target's name (cut to the 255 bytes a file name may have)."""
+    name = f"{TEMP_PREFIX}{uuid.uuid4().hex}-{target.name}"
+    while len(os.fsencode(name)) > MAX_NAME_BYTES:
+        name = name[:-1]
+    return target.parent / name
+
+
+def open_new(path: Path) -> BinaryIO:
+    """Open a file that must not exist yet for writing bytes (``O_EXCL``) — as ``open(path, "xb")``, but
+    in mode ``"wb"``, which astropy's ``writeto`` accepts (it refuses a handle in mode ``"xb"``)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    return os.fdopen(fd, "wb")
+
+
+def _fsync_file(path: Path) -> None:
+    """Flush the bytes of ``path`` to disk (read-only is enough on POSIX, and works on a 0o444 copy)."""
+    fd = os.open(path, os.O_RDWR if os.name == "nt" else os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _place_exclusively(tmp: Path, target: Path) -> bool:
+    """Put ``tmp`` at ``target`` unless something is there; False (and ``tmp`` kept) if something is.
+
+    A hard link is atomic and fails if the name exists (``os.rename`` would silently replace a file
+    created meanwhile). Where the filesystem has no hard links, a check then ``os.replace``: the only
+    fallback POSIX offers, with a window of microseconds instead of the whole write.
+    """
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        if exc.errno not in _NO_HARD_LINKS:
+            raise
+        if os.path.lexists(target):
+            return False
+        log.debug("%s: no hard links here (%s); checked, then renamed", target, exc.strerror or exc)
+        os.replace(tmp, target)
+    return True
+
+
+def write_atomically(
+    target: str | os.PathLike[str],
+    write: Callable[[Path], object],
+    *,
+    overwrite: bool,
+    identical_ok: bool = False,
+    exists_message: str | None = None,
+) -> bool:
+    """Create ``target`` by calling ``write(temporary)``, so that it appears complete or not at all.
+
+    ``write`` writes the file at the temporary path it is given (beside ``target``, named with
+    :data:`TEMP_PREFIX`; the path does not exist yet: :func:`open_new` or ``open(path, "xb")``). It is then
+    fsync'ed and put in place, and the folder fsync'ed:
+
+    * ``overwrite=False``: placed with a hard link, so a file that appeared at ``target`` while ``write``
+      ran is never replaced (:class:`FilingError`, ``exists_message``). A file already there before is
+      refused before ``write`` is called — unless ``identical_ok``, where the new bytes are written and
+      compared first;
+    * ``overwrite=True``: ``os.replace`` — readers see the old file or the new one, never a mix;
+    * ``identical_ok``: a file with exactly the new bytes at ``target`` counts as done (it is left as it
+      is, mtime included) instead of a conflict or a needless replace.
+
+    Returns True if the new file was put in place, False if an identical one was already there. The
+    temporary file is removed whatever happens (an exception in ``write``, a conflict, Ctrl-C). Errors
+    from ``write`` and :class:`OSError` from the filesystem propagate unchanged, for the caller to word;
+    missing folders are the caller's to create (with its mode and group).
+    """
+    target = Path(target)
+    message = exists_message or f"{target}: a different file already exists; not overwritten"
+    if target.is_dir():
+        raise FilingError(f"{target}: is a folder; expected a file name")
+    if not overwrite and not identical_ok and os.path.lexists(target):
+        raise FilingError(message)  # don't write what cannot be placed
+    tmp = temporary_path(target)
+    try:
+        write(tmp)
+        _fsync_file(tmp)
+        if overwrite:
+            if identical_ok and _same_content(tmp, target):
+                return False
+            os.replace(tmp, target)
+        elif not _place_exclusively(tmp, target):
+            if identical_ok and _same_content(tmp, target):
+                return False
+            raise FilingError(message)
+        fsync_directory(target.parent)
+        return True
+    finally:
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def _exists_error(src: Path, dest: Path) -> FilingError:
@@ -118,9 +233,10 @@ def _exists_error(src: Path, dest: Path) -> FilingError:
 
 
 def _copy_verified(src: Path, dest: Path) -> None:
-    """Copy ``src`` to a temporary name beside ``dest``, fsync, verify, and link it into place."""
-    tmp = dest.parent / f"{TEMP_PREFIX}{uuid.uuid4().hex}-{dest.name}"[:255]
-    try:
+    """Copy ``src`` to ``dest`` through :func:`write_atomically`: verified (size and sha256 of the copy
+    read back) before it is put in place; an identical file already there counts as copied."""
+
+    def copy(tmp: Path) -> None:
         source_hash = hashlib.sha256()
         copy_hash = hashlib.sha256()
         with open(src, "rb") as fin, open(tmp, "xb") as fout:
@@ -128,7 +244,6 @@ def _copy_verified(src: Path, dest: Path) -> None:
                 source_hash.update(chunk)
                 fout.write(chunk)
             fout.flush()
-            os.fsync(fout.fileno())
         shutil.copystat(src, tmp)
         with open(tmp, "rb") as check:
             while chunk := check.read(CHUNK):
@@ -137,29 +252,9 @@ def _copy_verified(src: Path, dest: Path) -> None:
             raise FilingError(
                 f"{src.name}: the copy in {dest.parent} does not match the original; source kept"
             )
-        _link_into_place(tmp, dest, src)
-        fsync_directory(dest.parent)
-    finally:
-        tmp.unlink(missing_ok=True)
 
-
-def _link_into_place(tmp: Path, dest: Path, src: Path) -> None:
-    """Put ``tmp`` at ``dest`` unless something is there already (never overwrite)."""
-    try:
-        os.link(tmp, dest)
-    except FileExistsError:
-        if _same_content(tmp, dest):
-            return
-        raise _exists_error(src, dest) from None
-    except OSError as exc:
-        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.EXDEV):
-            raise
-        # No hard links on this filesystem: an exclusive-create check then rename.
-        if dest.exists():
-            if _same_content(tmp, dest):
-                return
-            raise _exists_error(src, dest) from None
-        os.replace(tmp, dest)
+    conflict = str(_exists_error(src, dest))
+    write_atomically(dest, copy, overwrite=False, identical_ok=True, exists_message=conflict)
 
 
 def move_file(src: Path, dest_dir: Path, *, group: str | None = None, dir_mode: int = 0o770) -> Path:
@@ -246,4 +341,4 @@ def copy_file(src: Path, dest_dir: Path, *, group: str | None = None, dir_mode: 
 
 
 __all__ = ["TEMP_PREFIX", "apply_group", "copy_file", "ensure_dir", "fsync_directory", "move_file",
-           "sha256_of"]
+           "open_new", "sha256_of", "temporary_path", "write_atomically"]

@@ -22,7 +22,7 @@ from typing import Any
 from hstlc.catalog import Catalog
 from hstlc.catalog import ingest_state as state
 from hstlc.config import Settings
-from hstlc.errors import CatalogError, FilingError
+from hstlc.errors import CatalogError, InputFileError
 from hstlc.pipeline_discovery import SkippedFile, discover
 from hstlc.pipeline_work import survey, target_folder
 
@@ -109,8 +109,8 @@ def plan_ingest(
 
     folder = Path(directory).expanduser().absolute()
     if not folder.is_dir():
-        raise FilingError(f"{folder}: folder not found" if not folder.exists() else
-                          f"{folder}: not a folder (give the folder that holds the event files)")
+        raise InputFileError(folder, "folder not found" if not folder.exists() else
+                             "not a folder (give the folder that holds the event files)")
     exclude = [p for p in settings.directories().values() if p is not None]
     exclude += [p for p in (settings.lref_dir, settings.oref_dir) if p is not None]
     found = discover(folder, recursive=recursive, exclude=exclude)

@@ -61,13 +61,11 @@ computed for products written before it existed); :func:`to_lightkurve` gives a 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import math
 import os
 import re
-import secrets
 import unicodedata
 import warnings
 from collections.abc import Mapping
@@ -82,7 +80,7 @@ from astropy.utils.exceptions import AstropyWarning
 
 from hstlc.domain import LIGHTCURVE_COLUMNS, SECONDS_PER_DAY, LightCurve
 from hstlc.errors import FilingError, InputFileError
-from hstlc.filing import fsync_directory, sha256_of
+from hstlc.filing import open_new, sha256_of, write_atomically
 from hstlc.naming import safe_component
 
 if TYPE_CHECKING:
@@ -613,66 +611,34 @@ def _build_hdulist(lc: LightCurve) -> fits.HDUList:
 def write_lightcurve(lc: LightCurve, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
     """Write ``lc`` as a FITS product at ``path`` atomically and return the path.
 
-    The file is written to a hidden temporary name in the same folder, fsynced, then renamed into place;
-    on any error the temporary file is removed and no product appears. An existing file is replaced
-    only with ``overwrite=True`` (else :class:`~hstlc.errors.FilingError`). Missing parent folders are
-    created.
+    Through :func:`hstlc.filing.write_atomically`: written to a hidden temporary name in the same folder,
+    fsynced, then put in place; on any error the temporary file is removed and no product appears. An
+    existing file — also one that appears while this one is being written — is replaced only with
+    ``overwrite=True`` (else :class:`~hstlc.errors.FilingError`). Missing parent folders are created.
     """
     target = Path(path)
     if target.is_dir():
         raise FilingError(f"{target}: is a folder; expected a product file name")
+    exists = f"{target}: already exists; not replaced (use overwrite to replace it)"
     if target.exists() and not overwrite:
-        raise FilingError(f"{target}: already exists; not replaced (use overwrite to replace it)")
+        raise FilingError(exists)
     hdulist = _build_hdulist(lc)
     folder = target.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise FilingError(f"{target}: cannot create folder {folder} ({exc.strerror or exc})") from None
-    temporary = folder / f".{target.name}.{secrets.token_hex(6)}.tmp"
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    try:
-        fd = os.open(temporary, flags, 0o666)
-    except OSError as exc:
-        raise FilingError(f"{target}: cannot write in {folder} ({exc.strerror or exc})") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
+
+    def write(temporary: Path) -> None:
+        with open_new(temporary) as handle:
             hdulist.writeto(handle, checksum=True)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if overwrite:
-            os.replace(temporary, target)
-        else:
-            _link_no_clobber(temporary, target)
-        fsync_directory(folder)
-    except BaseException as exc:
-        with contextlib.suppress(FileNotFoundError):
-            temporary.unlink()
-        if isinstance(exc, FilingError):
-            raise
-        if isinstance(exc, OSError):
-            raise FilingError(f"{target}: could not be written ({exc.strerror or exc})") from exc
-        raise
+
+    try:
+        write_atomically(target, write, overwrite=overwrite, exists_message=exists)
+    except OSError as exc:
+        raise FilingError(f"{target}: could not be written ({exc.strerror or exc})") from exc
     logger.debug("wrote %s (%d rows)", target, len(lc))
     return target
-
-
-def _link_no_clobber(temporary: Path, target: Path) -> None:
-    """Move ``temporary`` to ``target`` unless ``target`` exists (atomically where links work)."""
-    try:
-        os.link(temporary, target)
-    except FileExistsError:
-        raise FilingError(f"{target}: already exists; not replaced (use overwrite to replace it)") from None
-    except OSError:
-        # Filesystems without hard links: check, then rename (a small race, logged for the record).
-        if target.exists():
-            raise FilingError(
-                f"{target}: already exists; not replaced (use overwrite to replace it)"
-            ) from None
-        logger.debug("%s: hard links unsupported, renaming without a no-clobber guarantee", target)
-        os.replace(temporary, target)
-        return
-    temporary.unlink()
 
 
 # ------------------------------------------------------------------------------------------ reading

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import logging
 import os
-import uuid
 from pathlib import Path
 
 import numpy as np
 from astropy.io import fits
 
 from hstlc.errors import FilingError, InputFileError
-from hstlc.filing import sha256_of
+from hstlc.filing import open_new, sha256_of, write_atomically
 from hstlc.readers.stis import read_stis_tag
 
 log = logging.getLogger(__name__)
@@ -110,26 +109,28 @@ def write_stis_corrtag(
         gti.header["EXTVER"] = 1
         hdus.append(gti)
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".hstlc-tmp-{uuid.uuid4().hex}-{out.name}")
+    hdulist = fits.HDUList([primary, *hdus])
+
+    def write(temporary: Path) -> None:
+        with open_new(temporary) as handle:
+            hdulist.writeto(handle, output_verify="silentfix")
+
     try:
-        fits.HDUList([primary, *hdus]).writeto(tmp, output_verify="silentfix")
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        if out.exists():
-            if sha256_of(out) == sha256_of(tmp):
-                log.info("%s is already up to date", out.name)
-                return out
-            if not overwrite:
-                raise FilingError(
-                    f"{out}: a different file already exists; not overwritten (use overwrite=True to replace)"
-                )
-        os.replace(tmp, out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        # Byte-identical output for the same inputs: an identical file already there is "up to date";
+        # a different one is replaced only with overwrite, and never if it appeared while writing.
+        written = write_atomically(
+            out, write, overwrite=overwrite, identical_ok=True,
+            exists_message=f"{out}: a different file already exists; not overwritten "
+                           "(use overwrite=True to replace)",
+        )
+    except OSError as exc:
+        raise FilingError(f"{out}: could not be written ({exc.strerror or exc})") from exc
+    if written:
         log.info("wrote %s (%d events; calibration: %s)", out, n, ",".join(cal.applied) or "none")
-        return out
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    else:
+        log.info("%s is already up to date", out.name)
+    return out
 
 
 __all__ = ["corrtag_path_for", "write_stis_corrtag"]

@@ -3,7 +3,8 @@
 Two different things live here:
 
 * :func:`name_key` — how two spellings of one identifier are *compared* (upper case, whitespace removed,
-  SIMBAD's ``NAME ``/``V* ``/``* `` prefixes dropped). ``metadata.targname_key`` holds the same key.
+  SIMBAD's ``NAME ``/``V* ``/``* `` prefixes dropped). Defined in :mod:`hstlc.targets` (re-exported
+  here) so that ``metadata.targname_key`` (:func:`hstlc.catalog.store.targname_key`) is the same key.
 * :func:`apply_rules` — how an observer's TARGNAME is *rewritten* to its canonical HST form. Each rule is
   conservative: it only fires on patterns where the rewrite cannot merge two different targets.
 
@@ -35,8 +36,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-#: Prefixes SIMBAD puts before an identifier that are not part of the name.
-SIMBAD_PREFIXES: tuple[str, ...] = ("NAME ", "V* ", "** ", "* ", "EM* ")
+from hstlc.targets import SIMBAD_PREFIXES, name_key
 
 #: Characters HST allows in a TARGNAME (upper case).
 HST_NAME = re.compile(r"^[A-Z0-9.+\-]+$")
@@ -94,19 +94,6 @@ _COPY = re.compile(r"^(?P<base>.*[A-Z0-9.+])-COPY(?:-?\d+)?$")
 _INDEX = re.compile(rf"^(?P<base>(?:{_alternation(SOLAR_SYSTEM_BODIES)})(?:-[A-Z]+)*)-?\d+$")
 _GREEK = re.compile(rf"^({'|'.join(GREEK_ABBREVIATIONS)})-([A-Z]{{3}})(?=$|-)")
 _BLANKS = re.compile(r"\s+")
-
-
-def name_key(name: str) -> str:
-    """The comparison key of an identifier: upper case, no whitespace, no SIMBAD ``NAME ``/``V* `` prefix.
-
-    ``"NGC  224"``, ``"ngc224"`` and ``"NAME NGC 224"`` all give ``"NGC224"``.
-    """
-    text = " ".join(name.upper().split())
-    for prefix in SIMBAD_PREFIXES:
-        if text.startswith(prefix):
-            text = text[len(prefix):]
-            break
-    return "".join(text.split())
 
 
 def _hst_form(name: str) -> str:
