@@ -1,7 +1,8 @@
-"""The code base is ruff-clean (CONVENTIONS.md hygiene); ruff comes with the ``test`` extra."""
+"""The code base is ruff-clean and mypy-clean (CONVENTIONS.md hygiene); both come with the ``test`` extra."""
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import subprocess
 import sys
@@ -22,5 +23,19 @@ def test_ruff_clean() -> None:
         capture_output=True,
         text=True,
         timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_clean() -> None:
+    """``mypy`` with the ``[tool.mypy]`` settings of pyproject.toml (the files it names, src/hstlc) passes."""
+    if importlib.util.find_spec("mypy") is None:
+        pytest.skip("mypy is not installed (pip install '.[test]')")
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--config-file", "pyproject.toml", "--no-color-output"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr

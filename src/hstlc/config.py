@@ -15,13 +15,17 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 import tomllib
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from hstlc.errors import ConfigError
+
+#: The default of a folder setting: always replaced by ``<home_dir>/<folder>`` (``Settings._derive_paths``),
+#: so after validation every folder setting is a ``Path``, never None.
+_DERIVED = cast(Path, None)
 
 ENV_PREFIX = "HSTLC_"
 CONFIG_ENV = "HSTLC_CONFIG"
@@ -70,14 +74,14 @@ class Settings(BaseSettings):
     db_connection_string: str | None = Field(
         None, description="SQLAlchemy URL of the catalog (default sqlite:///<home_dir>/hstlc.db)"
     )
-    ingest_dir: Path | None = Field(None, description="Where new event files are looked for")
-    filesystem_dir: Path | None = Field(None, description="Where ingested files are filed, by target")
-    outputs_dir: Path | None = Field(None, description="Individual lightcurve products, by target")
-    composite_dir: Path | None = Field(None, description="Composite (HLSP) lightcurve products")
-    log_dir: Path | None = Field(None, description="One log file per command run")
-    download_dir: Path | None = Field(None, description="Downloads from MAST")
-    plot_dir: Path | None = Field(None, description="Figures and the HTML report")
-    bad_data_dir: Path | None = Field(None, description="Quarantine for datasets that fail the checks")
+    ingest_dir: Path = Field(_DERIVED, description="Where new event files are looked for")
+    filesystem_dir: Path = Field(_DERIVED, description="Where ingested files are filed, by target")
+    outputs_dir: Path = Field(_DERIVED, description="Individual lightcurve products, by target")
+    composite_dir: Path = Field(_DERIVED, description="Composite (HLSP) lightcurve products")
+    log_dir: Path = Field(_DERIVED, description="One log file per command run")
+    download_dir: Path = Field(_DERIVED, description="Downloads from MAST")
+    plot_dir: Path = Field(_DERIVED, description="Figures and the HTML report")
+    bad_data_dir: Path = Field(_DERIVED, description="Quarantine for datasets that fail the checks")
     lref_dir: Path | None = Field(None, description="COS reference files (default: $lref)")
     oref_dir: Path | None = Field(None, description="STIS reference files (default: $oref)")
 
@@ -172,6 +176,16 @@ class Settings(BaseSettings):
             if not url.startswith(("http://", "https://")):
                 raise ValueError(f"not an http(s) URL: {url!r}")
         return value
+
+    @field_validator(*DIRECTORY_DEFAULTS, mode="plain")
+    @classmethod
+    def _folder(cls, value: Any) -> Path | None:
+        """A folder setting: a path, or None until :meth:`_derive_paths` puts it under ``home_dir``."""
+        if value is None or isinstance(value, Path):
+            return value
+        if isinstance(value, str | os.PathLike) and str(value).strip():
+            return Path(value)
+        raise ValueError(f"not a folder path: {value!r}")
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:

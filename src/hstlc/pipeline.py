@@ -38,11 +38,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import socket
 import sys
 import threading
 import time
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager, suppress
@@ -53,7 +54,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from hstlc.catalog import Catalog
 from hstlc.catalog import ingest_state as state
 from hstlc.config import Settings
-from hstlc.errors import FilingError, HstlcError
+from hstlc.errors import FilingError, HstlcError, InputFileError
 from hstlc.filing import TEMP_PREFIX, apply_group, copy_file, move_file, sha256_of
 from hstlc.naming import safe_join
 from hstlc.pipeline_discovery import Candidate, SkippedFile, discover
@@ -145,15 +146,6 @@ class IngestSummary:
     @property
     def bad_count(self) -> int:
         return len({root for roots in self.bad.values() for root in roots})
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed
-
-    @property
-    def datasets_per_minute(self) -> float:
-        n = len(self.ingested) + self.bad_count
-        return 60.0 * n / self.wall_seconds if self.wall_seconds > 0 else 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -274,8 +266,8 @@ def _unordered(
             yield item, fn(item)
             continue
         if not finished:
-            finished, _ = wait(list(futures), timeout=5.0, return_when=FIRST_COMPLETED)
-            finished = sorted(finished, key=order.__getitem__)
+            done, _ = wait(list(futures), timeout=5.0, return_when=FIRST_COMPLETED)
+            finished = sorted(done, key=order.__getitem__)
         for future in finished:
             item = futures.pop(future)
             order.pop(future)
@@ -320,8 +312,19 @@ def _superseded_dir(folder: Path, sha: str) -> Path:
     return safe_join(folder, SUPERSEDED, sha[:16])
 
 
+#: Temporary names of products written by hstlc before every write went through
+#: :func:`hstlc.filing.write_atomically` (``.<name>.<12 hex>.tmp``). Nothing writes them any more; the
+#: sweeper still removes them so that files left by a run of an older version that was killed go too.
+_LEGACY_TEMPORARY = re.compile(r"\..+\.[0-9a-f]{12}\.tmp")
+
+
+def _is_our_temporary(name: str) -> bool:
+    return name.startswith(TEMP_PREFIX) or _LEGACY_TEMPORARY.fullmatch(name) is not None
+
+
 def sweep_temporaries(folders: Iterable[Path], *, depth: int = 2) -> int:
-    """Remove temporary files our own interrupted writes left (``.hstlc-tmp-*``, ``.<name>.<hex>.tmp``).
+    """Remove temporary files our own interrupted writes left (``TEMP_PREFIX``, i.e. ``.hstlc-tmp-*``;
+    also the ``.<name>.<hex>.tmp`` of older versions).
 
     Only runs under the ingest lock, in hstlc's own folders, and only on names no user file has.
     """
@@ -338,11 +341,7 @@ def sweep_temporaries(folders: Iterable[Path], *, depth: int = 2) -> int:
                 if level < depth:
                     visit(Path(entry.path), level + 1)
                 continue
-            name = entry.name
-            ours = name.startswith(TEMP_PREFIX) or (
-                name.startswith(".") and name.endswith(".tmp") and ".fits." in name
-            )
-            if ours and entry.is_file(follow_symlinks=False):
+            if _is_our_temporary(entry.name) and entry.is_file(follow_symlinks=False):
                 try:
                     os.unlink(entry.path)
                     removed += 1
@@ -516,7 +515,8 @@ class _Run:
         batch, self._batch = self._batch, []
         if not batch:
             return
-        plans = [(root, status, {"moves": moves, "rows": rows}) for root, status, moves, rows, _ in batch]
+        plans: list[tuple[str, str, dict[str, Any]]] = [
+            (root, status, {"moves": moves, "rows": rows}) for root, status, moves, rows, _ in batch]
         if not self._flush(lambda session: state.write_journals(session, plans)):
             for rootname, *_ in batch:
                 self.summary.failed.setdefault(rootname, "could not write its filing journal to the catalog")
@@ -601,7 +601,7 @@ class _Run:
         with self.session() as session:
             records = state.dataset_records(session, [c.rootname for c in candidates])
             # Detach what we need (sessions close at the end of the block).
-            recorded = {r: _Record(rec.status, rec.files, rec.targname, rec.config_key)
+            recorded = {r: _Record(rec.status, rec.files)
                         for r, rec in records.items()}
 
         good = self._read_and_check(executor, candidates, recorded)
@@ -794,14 +794,14 @@ class _Run:
         if not jobs:
             return
         self._report("composites", total, 0, 0)
-        members = {job.key: roots for job, roots in jobs}
+        member_roots = {job.key: roots for job, roots in jobs}
         composite_jobs = [j for j, _ in jobs]
         if self.cores > 1:
             composite_jobs.sort(key=lambda job: -_size(job.member_files))
         for done, (job, outcome) in enumerate(
             _unordered(executor, build_composite, composite_jobs, self.lock, workers=self.cores), start=1
         ):
-            roots = members[job.key]
+            roots = member_roots[job.key]
             _replay(outcome.logs)
             label = "composite " + "/".join(str(v) for v in job.config)
             if outcome.error:
@@ -836,8 +836,6 @@ class _ResolveProgress:
 class _Record:
     status: str
     files: list[Any] | None
-    targname: str | None
-    config_key: str | None
 
 
 # -------------------------------------------------------------------------------------- public API
@@ -867,10 +865,11 @@ def ingest(
     """
     started = time.perf_counter()
     folder = Path(directory).expanduser().absolute()
+    # The same errors as discover(): a missing folder is a problem with the user's input, not filing.
     if not folder.exists():
-        raise FilingError(f"{folder}: folder not found")
+        raise InputFileError(folder, "folder not found")
     if not folder.is_dir():
-        raise FilingError(f"{folder}: not a folder (give the folder that holds the event files)")
+        raise InputFileError(folder, "not a folder (give the folder that holds the event files)")
     n_cores = max(1, int(cores if cores is not None else settings.num_cores))
     tune_allocator()  # this process extracts too (everything with one core; the first items otherwise)
     db_started = time.perf_counter()
@@ -896,22 +895,11 @@ def ingest(
     return summary
 
 
-def group_counts(summary: IngestSummary) -> dict[str, int]:
-    """Datasets per outcome (for tables)."""
-    counts: dict[str, int] = defaultdict(int)
-    counts["ingested"] = len(summary.ingested)
-    counts["bad"] = summary.bad_count
-    counts["failed"] = len(summary.failed)
-    counts["unchanged"] = len(summary.unchanged)
-    return dict(counts)
-
-
 __all__ = [
     "IngestSummary",
     "ProgressCallback",
     "ProgressUpdate",
     "fingerprint",
-    "group_counts",
     "ingest",
     "sweep_temporaries",
 ]

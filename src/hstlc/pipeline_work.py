@@ -352,8 +352,7 @@ def process(job: ProcessJob) -> ProcessResult:
             source = candidate.event_files[0]
         params = ExtractionParams.from_settings(settings)
         dataset = read_dataset(source, lref_dir=settings.lref_dir, oref_dir=settings.oref_dir, x1d=x1d)
-        lc, window = extract_with_window(dataset, params, lref_dir=settings.lref_dir,
-                                         oref_dir=settings.oref_dir, targname=job.targname)
+        lc, window = extract_with_window(dataset, params, lref_dir=settings.lref_dir, targname=job.targname)
         folder = target_folder(settings.outputs_dir, job.targname)
         ensure_dir(folder, group=settings.file_group, dir_mode=settings.file_mode)
         product = write_lightcurve(lc, folder / individual_filename(candidate.rootname), overwrite=True)

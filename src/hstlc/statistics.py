@@ -232,15 +232,15 @@ def run_stats(
     options = StatsOptions.from_settings(settings)
     todo: list[tuple[ProductRef, str | None]] = []
     for ref in refs:
-        stored = known.get(ref.filename)
+        fingerprint = known.get(ref.filename)
         current = None
         if (
             not recompute_all
-            and stored is not None
-            and stored.product_type == ref.product_type
-            and stale_reason(stored.method_version, stored.method_settings, options.key()) is None
+            and fingerprint is not None
+            and fingerprint.product_type == ref.product_type
+            and stale_reason(fingerprint.method_version, fingerprint.method_settings, options.key()) is None
         ):
-            current = stored.product_sha256
+            current = fingerprint.product_sha256
         todo.append((ref, current))
 
     outcomes: list[StatsOutcome] = []

@@ -28,9 +28,10 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Update, delete, insert, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -113,6 +114,12 @@ def _is_stale(holder: LockHolder, *, host: str, stale_after: float, now: datetim
     return None
 
 
+def _rowcount(session: Session, statement: Update) -> int:
+    """The rows an UPDATE (without RETURNING) matched. ``Session.execute`` returns a ``CursorResult`` for
+    it, which its signature does not promise (sqlalchemy/sqlalchemy#12913: cast, as SQLAlchemy advises)."""
+    return cast("CursorResult[Any]", session.execute(statement)).rowcount
+
+
 class IngestLockHandle:
     """The held ingest lock: a heartbeat thread keeps it alive until :meth:`release`.
 
@@ -164,11 +171,11 @@ class IngestLockHandle:
                 f"wait for it (a dead one's lock is taken over after {stale_after:.0f} s)"
             )
         with catalog.session() as session:
-            taken = session.execute(
+            taken = _rowcount(session, (
                 update(IngestLock)
                 .where(IngestLock.name == LOCK_NAME, IngestLock.owner == holder.owner)
                 .values(**values)
-            ).rowcount
+            ))
         if taken != 1:
             raise IngestLockedError(
                 "another ingest is running on this catalog (it took over a stale lock at the same moment)"
@@ -186,11 +193,11 @@ class IngestLockHandle:
     def heartbeat(self) -> None:
         """Refresh the heartbeat; notes a lost lock (checked by :meth:`ensure_held`)."""
         with self.catalog.session() as session:
-            n = session.execute(
+            n = _rowcount(session, (
                 update(IngestLock)
                 .where(IngestLock.name == LOCK_NAME, IngestLock.owner == self.owner)
                 .values(heartbeat_at=utcnow())
-            ).rowcount
+            ))
         if n != 1 and self._lost is None:
             self._lost = "the ingest lock was taken over by another run"
             log.error(self._lost)
@@ -380,7 +387,7 @@ def composite_members(session: Session, key: str) -> list[CompositeMember]:
     for root, expstart in session.execute(
         select(Metadata.rootname, Metadata.expstart).where(Metadata.rootname.in_(roots))
     ):
-        if expstart is not None:
+        if root is not None and expstart is not None:  # root: always (the query matched it)
             starts[root] = min(expstart, starts.get(root) or expstart)
     members = [CompositeMember(d.rootname, d.primary_path or "", starts.get(d.rootname)) for d in datasets]
     return sorted(members, key=lambda m: (m.expstart if m.expstart is not None else float("inf"), m.rootname))

@@ -58,7 +58,9 @@ def list_products(session: Session, products: ProductChoice = "both") -> list[Pr
             )
         )
         for folder, filename in rows:
-            found.setdefault(filename, ProductRef(_product_path(folder, filename), filename, "individual"))
+            if filename is not None:  # always (the query asks for named rows): narrows the column's type
+                ref = ProductRef(_product_path(folder, filename), filename, "individual")
+                found.setdefault(filename, ref)
     if products in ("composite", "both"):
         rows = session.execute(
             select(Outputs.composite_path, Outputs.composite_filename).where(
@@ -66,7 +68,9 @@ def list_products(session: Session, products: ProductChoice = "both") -> list[Pr
             )
         )
         for folder, filename in rows:
-            found.setdefault(filename, ProductRef(_product_path(folder, filename), filename, "composite"))
+            if filename is not None:  # always (the query asks for named rows): narrows the column's type
+                ref = ProductRef(_product_path(folder, filename), filename, "composite")
+                found.setdefault(filename, ref)
     return [found[name] for name in sorted(found)]
 
 

@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.schema import ColumnCollectionConstraint
 
 from hstlc.catalog.schema import (
     BAD_DATA_REASONS,
@@ -42,6 +43,7 @@ from hstlc.catalog.schema import (
     utcnow,
 )
 from hstlc.errors import CatalogError
+from hstlc.targets import name_key
 
 log = logging.getLogger(__name__)
 
@@ -212,7 +214,9 @@ class Catalog:
                     "cannot be added to existing rows automatically; add it by hand or rebuild the catalog"
                 )
             if any(column.name in index.columns for index in table.indexes) or any(
-                column.name in c.columns for c in table.constraints if c is not table.primary_key
+                column.name in c.columns
+                for c in table.constraints
+                if isinstance(c, ColumnCollectionConstraint) and c is not table.primary_key
             ):
                 raise CatalogError(
                     f"{self.url}: table {table.name} lacks column {column.name}, which is indexed or "
@@ -362,8 +366,9 @@ def bulk_upsert(session: Session, model: type[Any], key: str, rows: Iterable[Map
 
 
 def targname_key(targname: Any) -> str | None:
-    """The spacing- and case-insensitive form of a target name the catalog indexes (``targname_key``)."""
-    return None if targname is None else "".join(str(targname).upper().split())
+    """The key of a target name the catalog indexes (``targname_key``): :func:`hstlc.targets.name_key`,
+    the resolver's key (case, spacing and a SIMBAD ``NAME ``/``V* `` prefix do not matter)."""
+    return None if targname is None else name_key(str(targname))
 
 
 def with_targname_key(values: Mapping[str, Any]) -> dict[str, Any]:

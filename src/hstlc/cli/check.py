@@ -116,9 +116,9 @@ def check(
                 reasons = "; ".join(outcome.result.reasons) if outcome.error is None else "(see error)"
                 row = [escape(names), f"[{styles[outcome.verdict]}]{outcome.verdict}[/]", escape(reasons)]
                 if move:
-                    result = moved.get(id(outcome))
-                    row.append("" if result is None else escape(
-                        str(result.moved[0].parent) if result.error is None and result.moved else "not moved"
+                    done = moved.get(id(outcome))
+                    row.append("" if done is None else escape(
+                        str(done.moved[0].parent) if done.error is None and done.moved else "not moved"
                     ))
                 table.add_row(*row)
             run.out.print(table)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -97,7 +98,7 @@ def plan_table(plan: IngestPlan) -> Table:
     return table
 
 
-def _dry_run(ctx: typer.Context, directory: Path | None, overrides: dict[str, object], *, recursive: bool,
+def _dry_run(ctx: typer.Context, directory: Path | None, overrides: Mapping[str, object], *, recursive: bool,
              as_json: bool) -> None:
     with command(ctx, "ingest", overrides, log=False) as run:  # a dry run changes nothing
         from hstlc.catalog.store import open_if_exists

@@ -25,7 +25,7 @@ from hstlc.errors import InputFileError, UnsupportedProductError
 from hstlc.readers.cos import check_times, read_cos_dataset
 from hstlc.readers.detect import ProductKind, classify, detect_product
 from hstlc.readers.files import DatasetFiles, companion_files, split_name
-from hstlc.readers.hdus import find_hdu, input_boundary, open_fits, read_columns, reuse_decompressed
+from hstlc.readers.hdus import input_boundary, open_fits, read_columns, require_hdu, reuse_decompressed
 from hstlc.readers.observation import build_observation
 from hstlc.readers.stis import read_stis_dataset
 
@@ -92,7 +92,7 @@ def read_observation(path: str | os.PathLike[str]) -> Observation:
     p = Path(path)
     with open_fits(p) as hdul:
         kind = classify(p, hdul)
-        ext = find_hdu(hdul, "EVENTS" if kind.is_events else "SCI")
+        ext = require_hdu(p, hdul, "EVENTS" if kind.is_events else "SCI")
         where = "EVENTS header" if kind.is_events else "SCI header"
         return build_observation(p, hdul[0].header, ext.header, instrument=kind.instrument, where=where)
 
@@ -104,7 +104,7 @@ def read_event_times(path: str | os.PathLike[str]) -> tuple[Observation, npt.NDA
         kind = classify(p, hdul)
         if not kind.is_events:
             raise UnsupportedProductError(p, f"{kind.value} holds no events; give its corrtag or tag file")
-        events = find_hdu(hdul, "EVENTS")
+        events = require_hdu(p, hdul, "EVENTS")
         observation = build_observation(p, hdul[0].header, events.header, instrument=kind.instrument)
         times = read_columns(p, events, ["TIME"])["TIME"]
         if times.ndim != 1 or times.dtype.kind not in "fiu":

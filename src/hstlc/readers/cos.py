@@ -19,12 +19,12 @@ from hstlc.errors import InputFileError
 from hstlc.readers.detect import ProductKind, classify
 from hstlc.readers.files import companion_files, product_kind
 from hstlc.readers.hdus import (
-    find_hdu,
     header_dict,
     open_fits,
     read_columns,
     read_gti,
     read_timeline,
+    require_hdu,
 )
 from hstlc.readers.observation import build_observation
 
@@ -49,7 +49,7 @@ def read_cos_segment(path: Path) -> tuple[Observation, Segment]:
         kind = classify(path, hdul)
         if kind not in COS_KINDS:
             raise InputFileError(path, f"expected a COS corrtag, found a {kind.value} file")
-        events = find_hdu(hdul, "EVENTS")
+        events = require_hdu(path, hdul, "EVENTS")
         primary = hdul[0].header
         observation = build_observation(path, primary, events.header, instrument="COS")
         cols = read_columns(path, events, EVENT_COLUMNS, hint=HINT)

@@ -566,6 +566,15 @@ def find_hdu(hdul: fits.HDUList, name: str, *, highest_extver: bool = False) -> 
     return hdus[0]
 
 
+def require_hdu(path: str | os.PathLike[str], hdul: fits.HDUList, name: str) -> Any:
+    """The first HDU named ``name``, which the file's kind (:func:`~hstlc.readers.detect.classify`) says it
+    has; :class:`InputFileError` if it has none after all (the file changed since it was classified)."""
+    hdu = find_hdu(hdul, name)
+    if hdu is None:
+        raise InputFileError(path, f"no {name} extension")
+    return hdu
+
+
 def is_table(hdu: Any) -> bool:
     return isinstance(hdu, fits.BinTableHDU | fits.TableHDU)
 
@@ -669,7 +678,7 @@ def _direct_columns(path: Path, hdu: Any, wanted: Sequence[str]) -> dict[str, np
     # of a memory map, which pays a page fault per page per pass.
     step = max(1, min(rows, _BLOCK_BYTES // width))
     buffer = np.empty(step, dtype=row_type)
-    raw = buffer.view(np.uint8)
+    raw = buffer.view(np.uint8).data  # a memoryview: what readinto fills
     with open(path, "rb") as handle:
         handle.seek(int(info["datLoc"]))
         for start in range(0, rows, step):
@@ -853,5 +862,6 @@ __all__ = [
     "read_columns",
     "read_gti",
     "read_timeline",
+    "require_hdu",
     "reuse_decompressed",
 ]

@@ -29,7 +29,7 @@ import logging
 import os
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -81,7 +81,7 @@ def _cached(reader: Callable[[Path], T]) -> Callable[[str | os.PathLike[str]], T
                st.st_ctime_ns)
         if key in _cache:
             _cache.move_to_end(key)
-            return _cache[key]  # type: ignore[no-any-return]
+            return _cache[key]
         table = reader(p)
         _freeze(table)
         _cache[key] = table
@@ -161,7 +161,9 @@ def _norm(value: Any) -> Any:
     return value
 
 
-def match_rows(columns: Mapping[str, npt.ArrayLike], **criteria: Any) -> npt.NDArray[np.intp]:
+def match_rows(
+    columns: Mapping[str, Sequence[Any] | npt.NDArray[Any]], **criteria: Any
+) -> npt.NDArray[np.intp]:
     """Indices of the rows whose every criterion matches (``ANY`` string cells match everything).
 
     ``columns`` maps upper-case column names to 1-D arrays; ``criteria`` uses lower- or upper-case names.
@@ -190,7 +192,7 @@ def _memo(table: Any, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
     memo: dict[tuple[Any, ...], Any] = table.__dict__.setdefault("_match_memo", {})
     if key not in memo:
         memo[key] = compute()
-    return memo[key]  # type: ignore[no-any-return]
+    return memo[key]
 
 
 def _strings(values: npt.ArrayLike) -> npt.NDArray[np.str_]:
@@ -424,7 +426,7 @@ class PhotTable:
         return _memo(self, (opt_elem, cenwave, sporder), lambda: self._match(opt_elem, cenwave, sporder))
 
     def _match(self, opt_elem: str, cenwave: int, sporder: int | None) -> tuple[PhotRow, ...]:
-        cols = {
+        cols: dict[str, Sequence[Any]] = {
             "OPT_ELEM": [r.opt_elem for r in self.rows],
             "CENWAVE": [r.cenwave for r in self.rows],
             "SPORDER": [r.sporder for r in self.rows],

@@ -13,7 +13,7 @@ What real archive files showed (FORMATS.md §9) and how this reader follows it:
   they lack it, from the x1d primary;
 - SDQFLAGS (typically 31743) is confirmed in the x1d SCI header, its presence in the tag EVENTS header
   is not: the tag's value is used when present, else the x1d's (``extras["x1d_sdqflags"]``), else
-  calstis' default 32767 (decided in :mod:`hstlc.extraction`);
+  calstis' default 32767 (decided in :mod:`hstlc.extraction.stis`);
 - an x1d can hold several SCI tables (one per readout): all are read and one is used for the extraction
   regions and wavelengths, as :func:`hstlc.readers.x1d.choose_extension` decides and notes;
 - STIS TDS (time-dependent sensitivity): the TDSTAB is located (``extras["tdstab"]``) but not applied —
@@ -38,7 +38,15 @@ from hstlc.errors import InputFileError
 from hstlc.readers.cos import check_times
 from hstlc.readers.detect import ProductKind, classify
 from hstlc.readers.files import companion_files
-from hstlc.readers.hdus import find_hdu, header_dict, open_fits, read_columns, read_gti, read_timeline
+from hstlc.readers.hdus import (
+    find_hdu,
+    header_dict,
+    open_fits,
+    read_columns,
+    read_gti,
+    read_timeline,
+    require_hdu,
+)
 from hstlc.readers.observation import build_observation
 from hstlc.readers.reftables import locate_reference, read_bpixtab, read_flat
 from hstlc.readers.x1d import choose_extension, read_x1d, stis_orders
@@ -135,7 +143,7 @@ def read_stis_tag(path: Path, *, oref_dir: Path | None = None, x1d: Path | None 
         kind = classify(path, hdul)
         if kind is not ProductKind.STIS_TAG:
             raise InputFileError(path, f"expected a STIS _tag file, found a {kind.value} file")
-        events = find_hdu(hdul, "EVENTS")
+        events = require_hdu(path, hdul, "EVENTS")
         primary = hdul[0].header.copy()
         events_header = events.header.copy()
         observation = build_observation(path, primary, events_header, instrument="STIS")
@@ -202,7 +210,7 @@ def _read_stis_corrtag(
     path: Path, oref_dir: Path | None, x1d: Path | None
 ) -> tuple[Observation, Segment, dict[str, Any]]:
     with open_fits(path) as hdul:
-        events = find_hdu(hdul, "EVENTS")
+        events = require_hdu(path, hdul, "EVENTS")
         primary = hdul[0].header
         observation = build_observation(path, primary, events.header, instrument="STIS")
         cols = read_columns(path, events, ["TIME", "XCORR", "YCORR", "WAVELENGTH", "EPSILON", "DQ"])

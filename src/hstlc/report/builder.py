@@ -286,7 +286,8 @@ def build_report(
     up_to_date = 0
     for row in data.products:
         stem = page_stem(row.filename)
-        entry = {
+        # a manifest entry (JSON): later also "error" (str | None) and "header" (a list of [key, value])
+        entry: dict[str, Any] = {
             "stem": stem,
             "fingerprint": fingerprint(row, options),
             "lightcurve": f"{FIGURES_DIR}/{stem}_lightcurve.png",

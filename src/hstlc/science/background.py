@@ -20,7 +20,8 @@ background for a faint one. The flash times are evidence in the file itself, in 
   not a lamp).
 
 No LAMPTAB or XTRACTAB is needed for either. :func:`exclude_intervals` removes the flagged time from the
-good time (see hstlc.extraction for why the flash time is removed for source and background alike).
+good time (see hstlc.extraction.flashes for why the flash time is removed for source and background
+alike).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ of the weights.
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -53,8 +54,8 @@ def bin_index(times: npt.ArrayLike, edges: npt.NDArray[np.float64]) -> npt.NDArr
     nbins = len(e) - 1
     if nbins < 1:
         raise ValueError("need at least one bin")
-    start = e[0]
-    step = e[1] - e[0] if nbins > 1 else max(e[1] - e[0], 1.0)
+    start = float(e[0])
+    step = float(e[1] - e[0]) if nbins > 1 else max(float(e[1] - e[0]), 1.0)
     u = (t - start) / step
     k = np.floor(u)
     frac = u - k
@@ -84,7 +85,8 @@ def weighted_histogram(
         raise ValueError("weights and index must have the same shape")
     if not ok.all():
         idx, w = idx[ok], w[ok]
-    return np.bincount(idx, weights=w, minlength=nbins)[:nbins]
+    # numpy's stub types every bincount as intp; with float weights it is float64
+    return cast(npt.NDArray[np.float64], np.bincount(idx, weights=w, minlength=nbins)[:nbins])
 
 
 def exposure_grid(

@@ -260,10 +260,11 @@ class FluxCalibration:
     tds: TDSCurve | None = None
 
     def __post_init__(self) -> None:
-        curves = [(c.wavelength, v) for c, v in (
-            (self.sensitivity, None if self.sensitivity is None else self.sensitivity.sensitivity),
-            (self.tds, None if self.tds is None else self.tds.factor),
-        ) if c is not None]
+        curves: list[tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]] = []
+        if self.sensitivity is not None:
+            curves.append((self.sensitivity.wavelength, self.sensitivity.sensitivity))
+        if self.tds is not None:
+            curves.append((self.tds.wavelength, self.tds.factor))
         joint = PiecewiseLinear(*curves[0], *curves[1:]) if curves else None
         # Interpolation between positive knots (ends held) is positive: no per-event check needed then.
         positive = all(bool(np.all(v > 0)) for _, v in curves)

@@ -61,7 +61,8 @@ def in_gti(times: npt.ArrayLike, gti: npt.ArrayLike) -> npt.NDArray[np.bool_]:
     if len(g) == 0:
         return np.zeros(t.shape, dtype=bool)
     if len(g) == 1:
-        return (t >= g[0, 0]) & (t < g[0, 1])
+        start, stop = float(g[0, 0]), float(g[0, 1])
+        return (t >= start) & (t < stop)
     # Breakpoints start0, stop0, start1, ...: a time is inside when an odd number of them are <= t.
     flat = g.ravel()
     return (np.searchsorted(flat, t, side="right") & 1).astype(bool)
@@ -77,7 +78,7 @@ def cumulative_exposure(times: npt.ArrayLike, gti: npt.ArrayLike) -> npt.NDArray
     before = np.concatenate([[0.0], np.cumsum(durations)[:-1]])
     # C is piecewise linear: rising with slope 1 inside intervals, flat in gaps.
     xp = g.ravel()
-    fp = np.column_stack([before, before + durations]).ravel()
+    fp: npt.NDArray[np.float64] = np.column_stack([before, before + durations]).ravel()
     return np.interp(t, xp, fp, left=0.0, right=float(fp[-1]))
 
 

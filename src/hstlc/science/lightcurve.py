@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -289,7 +290,9 @@ def accumulate_segment(
     nch = len(spec.channels)
     ncols = spec.ncols
 
-    z = lambda: np.zeros(nbins, dtype=np.float64)  # noqa: E731
+    def z() -> F64:
+        return np.zeros(nbins, dtype=np.float64)
+
     gross = [z() for _ in range(nch)]
     gross_var = [z() for _ in range(nch)]
     flux = [z() for _ in range(nch)]
@@ -303,7 +306,8 @@ def accumulate_segment(
     col_lam = [np.zeros(ncols, np.float64) for _ in range(nch)]
     bkg_parts: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = [[] for _ in range(nch)]
 
-    for selection, backgrounds in _selections(*arrays, spec, g, e, chunk):
+    t, xx, yy, lam_all, eps_all, dqq = arrays
+    for selection, backgrounds in _selections(t, xx, yy, lam_all, eps_all, dqq, spec, g, e, chunk):
         col, lam, eps, bins = selection.col, selection.lam, selection.eps, selection.bins
         assert eps is not None
         for i, ch in enumerate(spec.channels):
@@ -414,6 +418,8 @@ class _ChunkBins:
 
     def __init__(self, t: F64, edges: F64) -> None:
         self.nbins = len(edges) - 1
+        self.pos: npt.NDArray[np.intp] | None
+        self.k: npt.NDArray[np.intp] | None
         self.ordered = len(t) < 2 or bool(np.all(t[1:] >= t[:-1]))
         if self.ordered:
             self.pos = np.searchsorted(t, edges, side="left")
@@ -442,7 +448,8 @@ class _ChunkBins:
         nbins = self.nbins
         if self.pos is None:
             k = self.index(sel)
-            return [np.bincount(k, weights=w, minlength=nbins)[:nbins] for w in weights]
+            # numpy's stub types every bincount as intp; with float weights it is float64
+            return [cast(F64, np.bincount(k, weights=w, minlength=nbins)[:nbins]) for w in weights]
         q = np.searchsorted(sel, self.pos)  # segment boundaries of the bins among the selected events
         filled = q[:-1] < q[1:]
         # reduceat over the starts of the non-empty bins only: each sum runs to the next non-empty bin's

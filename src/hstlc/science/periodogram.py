@@ -606,13 +606,21 @@ def _skipped(reason: str, bands: Sequence[BandSpec], fap_threshold: float, basel
     )
 
 
-def _grid_peaks(
-    power: FloatArray, freq: FloatArray, *, half_width: int, trials: TrialRanges,
-    windows: Sequence[tuple[float, float]], bands: Sequence[BandSpec],
-) -> list[Peak]:
+@dataclass(frozen=True)
+class _PeakRules:
+    """How a grid's distinct peaks are found and labelled: the same for the first and the residual search."""
+
+    half_width: int
+    trials: TrialRanges
+    windows: Sequence[tuple[float, float]]
+    bands: Sequence[BandSpec]
+
+
+def _grid_peaks(power: FloatArray, freq: FloatArray, rules: _PeakRules) -> list[Peak]:
     """The distinct peaks of one grid (frequency ascending) as :class:`Peak` objects, strongest first:
     the :data:`MAX_PEAKS` strongest overall, and each band's few strongest and strongest counted one."""
-    index = distinct_peaks(power, half_width)
+    trials, windows, bands = rules.trials, rules.windows, rules.bands
+    index = distinct_peaks(power, rules.half_width)
     chosen: list[int] = list(index[:MAX_PEAKS])
     for band in bands:  # each band's few strongest, whatever their rank overall
         in_band = index[(freq[index] > 1.0 / band.period_max) & (freq[index] <= 1.0 / band.period_min)]
@@ -712,15 +720,15 @@ def search_periods(
 
     f0, df, n = frequency_grid(shortest, longest, baseline, oversample=oversample,
                                max_frequencies=max_frequencies)
-    freq = f0 + df * np.arange(n)
+    freq = f0 + df * np.arange(n, dtype=np.float64)
     power, used = grid_power(t_, y_, dy_, f0, df, n, method=method)
     resolution = 1.0 / baseline
     half_width = max(1, round(resolution / df))
     trials = TrialRanges.of(t_, dy_, shortest, longest)
     windows = window_frequencies(baseline, orbit_period_range(t_))
-    common = {"half_width": half_width, "trials": trials, "windows": windows, "bands": bands}
+    rules = _PeakRules(half_width=half_width, trials=trials, windows=windows, bands=bands)
     lo, hi = float(freq[0]), float(freq[-1])
-    peaks = _grid_peaks(power, freq, **common)
+    peaks = _grid_peaks(power, freq, rules)
     best = _refine_counted(peaks, t_, y_, dy_, df, lo, hi, trials, method)
     peaks = _with_best(peaks, best)
 
@@ -735,7 +743,7 @@ def search_periods(
         model = fit.model(t_, 1.0 / best.period)
         residual_y = y_ - model + float(np.average(model, weights=1.0 / dy_**2))
         residual_power, _ = grid_power(t_, residual_y, dy_, f0, df, n, method=method)
-        residual_peaks = _grid_peaks(residual_power, freq, **common)
+        residual_peaks = _grid_peaks(residual_power, freq, rules)
         second = _refine_counted(residual_peaks, t_, residual_y, dy_, df, lo, hi, trials, method)
         residual_peaks = _with_best(residual_peaks, second)
         peaks = [p if p is best else _judged_by(p, residual_power, f0, df, trials) for p in peaks]

@@ -9,6 +9,7 @@ odd heights included. STIS bands are expressed the same way in hi-res pixel unit
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -68,7 +69,9 @@ def dq_good(dq: npt.ArrayLike, sdqflags: int, *, serious: int = SERIOUS_DQ_BITS)
     d = np.asarray(dq)
     if mask == 0:
         return np.ones(d.shape, dtype=bool)
-    return (d & np.asarray(mask, dtype=d.dtype if d.dtype.kind in "iu" else np.int64)) == 0
+    bits = np.asarray(mask, dtype=d.dtype if d.dtype.kind in "iu" else np.int64)
+    good: npt.NDArray[np.bool_] = (d & bits) == 0
+    return good
 
 
 def wavelength_good(
@@ -112,7 +115,8 @@ def column_wavelengths(
     lam = np.asarray(wavelength, dtype=np.float64)
     ok = (columns >= 0) & (lam > 0) & np.isfinite(lam)
     counts = np.bincount(columns[ok], minlength=ncols)[:ncols]
-    sums = np.bincount(columns[ok], weights=lam[ok], minlength=ncols)[:ncols]
+    # numpy's stub types every bincount as intp; with float weights it is float64
+    sums = cast(npt.NDArray[np.float64], np.bincount(columns[ok], weights=lam[ok], minlength=ncols)[:ncols])
     return interpolated_column_means(sums, counts)
 
 

@@ -180,7 +180,8 @@ def event_wavelengths(
     a1 = np.asarray(axis1)
     column = lowres_index(a1, table.shape[1])
     if not echelle:
-        return table[0][column]
+        first_order: npt.NDArray[np.float64] = table[0][column]
+        return first_order
     if a2center is None or extrsize is None:
         raise ValueError("echelle wavelengths need A2CENTER and EXTRSIZE")
     lookup = order_lookup(a2center, extrsize)

@@ -64,7 +64,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 import numpy as np
 import numpy.typing as npt
@@ -479,6 +479,24 @@ def constancy_test(
     )
 
 
+class _SearchFacts(TypedDict):
+    """The :class:`LightCurveStats` fields every outcome of :func:`compute_stats` has (the facts of the
+    lightcurve and the settings it was judged by), whether or not it has counts."""
+
+    n_bins: int
+    n_dropped: int
+    exposure: float
+    step: float
+    baseline: float
+    total: float
+    flag_rule: str
+    fap_threshold: float
+    variable_p: float
+    power_threshold: float
+    poisson_factor_threshold: float
+    weighting: str
+
+
 def compute_stats(
     lc: LightCurve,
     *,
@@ -524,14 +542,15 @@ def compute_stats(
     good = (np.isfinite(mjd) & np.isfinite(bins) & np.isfinite(net) & np.isfinite(error)
             & np.isfinite(gross) & (bins > 0))
     order = np.argsort(mjd[good], kind="stable")
-    mjd, bins, net, error, gross, dataset = (a[good][order] for a in (mjd, bins, net, error, gross, dataset))
+    mjd, bins, net, error, gross = (a[good][order] for a in (mjd, bins, net, error, gross))
+    dataset = dataset[good][order]
     n = int(mjd.size)
     t = (mjd - mjd[0]) * SECONDS_PER_DAY if n else mjd
     baseline = float(t[-1] - t[0] + step) if n else 0.0
     exposure = float(np.sum(bins, dtype=np.float64))
 
     total, mean, mu, stdev, poisson_factor = count_statistics(net, bins, step)
-    common = {
+    common: _SearchFacts = {
         "n_bins": n,
         "n_dropped": len(lc) - n,
         "exposure": exposure,
@@ -562,6 +581,7 @@ def compute_stats(
         t, net, dy, bin_width=float(step), groups=dataset, bands=BANDS, fap_threshold=fap_threshold,
         oversample=oversample, max_frequencies=max_frequencies, method=method,
     )
+    variable: bool | None
     if flag_rule == "original":
         flag = any(band.original_flag(power_threshold) for band in search.bands)
         variable = bool(poisson_factor is not None and poisson_factor > poisson_factor_threshold)

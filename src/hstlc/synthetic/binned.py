@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -126,7 +126,8 @@ def _grid(gti: GTIArray, step: float, align: Align) -> _Grid:
         np.minimum.at(first_window, inverse, window)
         lo, window = merged_lo, first_window
     keep = exposure > 0
-    return _Grid(times[keep], lo[keep], exposure[keep], window[keep], index[keep])
+    # numpy's stubs type a float times an int64 array as floating[Any]: it is float64
+    return _Grid(cast(F64, times[keep]), lo[keep], exposure[keep], window[keep], index[keep])
 
 
 def _modulation(signal: Signal | SignalSpec | None, lo: F64, hi: F64) -> F64:
@@ -160,6 +161,17 @@ def _coarsen(
         times = step * coarse[starts].astype(np.float64)
     add = np.add.reduceat
     return times, add(grid.bins, starts), add(n_box, starts), add(n_bkg, starts)
+
+
+class _CurveSettings(TypedDict):
+    """The keywords of :func:`_curve` that are the same for every bin width of one simulation."""
+
+    epsilon: float
+    background_scale: float
+    flux_scale: float
+    mjd0: float
+    dataset: int
+    meta: dict[str, Any]
 
 
 def _curve(
@@ -274,7 +286,7 @@ def simulate_lightcurves(
         "NOTE1": "simulated binned lightcurve (hstlc.synthetic.binned)",
     }
     info.update(meta or {})
-    common = {
+    common: _CurveSettings = {
         "epsilon": epsilon,
         "background_scale": background_scale,
         "flux_scale": flux_scale,

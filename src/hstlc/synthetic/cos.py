@@ -19,6 +19,7 @@ import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -510,14 +511,14 @@ def _simulate(
                 tilt_ok = g.sp_slp * (xfull[ok] - x_mid)
                 valid = (pix >= 0) & (pix < nelem)
                 box = valid & (np.abs(y_ok - g.sp_loc - tilt_ok) < g.sp_hgt / 2.0)
-                band = valid & (
+                in_bands = valid & (
                     (np.abs(y_ok - g.b_bkg1 - tilt_ok) < g.b_hgt1 / 2.0)
                     | (np.abs(y_ok - g.b_bkg2 - tilt_ok) < g.b_hgt2 / 2.0)
                 )
                 w_ok = eps[ok].astype(np.float64)
                 gsum, bsum = x1d_sums[tr.name]
                 gsum += np.bincount(pix[box], weights=w_ok[box], minlength=nelem)[:nelem]
-                bsum += np.bincount(pix[band], weights=w_ok[band], minlength=nelem)[:nelem]
+                bsum += np.bincount(pix[in_bands], weights=w_ok[in_bands], minlength=nelem)[:nelem]
 
     live = exposure.exptime
     truth: dict[str, dict[str, Any]] = {}
@@ -822,7 +823,7 @@ def _write_x1d(
     cal_ver: str = "3.4.4",
 ) -> Path:
     spec = _x1d_columns(nelem, cal_ver)
-    data = {c.name: [r[c.name] for r in rows] for c in spec}
+    data: dict[str, Any] = {c.name: [r[c.name] for r in rows] for c in spec}
     for c in spec:
         if c.name not in ("SEGMENT",):
             data[c.name] = np.asarray(data[c.name])
@@ -950,26 +951,28 @@ def _make_cos(
         )
 
     letters_all = ("A", "B") if fuv else ("A", "B", "C")
-    common_prim = {
-        "rootname": rootname,
-        "detector": detector,
-        "opt_elem": opt_elem,
-        "cenwave": 0 if imaging else cenwave,
-        "aperture": aperture,
-        "fppos": fppos,
-        "obstype": "IMAGING" if imaging else "SPECTROSCOPIC",
-        "targname": targname,
-        "ra_targ": ra_targ,
-        "dec_targ": dec_targ,
-        "proposid": proposid,
-        "ref_cards": ref_cards,
-        "calibrated": bool(refs),
-        "cal_ver": cal_ver,
-        "tagflash": tagflash if lamp_flashes is not None else None,
-    }
+    primary_cards = partial(
+        _primary_cards,
+        rootname=rootname,
+        detector=detector,
+        opt_elem=opt_elem,
+        cenwave=0 if imaging else cenwave,
+        aperture=aperture,
+        fppos=fppos,
+        obstype="IMAGING" if imaging else "SPECTROSCOPIC",
+        targname=targname,
+        ra_targ=ra_targ,
+        dec_targ=dec_targ,
+        proposid=proposid,
+        ref_cards=ref_cards,
+        calibrated=bool(refs),
+        cal_ver=cal_ver,
+        tagflash=tagflash if lamp_flashes is not None else None,
+    )
 
     def write(k: int, sim: _Simulated) -> tuple[Path, dict[str, Any], dict[str, Any]]:
         group = groups[k]
+        own: tuple[str, ...]
         if fuv:
             letter = group[0].name[-1]
             path = directory / f"{rootname}_corrtag_{letter.lower()}.fits"
@@ -982,7 +985,7 @@ def _make_cos(
         for letter in letters_all:
             tr = extracted.get(letter)
             geo_cards.update(tr.geometry.keywords(letter) if tr else not_extracted_keywords(letter))
-        prim = _primary_cards(filename=path.name, filetype=filetype, segment=segment, **common_prim)
+        prim = primary_cards(filename=path.name, filetype=filetype, segment=segment)
         prim.update(primary_header or {})
         evh = _events_cards(
             exposure,

@@ -403,16 +403,16 @@ def make_stis_tag(
         bounds = np.linspace(0.0, exposure.span, x1d_readouts + 1) if x1d_readouts > 1 else None
         for k in range(x1d_readouts):
             if bounds is None:
-                sel, start, live = slice(None), exposure.expstart, exposure.exptime
+                in_readout, start, live = slice(None), exposure.expstart, exposure.exptime
                 stop = exposure.expend
             else:
                 lo, hi = bounds[k], bounds[k + 1]
-                sel = (time >= lo) & (time < hi)
+                in_readout = (time >= lo) & (time < hi)
                 g = np.clip(exposure.gti, lo, hi)
                 live = float(np.sum(g[:, 1] - g[:, 0]))
                 start, stop = exposure.expstart + lo / 86400.0, exposure.expstart + hi / 86400.0
             shifted = [replace(o, a2center=o.a2center + readout_drift * k) for o in orders]
-            rows = [_x1d_row(o, axis1[sel], axis2[sel], live, opt_elem) for o in shifted]
+            rows = [_x1d_row(o, axis1[in_readout], axis2[in_readout], live, opt_elem) for o in shifted]
             data = {c.name: np.asarray([r[c.name] for r in rows]) for c in spec}
             sci = {k2: v for k2, v in evh.items() if k2 != "SDQFLAGS"}
             sci.update({"EXPSTART": start, "EXPEND": stop, "EXPTIME": live, "SDQFLAGS": x1d_sdqflags,
