@@ -294,7 +294,8 @@ def test_thousand_names_twice_second_pass_makes_no_request(
     assert first["STAR40"].resolved == "KNOWN2" and first["STAR41"].resolved == "STAR41"
     assert sum(r.method == "sesame+catalog" for r in second.values()) == 100
     with capsys.disabled():
-        print(f"\n[{catalog.backend}] 1000 names: first pass {first_time:.2f} s (1000 requests), "
+        backend = catalog.engine.url.get_backend_name()
+        print(f"\n[{backend}] 1000 names: first pass {first_time:.2f} s (1000 requests), "
               f"second pass {second_time:.2f} s (0 requests)")
 
 

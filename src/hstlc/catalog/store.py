@@ -112,10 +112,6 @@ class Catalog:
     def url(self) -> str:
         return masked_url(self.engine.url.render_as_string(hide_password=False))
 
-    @property
-    def backend(self) -> str:
-        return self.engine.url.get_backend_name()
-
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on any exception."""

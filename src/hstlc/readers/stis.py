@@ -54,7 +54,6 @@ from hstlc.science.stis_events import StisEventCalibration, bpix_dq_map, calibra
 
 log = logging.getLogger(__name__)
 
-STIS_KINDS = (ProductKind.STIS_TAG, ProductKind.STIS_CORRTAG)
 TAG_HINT = "(is this a STIS TIME-TAG file?)"
 
 

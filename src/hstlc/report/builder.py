@@ -35,7 +35,6 @@ import hashlib
 import json
 import logging
 import multiprocessing
-import os
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -49,7 +48,7 @@ from hstlc.catalog.report_queries import ProductRow, ReportData, load_report_dat
 from hstlc.catalog.store import Catalog
 from hstlc.config import Settings
 from hstlc.errors import FilingError, HstlcError
-from hstlc.filing import ensure_dir
+from hstlc.filing import ensure_dir, write_atomically
 from hstlc.report.figures import FIGURE_VERSION, figure_png, lightcurve_figure, periodogram_figure
 from hstlc.report.html import CATEGORIES, ProductEntry, classify, render_index, render_product_page
 from hstlc.science.variability import STATS_VERSION
@@ -133,14 +132,11 @@ class ReportResult:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    """Write ``data`` to ``path`` atomically (:func:`hstlc.filing.write_atomically`, replacing the old page
+    or figure: readers see the old file or the new one)."""
     try:
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, path)
+        write_atomically(path, lambda temporary: temporary.write_bytes(data), overwrite=True)
     except OSError as exc:
-        temporary.unlink(missing_ok=True)
         raise FilingError(f"{path}: cannot write ({exc.strerror or exc})") from None
 
 
