@@ -64,10 +64,14 @@ from hstlc.pipeline_work import (
     ProcessJob,
     ProcessResult,
     SurveyResult,
+    already_ingested,
     build_composite,
+    discovery_exclusions,
     file_mode,
+    filed_targname,
     init_worker,
     process,
+    recorded_shas,
     staging_dir,
     survey_job,
     target_folder,
@@ -302,12 +306,6 @@ def fingerprint(files: Iterable[FileInfo]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _recorded_shas(record: Any) -> dict[str, str]:
-    if record is None or not record.files:
-        return {}
-    return {str(f["name"]): str(f["sha256"]) for f in record.files if f.get("sha256")}
-
-
 def _superseded_dir(folder: Path, sha: str) -> Path:
     return safe_join(folder, SUPERSEDED, sha[:16])
 
@@ -471,7 +469,7 @@ class _Run:
 
         Raises :class:`FilingError` (before anything moves) if a different, unknown file is in the way.
         """
-        recorded = _recorded_shas(record)
+        recorded = recorded_shas(record.files if record is not None else None)
         moves: list[dict[str, Any]] = []
         for info in files:
             dest = folder / info.name
@@ -591,9 +589,7 @@ class _Run:
         self.recover()
         self._clear_staging()
 
-        exclude = [p for p in settings.directories().values() if p is not None]
-        exclude += [p for p in (settings.lref_dir, settings.oref_dir) if p is not None]
-        found = discover(self.directory, recursive=self.recursive, exclude=exclude)
+        found = discover(self.directory, recursive=self.recursive, exclude=discovery_exclusions(settings))
         self.summary.skipped = list(found.skipped)
         candidates = list(found.candidates)
         log.info("%s: %d dataset(s) found, %d other file(s) skipped", self.directory, len(candidates),
@@ -631,13 +627,12 @@ class _Run:
         for rootname in sorted(results):
             candidate, result = results[rootname]
             record = recorded.get(rootname)
+            if record is not None and already_ingested(record.status, record.files, result.files):
+                log.info("%s: already ingested with the same files; left in %s", rootname,
+                         candidate.directory)
+                self.summary.unchanged.append(rootname)
+                continue
             if record is not None and record.status in (state.DONE, state.BAD):
-                shas = _recorded_shas(record)
-                if all(shas.get(f.name) == f.sha256 for f in result.files):
-                    log.info("%s: already ingested with the same files; left in %s", rootname,
-                             candidate.directory)
-                    self.summary.unchanged.append(rootname)
-                    continue
                 log.info("%s: changed since it was ingested; ingesting the new version", rootname)
             if result.reasons:
                 self._quarantine(candidate, result, record)
@@ -689,8 +684,7 @@ class _Run:
         resolved = {}
         for name in distinct:
             res = resolutions.get(name)
-            value = res.resolved if res is not None and res.resolved else name
-            resolved[name] = value.strip() or "UNKNOWN"
+            resolved[name] = filed_targname(name, res.resolved if res is not None else None)
             if res is not None and res.resolved != name:
                 log.info("target %r resolved to %r (%s)", name, res.resolved, res.method)
         return resolved

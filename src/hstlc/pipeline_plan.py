@@ -24,7 +24,13 @@ from hstlc.catalog import ingest_state as state
 from hstlc.config import Settings
 from hstlc.errors import CatalogError, InputFileError
 from hstlc.pipeline_discovery import SkippedFile, discover
-from hstlc.pipeline_work import survey, target_folder
+from hstlc.pipeline_work import (
+    already_ingested,
+    discovery_exclusions,
+    filed_targname,
+    survey,
+    target_folder,
+)
 
 log = logging.getLogger(__name__)
 
@@ -78,21 +84,17 @@ class IngestPlan:
         }
 
 
-def _records(catalog: Catalog | None, rootnames: list[str]) -> dict[str, Any]:
+def _records(catalog: Catalog | None, rootnames: list[str]) -> dict[str, tuple[str, Any]]:
     """Done/bad markers of ``rootnames`` (none when there is no catalog yet)."""
     if catalog is None or not rootnames:
         return {}
     try:
         with catalog.session() as session:
-            return {r: (rec.status, state_shas(rec.files)) for r, rec in
+            return {r: (rec.status, rec.files) for r, rec in
                     state.dataset_records(session, rootnames).items()}
     except CatalogError as exc:
         log.debug("no catalog records for the dry run: %s", exc)
         return {}
-
-
-def state_shas(files: Any) -> dict[str, str]:
-    return {str(f["name"]): str(f["sha256"]) for f in files or () if f.get("sha256")}
 
 
 def plan_ingest(
@@ -111,9 +113,7 @@ def plan_ingest(
     if not folder.is_dir():
         raise InputFileError(folder, "folder not found" if not folder.exists() else
                              "not a folder (give the folder that holds the event files)")
-    exclude = [p for p in settings.directories().values() if p is not None]
-    exclude += [p for p in (settings.lref_dir, settings.oref_dir) if p is not None]
-    found = discover(folder, recursive=recursive, exclude=exclude)
+    found = discover(folder, recursive=recursive, exclude=discovery_exclusions(settings))
     plan = IngestPlan(folder, skipped=list(found.skipped))
     candidates = sorted(found.candidates, key=lambda c: c.rootname)
     records = _records(catalog, [c.rootname for c in candidates])
@@ -125,8 +125,7 @@ def plan_ingest(
             plan.datasets.append(PlannedDataset(candidate.rootname, "fail", files, reasons=(result.error,)))
             continue
         record = records.get(candidate.rootname)
-        if (record is not None and record[0] in (state.DONE, state.BAD)
-                and all(record[1].get(f.name) == f.sha256 for f in result.files)):
+        if record is not None and already_ingested(record[0], record[1], result.files):
             plan.datasets.append(PlannedDataset(candidate.rootname, "unchanged", files,
                                                 destination=str(candidate.directory)))
             continue
@@ -141,7 +140,7 @@ def plan_ingest(
     if good:
         with Resolver(catalog=catalog, settings=settings, offline=True) as resolver:
             for name, res in resolver.resolve_many(sorted(set(names.values()))).items():
-                resolved[name] = (res.resolved if res.resolved else name).strip() or "UNKNOWN"
+                resolved[name] = filed_targname(name, res.resolved)
     for candidate, files in good:
         targname = resolved.get(names[candidate.rootname], names[candidate.rootname]) or "UNKNOWN"
         config = group_key(read_observation(candidate.primary), targname=targname)

@@ -14,7 +14,7 @@ import logging
 import os
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -227,6 +227,33 @@ def _guard(work: Callable[[], T], fail: Callable[[str], T]) -> T:
 
 
 # ------------------------------------------------------------------------------------------ survey
+
+
+def discovery_exclusions(settings: Settings) -> list[Path]:
+    """hstlc's own folders and the reference-file folders: never searched for datasets to ingest."""
+    folders = list(settings.directories().values())
+    return folders + [p for p in (settings.lref_dir, settings.oref_dir) if p is not None]
+
+
+def recorded_shas(files: Any) -> dict[str, str]:
+    """Name → sha256 of the files a dataset's catalog marker lists (``datasets.files``)."""
+    return {str(f["name"]): str(f["sha256"]) for f in files or () if f.get("sha256")}
+
+
+def already_ingested(status: str | None, recorded_files: Any, files: Iterable[FileInfo]) -> bool:
+    """Whether a dataset whose marker has ``status`` and ``recorded_files`` was ingested (or quarantined)
+    with exactly ``files``: a re-run leaves it where it is."""
+    from hstlc.catalog.ingest_state import BAD, DONE
+
+    if status not in (DONE, BAD):
+        return False
+    shas = recorded_shas(recorded_files)
+    return all(shas.get(f.name) == f.sha256 for f in files)
+
+
+def filed_targname(name: str, resolved: str | None) -> str:
+    """The target name a dataset is filed under: its resolution, else its header name, else UNKNOWN."""
+    return (resolved or name).strip() or "UNKNOWN"
 
 
 def observation_values(observation: Observation) -> dict[str, Any]:
