@@ -1,7 +1,7 @@
 """Benchmark ``hstlc check`` on a COS FUV pair with 10⁷ events in total (generated into a temp dir).
 
 The data are generated in a child process so that the peak RSS printed is that of checking alone:
-:func:`hstlc.quality.check_dataset` reads both TIME columns and the headers and runs the six checks.
+:func:`hstlc.file_checks.check_dataset` reads both TIME columns and the headers and runs the six checks.
 Prints wall time, events per second and peak RSS.
 Run: ``.venv/bin/python benchmarks/bench_check.py [N_EVENTS]``.
 """
@@ -34,7 +34,7 @@ def main(n_events: int) -> None:
                              check=True, capture_output=True, text=True).stdout
         info = json.loads(out.strip().splitlines()[-1])
         from hstlc.config import load_settings
-        from hstlc.quality import check_dataset
+        from hstlc.file_checks import check_dataset
 
         settings = load_settings(overrides={"home_dir": directory / "home"}).settings
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from hstlc.cli import app
 from hstlc.config import load_settings
 from hstlc.errors import ExtractionError, InputFileError, located_text, message_with_path
-from hstlc.quality import check_paths
+from hstlc.file_checks import check_paths
 from hstlc.readers import read_event_times
 from hstlc.synthetic import make_cos_fuv
 

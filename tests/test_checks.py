@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from hstlc.catalog.schema import BAD_DATA_REASONS
-from hstlc.checks import REASONS, CheckResult, run_checks
 from hstlc.config import load_settings
 from hstlc.domain import Observation
-from hstlc.quality import check_dataset, check_paths
+from hstlc.file_checks import check_dataset, check_paths
+from hstlc.science.checks import REASONS, CheckResult, run_checks
 from hstlc.synthetic import BAD_CONDITIONS, BAD_PROPOSID, make_cos_fuv
 
 

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hstlc.catalog import Catalog, upsert_metadata
-from hstlc.catalog.names import load_aliases
+from hstlc.catalog.resolver_tables import load_aliases
 from hstlc.cli import app
 from test_sesame import Reply, SesameServer, found_xml, serve_sesame
 

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from hstlc import targets
 from hstlc.catalog import Catalog, upsert_metadata
-from hstlc.catalog.names import match_targname_keys
+from hstlc.catalog.resolver_tables import match_targname_keys
 from hstlc.catalog.store import targname_key
-from hstlc.resolver.names import SIMBAD_PREFIXES, apply_rules, name_key
+from hstlc.resolver.rules import SIMBAD_PREFIXES, apply_rules, name_key
 
 PACKAGE = Path(__file__).parents[1] / "src" / "hstlc"
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hstlc.errors import FilingError
-from hstlc.naming import MIN_MAX_LENGTH, is_safe_component, safe_component, safe_join
+from hstlc.safe_paths import MIN_MAX_LENGTH, is_safe_component, safe_component, safe_join
 
 SAFE_CHARS = re.compile(r"[A-Za-z0-9.+_-]+")
 WINDOWS_RESERVED = (

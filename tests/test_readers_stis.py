@@ -205,7 +205,7 @@ def test_corrtag_writer_round_trip(tmp_path: Path) -> None:
 
 def test_check_and_x1d_reader_on_stis(tmp_path: Path) -> None:
     from hstlc.config import load_settings
-    from hstlc.quality import check_dataset
+    from hstlc.file_checks import check_dataset
     from hstlc.readers.x1d import read_x1d
 
     files = make_stis(tmp_path)

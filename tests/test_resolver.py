@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from hstlc.catalog import Catalog, upsert_metadata
-from hstlc.catalog.names import (
+from hstlc.catalog.resolver_tables import (
     CachedSesame,
     get_sesame_cache,
     load_aliases,

@@ -18,7 +18,7 @@ from hstlc.resolver.aliases import (
     parse_alias_spec,
     read_alias_file,
 )
-from hstlc.resolver.names import CONSTELLATIONS, apply_rules, is_hst_name, name_key
+from hstlc.resolver.rules import CONSTELLATIONS, apply_rules, is_hst_name, name_key
 
 # (input, expected, rules that fire)
 POSITIVE = [

@@ -36,7 +36,7 @@ from typer.testing import CliRunner
 from broken_network import BlackHole
 from broken_network import refused_url as refused
 from hstlc.catalog import Base, Catalog
-from hstlc.catalog.names import (
+from hstlc.catalog.resolver_tables import (
     CachedSesame,
     get_sesame_cache,
     open_existing_catalog,

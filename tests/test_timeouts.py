@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hstlc.errors import InputFileError
-from hstlc.quality import check_dataset
+from hstlc.file_checks import check_dataset
 from hstlc.timeouts import time_limit
 from test_ingest_support import make_settings
 

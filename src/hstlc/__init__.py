@@ -19,8 +19,8 @@ except PackageNotFoundError:  # running from a source tree without installation
 #: Public name → the module that defines it.
 _API: dict[str, str] = {
     "Catalog": "hstlc.catalog",
-    "CheckResult": "hstlc.checks",
-    "run_checks": "hstlc.checks",
+    "CheckResult": "hstlc.science.checks",
+    "run_checks": "hstlc.science.checks",
     "Settings": "hstlc.config",
     "load_settings": "hstlc.config",
     "DemoResult": "hstlc.demo",
@@ -47,8 +47,8 @@ _API: dict[str, str] = {
     "make_composite": "hstlc.extraction",
     "ensure_dir": "hstlc.filing",
     "move_file": "hstlc.filing",
-    "safe_component": "hstlc.naming",
-    "safe_join": "hstlc.naming",
+    "safe_component": "hstlc.safe_paths",
+    "safe_join": "hstlc.safe_paths",
     "IngestSummary": "hstlc.pipeline",
     "ingest": "hstlc.pipeline",
     "composite_filename": "hstlc.products",
@@ -58,9 +58,9 @@ _API: dict[str, str] = {
     "read_timeseries": "hstlc.products",
     "to_lightkurve": "hstlc.products",
     "write_lightcurve": "hstlc.products",
-    "CheckOutcome": "hstlc.quality",
-    "check_dataset": "hstlc.quality",
-    "check_paths": "hstlc.quality",
+    "CheckOutcome": "hstlc.file_checks",
+    "check_dataset": "hstlc.file_checks",
+    "check_paths": "hstlc.file_checks",
     "DatasetFiles": "hstlc.readers",
     "ProductKind": "hstlc.readers",
     "companion_files": "hstlc.readers",
@@ -164,7 +164,6 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # let type checkers and IDEs see the real objects
     from hstlc.catalog import Catalog
-    from hstlc.checks import CheckResult, run_checks
     from hstlc.config import Settings, load_settings
     from hstlc.demo import DemoResult, run_demo
     from hstlc.domain import Dataset, EventList, LightCurve, Observation, Segment
@@ -187,8 +186,8 @@ if TYPE_CHECKING:  # let type checkers and IDEs see the real objects
         group_key,
         make_composite,
     )
+    from hstlc.file_checks import CheckOutcome, check_dataset, check_paths
     from hstlc.filing import ensure_dir, move_file
-    from hstlc.naming import safe_component, safe_join
     from hstlc.pipeline import IngestSummary, ingest
     from hstlc.products import (
         composite_filename,
@@ -199,7 +198,6 @@ if TYPE_CHECKING:  # let type checkers and IDEs see the real objects
         to_lightkurve,
         write_lightcurve,
     )
-    from hstlc.quality import CheckOutcome, check_dataset, check_paths
     from hstlc.readers import (
         DatasetFiles,
         ProductKind,
@@ -211,6 +209,8 @@ if TYPE_CHECKING:  # let type checkers and IDEs see the real objects
     )
     from hstlc.report import ReportResult, build_report
     from hstlc.resolver import Resolution, resolve_target, resolve_targets
+    from hstlc.safe_paths import safe_component, safe_join
+    from hstlc.science.checks import CheckResult, run_checks
     from hstlc.science.periodogram import PeriodSearch, search_periods
     from hstlc.science.variability import LightCurveStats, compute_stats
     from hstlc.statistics import run_stats, stats_for_file

@@ -56,7 +56,6 @@ from hstlc.catalog import ingest_state as state
 from hstlc.config import Settings
 from hstlc.errors import FilingError, HstlcError, InputFileError
 from hstlc.filing import TEMP_PREFIX, apply_group, copy_file, move_file, sha256_of
-from hstlc.naming import safe_join
 from hstlc.pipeline_discovery import Candidate, SkippedFile, discover
 from hstlc.pipeline_work import (
     CompositeJob,
@@ -82,6 +81,7 @@ from hstlc.pipeline_work import (
 # Imported here, not when the names are resolved: between reading and extracting the workers would
 # wait for the import (requests, the alias tables): 0.06–0.17 s of both cores idle.
 from hstlc.resolver import ResolveProgress, Resolver, ResolverNotice
+from hstlc.safe_paths import safe_join
 from hstlc.worker_server import worker_context, worker_environment
 
 if TYPE_CHECKING:

@@ -23,8 +23,8 @@ from hstlc.config import Settings
 from hstlc.domain import Observation
 from hstlc.errors import HstlcError
 from hstlc.filing import apply_group, ensure_dir
-from hstlc.naming import safe_component, safe_join
 from hstlc.pipeline_discovery import Candidate
+from hstlc.safe_paths import safe_component, safe_join
 
 if TYPE_CHECKING:  # the extraction engine is imported by the workers only
     from hstlc.extraction import MemberWindow
@@ -198,8 +198,8 @@ def warm_up() -> None:
     import astropy.time  # noqa: F401  (astropy imports both when the first product is written)
 
     import hstlc.extraction
+    import hstlc.file_checks
     import hstlc.products
-    import hstlc.quality
     import hstlc.readers
     import hstlc.stis_corrtag  # noqa: F401
     _drain()
@@ -277,8 +277,8 @@ def observation_values(observation: Observation) -> dict[str, Any]:
 def survey(candidate: Candidate, settings: Settings) -> SurveyResult:
     """Hash every file of ``candidate``, run the quality checks and read its event files' headers."""
     started = time.perf_counter()
+    from hstlc.file_checks import check_dataset
     from hstlc.products import file_sha256
-    from hstlc.quality import check_dataset
     from hstlc.readers import read_observation
 
     def work() -> SurveyResult:

@@ -81,7 +81,7 @@ from astropy.utils.exceptions import AstropyWarning
 from hstlc.domain import LIGHTCURVE_COLUMNS, SECONDS_PER_DAY, LightCurve
 from hstlc.errors import FilingError, InputFileError
 from hstlc.filing import open_new, sha256_of, write_atomically
-from hstlc.naming import safe_component
+from hstlc.safe_paths import safe_component
 
 if TYPE_CHECKING:
     from astropy.timeseries import TimeSeries

@@ -4,7 +4,7 @@ Two spellings of one identifier — an observer's TARGNAME, an alias, a SIMBAD i
 target name when their :func:`name_key` is equal: upper case, every run of whitespace (Unicode too)
 removed, and SIMBAD's ``NAME ``/``V* ``/``** ``/``* ``/``EM* `` prefix dropped. The catalog indexes
 this key as ``metadata.targname_key`` (:func:`hstlc.catalog.store.targname_key`) and the resolver
-looks names up by it (:mod:`hstlc.resolver.names`): defining it once here, below both, keeps the two
+looks names up by it (:mod:`hstlc.resolver.rules`): defining it once here, below both, keeps the two
 from drifting apart (the catalog may not import the resolver).
 """
 

@@ -25,8 +25,8 @@ WORKER_THREAD_LIMITS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MK
 #: command that imports the CLI (typer, rich), 0.12 s per worker. Everything a worker is sent (the
 #: functions of :mod:`hstlc.pipeline_work` and their jobs) unpickles without importing the pipeline,
 #: the catalog or SQLAlchemy: importing them cost each worker 0.45 s before its first dataset.
-WORKER_MODULES = ["__main__", "hstlc.pipeline_work", "hstlc.extraction", "hstlc.quality", "hstlc.products",
-                  "hstlc.readers", "hstlc.stis_corrtag", "astropy.table", "astropy.time"]
+WORKER_MODULES = ["__main__", "hstlc.pipeline_work", "hstlc.extraction", "hstlc.file_checks",
+                  "hstlc.products", "hstlc.readers", "hstlc.stis_corrtag", "astropy.table", "astropy.time"]
 
 
 @contextmanager

@@ -4,12 +4,12 @@ The order (issue 4):
 
 1. the **alias table** — packaged ``hstlc/data/aliases.csv`` < catalog ``aliases`` table < the user's
    ``alias_file`` (later sources win);
-2. the **normalisation rules** of :mod:`hstlc.resolver.names` (``AZV-148`` → ``AZV148``,
+2. the **normalisation rules** of :mod:`hstlc.resolver.rules` (``AZV-148`` → ``AZV148``,
    ``CALLISTO-COPY`` → ``CALLISTO``); the alias table is consulted again for the rewritten name;
 3. if the (rewritten) name is already a catalog target, it is kept as it is — no network;
 4. **Sesame** aliases (cached in ``sesame_cache`` for ``resolver_cache_days``, "nothing found" too;
    a failed lookup is cached for ``resolver_retry_hours`` and not retried meanwhile);
-5. an alias equal, by :func:`~hstlc.resolver.names.name_key`, to a ``metadata.targname`` is adopted
+5. an alias equal, by :func:`~hstlc.resolver.rules.name_key`, to a ``metadata.targname`` is adopted
    (one indexed query on ``targname_key``; with several, the target with most files, then the
    alphabetically first, and the note says so);
 6. otherwise the (rewritten) name.
@@ -34,8 +34,8 @@ from typing import Any, Literal
 import requests
 
 from hstlc.catalog import Catalog
-from hstlc.catalog import names as catalog_names
-from hstlc.catalog.names import CachedSesame, SesameFailure, TargetMatch
+from hstlc.catalog import resolver_tables as catalog_names
+from hstlc.catalog.resolver_tables import CachedSesame, SesameFailure, TargetMatch
 from hstlc.catalog.schema import utcnow
 from hstlc.config import Settings
 from hstlc.errors import CatalogError
@@ -49,7 +49,7 @@ from hstlc.resolver.aliases import (
     read_alias_file,
     validate_entry,
 )
-from hstlc.resolver.names import apply_rules, name_key
+from hstlc.resolver.rules import apply_rules, name_key
 from hstlc.resolver.sesame import SesameClient, SesameError, SesameResult
 
 log = logging.getLogger(__name__)

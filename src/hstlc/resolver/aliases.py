@@ -6,7 +6,7 @@
 
 Later sources win over earlier ones, and within a file a later line wins over an earlier one. The files
 are CSV with the header ``alias,targname``; blank lines and lines starting with ``#`` are comments.
-Aliases are looked up by :func:`~hstlc.resolver.names.name_key`, so case and spacing do not matter.
+Aliases are looked up by :func:`~hstlc.resolver.rules.name_key`, so case and spacing do not matter.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from importlib import resources
 from pathlib import Path
 
 from hstlc.errors import ResolverError
-from hstlc.resolver.names import is_hst_name, name_key
+from hstlc.resolver.rules import is_hst_name, name_key
 
 log = logging.getLogger(__name__)
 

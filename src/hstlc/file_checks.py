@@ -1,4 +1,4 @@
-"""File-level quality checks: read each dataset's TIME column(s) and headers, run :mod:`hstlc.checks`.
+"""File-level quality checks: read each dataset's TIME column(s) and headers, run :mod:`hstlc.science.checks`.
 
 - :func:`check_dataset` checks one exposure: every event file of it (an FUV pair fails if either segment
   fails; the reasons are merged).
@@ -20,12 +20,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hstlc.checks import CheckResult, run_checks
 from hstlc.config import Settings
 from hstlc.domain import Observation
 from hstlc.errors import HstlcError, UnsupportedProductError
 from hstlc.readers import companion_files, read_event_times
 from hstlc.readers.files import DatasetFiles, product_kind
+from hstlc.science.checks import CheckResult, run_checks
 from hstlc.timeouts import time_limit
 
 log = logging.getLogger(__name__)
