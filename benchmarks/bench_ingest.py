@@ -73,12 +73,12 @@ def cpu_times() -> tuple[float, float]:
 def run_one(incoming: Path, home: Path, lref: Path, cores: int) -> dict[str, float | int]:
     """One ingest of ``incoming`` into a new catalog under ``home`` (in this process), started as
     ``hstlc ingest`` starts it."""
-    from hstlc.worker_server import start_worker_server
+    from hstlc.workers import start_worker_server
 
     start_worker_server(cores)
     from hstlc.catalog import Catalog
     from hstlc.config import load_settings
-    from hstlc.pipeline import ingest
+    from hstlc.ingestion import ingest
 
     overrides = {"home_dir": home, "lref_dir": lref, "resolver_offline": True}
     settings = load_settings(overrides=overrides).settings

@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).parents[1] / "src" / "hstlc"
 SCIENCE_FORBIDDEN = (
     "os", "pathlib", "io", "shutil", "glob", "tempfile", "logging", "sqlalchemy", "rich", "typer", "requests",
     "astropy.io", "matplotlib", "hstlc.catalog", "hstlc.readers", "hstlc.products", "hstlc.cli",
-    "hstlc.pipeline", "hstlc.config", "hstlc.report", "hstlc.resolver",
+    "hstlc.ingestion", "hstlc.config", "hstlc.report", "hstlc.resolver",
 )
 CLI_FORBIDDEN = ("sqlalchemy", "astropy", "numpy", "scipy")
 

@@ -11,7 +11,7 @@ import pytest
 from hstlc import filing
 from hstlc.errors import FilingError
 from hstlc.filing import TEMP_PREFIX, copy_file, temporary_path, write_atomically
-from hstlc.pipeline import sweep_temporaries
+from hstlc.ingestion import sweep_temporaries
 from hstlc.products import write_lightcurve
 from test_report_support import make_lightcurve
 

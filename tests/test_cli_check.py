@@ -92,7 +92,7 @@ def test_move_records_and_quarantines(tmp_path: Path, good, bad, catalog_url: st
         with catalog.session() as session:
             rows = session.query(BadData).order_by(BadData.filename).all()
             assert [r.filename for r in rows] == sorted(p.name for p in bad.event_files)
-            assert all(r.reasons == ["Bad EXPFLAG"] and Path(r.path).parent == settings.bad_data_dir
+            assert all(r.reasons == ["Bad EXPFLAG"] and Path(r.path) == settings.bad_data_dir
                        and len(r.sha256) == 64 for r in rows)
     finally:
         catalog.dispose()

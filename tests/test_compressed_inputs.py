@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from hstlc.cli import app
 from hstlc.errors import HstlcError, InputFileError, UnsupportedProductError
-from hstlc.pipeline_discovery import discover
+from hstlc.ingestion.discovery import discover
 from hstlc.products import read_lightcurve
 from hstlc.readers import companion_files, detect_product, hdus, read_dataset, read_event_times, split_name
 from hstlc.readers.detect import ProductKind

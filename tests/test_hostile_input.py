@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from hstlc.cli import app
 from hstlc.errors import HstlcError, InputFileError
-from hstlc.pipeline_discovery import discover
+from hstlc.ingestion.discovery import discover
 from hstlc.readers import hdus, read_dataset, read_event_times
 from hstlc.synthetic import make_cos_fuv, make_cos_nuv, make_stis_tag
 from hstlc.synthetic.hostile import layout, mutate

@@ -8,17 +8,15 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
-import hstlc.pipeline as pipeline
 from hstlc.catalog import Catalog
 from hstlc.catalog.store import open_if_exists
 from hstlc.cli import app
-from hstlc.pipeline import ingest
-from hstlc.pipeline_plan import plan_ingest
+from hstlc.ingestion import Move, ingest
+from hstlc.ingestion.dry_run import plan_ingest
 from test_ingest_support import catalog_snapshot, copy_tree, make_sample, make_settings, sha, tree
 
 
@@ -65,22 +63,17 @@ def test_copy_files_copies_and_leaves_the_inputs(catalog_url: str, tmp_path: Pat
 
 
 def test_an_interrupted_copy_is_finished_by_the_next_run(catalog: Catalog, tmp_path: Path,
-                                                         sample: tuple[Path, Path],
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+                                                         sample: tuple[Path, Path]) -> None:
     incoming, lref = sample
     given = _listing(incoming)
     settings = make_settings(tmp_path / "home", lref)
-    real = pipeline.copy_file
 
-    def failing(src: Path, dest_dir: Path, **kw: Any) -> Path:
-        if Path(src).name.startswith("lb4m03aaq"):
+    def failing(step: str, rootname: str, move: Move | None) -> None:
+        if move is not None and move.copy and move.name.startswith("lb4m03aaq"):
             raise OSError(28, "No space left on device")
-        return real(src, dest_dir, **kw)
 
-    monkeypatch.setattr(pipeline, "copy_file", failing)
-    first = ingest(incoming, settings=settings, catalog=catalog, copy=True)
+    first = ingest(incoming, settings=settings, catalog=catalog, copy=True, fault=failing)
     assert "filing journal kept" in first.failed["lb4m03aaq"]
-    monkeypatch.setattr(pipeline, "copy_file", real)
     second = ingest(incoming, settings=settings, catalog=catalog, copy=True)
     assert second.recovered == ["lb4m03aaq"] and second.failed == {}
     assert _listing(incoming) == given

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hstlc.errors import InputFileError
-from hstlc.pipeline_discovery import discover
+from hstlc.ingestion.discovery import discover
 
 
 def _touch(folder: Path, *names: str) -> None:

@@ -8,8 +8,8 @@ import pytest
 
 from hstlc.catalog import Catalog
 from hstlc.errors import FilingError, InputFileError, message_with_path
-from hstlc.pipeline import ingest
-from hstlc.pipeline_discovery import discover
+from hstlc.ingestion import ingest
+from hstlc.ingestion.discovery import discover
 from test_ingest_support import make_settings
 
 

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from broken_network import refused_url as refused
 from hstlc.cli import app
-from hstlc.pipeline import ProgressUpdate, ingest
+from hstlc.ingestion import Progress, ingest
 from test_ingest_support import SMALL, make_settings
 
 
@@ -35,7 +35,7 @@ def test_ingest_reports_going_online_and_stopping(catalog, tmp_path: Path, refus
                                                   incoming: Path) -> None:
     settings = make_settings(tmp_path / "home", resolver_offline=False, sesame_url=refused_url,
                              sesame_mirrors=[], sesame_timeout=0.5)
-    updates: list[ProgressUpdate] = []
+    updates: list[Progress] = []
     summary = ingest(incoming, settings=settings, catalog=catalog, progress=updates.append)
     assert sorted(summary.ingested) == ["lb4m01aaq", "lb4m02aaq"] and summary.failed == {}
     resolving = [u for u in updates if u.phase == "resolving"]

@@ -1,4 +1,4 @@
-"""hstlc.pipeline.ingest on every catalog backend: quarantine, metadata, products, composites, idempotence,
+"""hstlc.ingestion.ingest on every catalog backend: quarantine, metadata, products, composites, idempotence,
 changed inputs, failures, hostile target names, kill points (deterministic), the lock, 1 vs 2 cores."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from sqlalchemy import select
 from hstlc.catalog import Catalog
 from hstlc.catalog.ingest_state import IngestLockedError, IngestLockHandle
 from hstlc.catalog.schema import BadData, IngestDataset, Metadata, Outputs
-from hstlc.pipeline import ingest
-from hstlc.pipeline_work import target_folder
+from hstlc.ingestion import FaultHook, Move, ingest
+from hstlc.ingestion.work import target_folder
 from hstlc.products import read_lightcurve
 from test_ingest_support import (
     SMALL,
@@ -261,25 +261,22 @@ class Killed(BaseException):
     """Stands for a SIGKILL: nothing after it runs, no journal is cleaned up."""
 
 
-def _kill_after(monkeypatch: pytest.MonkeyPatch, moves: int) -> None:
-    """Make the run die after ``moves`` file moves."""
-    from hstlc import pipeline
-
-    real = pipeline._Run._move
+def _kill_after(moves: int) -> FaultHook:
+    """A filer fault hook that kills the run (raises :class:`Killed`) before move number ``moves + 1``."""
     count = {"n": 0}
 
-    def dying(self: Any, move: dict[str, Any], *, verify: bool) -> None:
-        if count["n"] >= moves:
-            raise Killed
-        count["n"] += 1
-        real(self, move, verify=verify)
+    def hook(step: str, rootname: str, move: Move | None) -> None:
+        if step == "move":
+            if count["n"] >= moves:
+                raise Killed
+            count["n"] += 1
 
-    monkeypatch.setattr(pipeline._Run, "_move", dying)
+    return hook
 
 
 @pytest.mark.parametrize("moves", [0, 1, 3, 5])
 def test_a_run_killed_mid_filing_is_finished_by_the_next(
-    catalog_url: str, work: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, moves: int
+    catalog_url: str, work: tuple[Path, Path], tmp_path: Path, moves: int
 ) -> None:
     incoming, lref = work
     reference_in = copy_tree(incoming, tmp_path / "reference-in")
@@ -290,10 +287,8 @@ def test_a_run_killed_mid_filing_is_finished_by_the_next(
     _reset(catalog)
 
     settings = make_settings(tmp_path / "home", lref)
-    _kill_after(monkeypatch, moves)
     with pytest.raises(Killed):
-        ingest(incoming, settings=settings, catalog=catalog)
-    monkeypatch.undo()
+        ingest(incoming, settings=settings, catalog=catalog, fault=_kill_after(moves))
     # The killed run never released its lock; its pid is ours (alive), so make it look dead.
     from sqlalchemy import update
 
@@ -389,7 +384,7 @@ def test_tuned_allocator_reuses_freed_event_buffers() -> None:
         pytest.skip("mallopt tuning is glibc-only")
     script = (
         "import resource, numpy as np\n"
-        "from hstlc.pipeline_work import tune_allocator\n"
+        "from hstlc.ingestion.work import tune_allocator\n"
         "def faults():\n"
         "    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt\n"
         "    for _ in range(10):\n"
@@ -412,23 +407,23 @@ def test_what_workers_are_sent_loads_without_the_catalog(
     tmp_path: Path, sample: tuple[Path, Path, dict[str, list[Path]]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A worker has only WORKER_MODULES (imported by the fork server). If a function or job it is sent
-    # lives in hstlc.pipeline, unpickling it imports the pipeline, the catalog and SQLAlchemy: 0.45 s
-    # per worker before its first dataset, which cost a fifth of the 2-core ingest benchmark.
+    # lives in hstlc.ingestion outside work.py, unpickling it imports the stages, the catalog and
+    # SQLAlchemy: 0.45 s per worker before its first dataset, a fifth of the 2-core ingest benchmark.
     import pickle
     import subprocess
     import sys
 
-    import hstlc.pipeline as pipeline
-    from hstlc.worker_server import WORKER_MODULES
+    from hstlc.ingestion.work import init_worker, warm_up
+    from hstlc.workers import WORKER_MODULES, WorkerPool
 
     sent: list[tuple[Any, Any]] = []
-    unordered = pipeline._unordered
+    run = WorkerPool.run
 
-    def recording(executor: Any, fn: Any, items: Any, lock: Any, *, workers: int = 1) -> Any:
-        sent.append((fn, items[0]))
-        return unordered(executor, fn, items, lock, workers=workers)
+    def recording(self: WorkerPool, fn: Any, jobs: Any, **kw: Any) -> Any:
+        sent.append((fn, jobs[0]))
+        return run(self, fn, jobs, **kw)
 
-    monkeypatch.setattr(pipeline, "_unordered", recording)
+    monkeypatch.setattr(WorkerPool, "run", recording)
     incoming, lref, _ = sample
     catalog = _catalog(f"sqlite:///{tmp_path / 'catalog.db'}")
     summary = ingest(copy_tree(incoming, tmp_path / "in"), settings=make_settings(tmp_path / "home", lref),
@@ -436,41 +431,18 @@ def test_what_workers_are_sent_loads_without_the_catalog(
     catalog.dispose()
     assert summary.ingested and summary.composites
     assert len(sent) == 3  # surveys, extractions, composites
-    blob = pickle.dumps([pipeline.init_worker, pipeline.warm_up, *sent])
+    blob = pickle.dumps([init_worker, warm_up, *sent])
     script = (
         "import pickle, sys\n"
         "for name in sys.argv[1:]:\n"
         "    __import__(name)\n"
         "pickle.loads(sys.stdin.buffer.read())\n"
         "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'typer', 'rich')\n"
-        "                      or m.startswith(('hstlc.pipeline.', 'hstlc.catalog', 'hstlc.cli'))\n"
-        "                      or m == 'hstlc.pipeline')))\n"
+        "                      or m.startswith(('hstlc.catalog', 'hstlc.cli', 'hstlc.workers'))\n"
+        "                      or (m.startswith('hstlc.ingestion.')\n"
+        "                          and m not in ('hstlc.ingestion.work', 'hstlc.ingestion.discovery')))))\n"
     )
     modules = [m for m in WORKER_MODULES if m != "__main__"]
     out = subprocess.run([sys.executable, "-c", script, *modules], input=blob, capture_output=True,
                          check=True)
     assert out.stdout.decode().split() == []
-
-
-def test_a_worker_server_started_early_gives_workers_the_thread_limits() -> None:
-    # `hstlc ingest` starts the fork server before importing the pipeline; the workers forked from it
-    # later must still get one BLAS/OpenMP thread each, while this process keeps its own environment.
-    import subprocess
-    import sys
-
-    script = (
-        "import os\n"
-        "from concurrent.futures import ProcessPoolExecutor\n"
-        "from hstlc.worker_server import start_worker_server, worker_context\n"
-        "os.environ.pop('OMP_NUM_THREADS', None)\n"
-        "assert not start_worker_server(1)\n"
-        "if start_worker_server(2):\n"
-        "    with ProcessPoolExecutor(1, mp_context=worker_context()) as pool:\n"
-        "        print(pool.submit(os.getenv, 'OMP_NUM_THREADS').result(), os.getenv('OMP_NUM_THREADS'))\n"
-        "else:\n"
-        "    print('no fork server')\n"
-    )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    if out.stdout.strip() == "no fork server":
-        pytest.skip("this platform has no fork server")
-    assert out.stdout.split() == ["1", "None"]

@@ -14,8 +14,8 @@ from hstlc.catalog import Catalog
 from hstlc.catalog.schema import Base, IngestDataset, Metadata
 from hstlc.config import Settings
 from hstlc.errors import ExtractionError
-from hstlc.pipeline import ingest
-from hstlc.pipeline_work import staging_dir
+from hstlc.ingestion import ingest
+from hstlc.ingestion.work import staging_dir
 from hstlc.products import read_lightcurve
 from test_ingest_support import catalog_snapshot, make_settings, sha, tree
 
@@ -149,29 +149,25 @@ def test_a_corrtag_a_killed_run_derived_changes_nothing(
 
 
 def test_a_journalled_staged_corrtag_survives_until_its_move_is_finished(
-    catalog_url: str, tmp_path: Path, refs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+    catalog_url: str, tmp_path: Path, refs: tuple[Path, Path]
 ) -> None:
     """A run stopped after journalling the move of a staged corrtag: the next run finishes the move before it
     clears the staging folder (the staged file is the only copy)."""
-    import hstlc.pipeline as pipeline
+    from hstlc.ingestion import Move
 
     clean = _stis_ingest(tmp_path, refs, "clean", catalog_url)
-    real_move = pipeline.move_file
 
     def interrupted(incoming: Path, settings: Settings) -> None:
-        def refuse_staged(src: Path, dest_dir: Path, **kw: Any) -> Path:
-            if Path(src).parent == staging_dir(settings):
+        def refuse_staged(step: str, rootname: str, move: Move | None) -> None:
+            if move is not None and Path(move.src).parent == staging_dir(settings):
                 raise OSError(5, "Input/output error")
-            return real_move(src, dest_dir, **kw)
 
-        monkeypatch.setattr(pipeline, "move_file", refuse_staged)
         catalog = Catalog.from_url(catalog_url if not catalog_url.startswith("sqlite")
                                    else f"sqlite:///{tmp_path / 'journal'}.db")
-        summary = ingest(incoming, settings=settings, catalog=catalog)
+        summary = ingest(incoming, settings=settings, catalog=catalog, fault=refuse_staged)
         catalog.dispose()
         assert "filing journal kept" in summary.failed["o8k401010"]
         assert (staging_dir(settings) / "o8k401010_corrtag.fits").is_file()
-        monkeypatch.setattr(pipeline, "move_file", real_move)
 
     assert _stis_ingest(tmp_path, refs, "journal", catalog_url, interrupted) == clean
 

@@ -22,6 +22,7 @@ from hstlc.report import builder as report_builder
 from hstlc.report.builder import MANIFEST_NAME, fingerprint, page_stem, worker_count
 from hstlc.science.variability import STATS_VERSION, compute_stats
 from hstlc.statistics import StatsOptions
+from hstlc.workers import Progress
 from test_report_support import (
     HOSTILE_TARGET,
     PNG_MAGIC,
@@ -308,8 +309,10 @@ def test_parallel_figures_match_serial(tmp_path: Path, monkeypatch: pytest.Monke
         catalog.init_schema()
         try:
             populate(catalog, settings, limit=3)
-            seen: list[tuple[int, int]] = []
-            result = build_report(catalog, settings, progress=lambda d, t, seen=seen: seen.append((d, t)))
+            updates: list[Progress] = []
+            result = build_report(catalog, settings, progress=updates.append)
+            seen = [(u.done, u.total) for u in updates]
+            assert {u.phase for u in updates} == {"figures"} and updates[0].item == ""
         finally:
             catalog.dispose()
         assert result.failed == ()

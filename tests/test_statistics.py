@@ -15,6 +15,7 @@ from hstlc.errors import CatalogError, InputFileError
 from hstlc.products import read_lightcurve, write_lightcurve
 from hstlc.science.variability import STATS_VERSION
 from hstlc.statistics import band_summary, compute_stats, run_stats, stats_for_file, stats_for_files
+from hstlc.workers import Progress
 
 
 def write_product(path: Path, *, seed: int, period: float | None = None, amp: float = 0.0,
@@ -77,13 +78,12 @@ def _rows(catalog: Catalog) -> dict[str, Stats]:
 def test_first_run_computes_everything_and_stores_rows(
     catalog: Catalog, stocked: dict[str, Path], tmp_path: Path
 ) -> None:
-    calls: list[tuple[int, int, str]] = []
-    outcomes = run_stats(
-        catalog, _settings(tmp_path), progress=lambda d, t, o: calls.append((d, t, o.status))
-    )
+    calls: list[Progress] = []
+    outcomes = run_stats(catalog, _settings(tmp_path), progress=calls.append)
     assert [o.filename for o in outcomes] == sorted(p.name for p in stocked.values())
     assert {o.status for o in outcomes} == {"computed"}
-    assert calls == [(i, 4, "computed") for i in range(1, 5)]
+    assert [(c.phase, c.done, c.total, c.failed) for c in calls] == [("stats", i, 4, 0) for i in range(1, 5)]
+    assert sorted(c.item for c in calls) == [o.filename for o in outcomes]
 
     rows = _rows(catalog)
     assert set(rows) == {p.name for p in stocked.values()}

@@ -49,8 +49,8 @@ _API: dict[str, str] = {
     "move_file": "hstlc.filing",
     "safe_component": "hstlc.safe_paths",
     "safe_join": "hstlc.safe_paths",
-    "IngestSummary": "hstlc.pipeline",
-    "ingest": "hstlc.pipeline",
+    "IngestSummary": "hstlc.ingestion",
+    "ingest": "hstlc.ingestion",
     "composite_filename": "hstlc.products",
     "file_sha256": "hstlc.products",
     "individual_filename": "hstlc.products",
@@ -188,7 +188,7 @@ if TYPE_CHECKING:  # let type checkers and IDEs see the real objects
     )
     from hstlc.file_checks import CheckOutcome, check_dataset, check_paths
     from hstlc.filing import ensure_dir, move_file
-    from hstlc.pipeline import IngestSummary, ingest
+    from hstlc.ingestion import IngestSummary, ingest
     from hstlc.products import (
         composite_filename,
         file_sha256,

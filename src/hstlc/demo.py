@@ -25,7 +25,7 @@ from typing import Any
 from hstlc.catalog import Catalog
 from hstlc.config import CONFIG_FILENAME, DIRECTORY_DEFAULTS, Settings, load_settings
 from hstlc.errors import ConfigError
-from hstlc.pipeline import IngestSummary, ProgressCallback, ingest
+from hstlc.ingestion import IngestSummary, ProgressCallback, ingest
 
 log = logging.getLogger(__name__)
 

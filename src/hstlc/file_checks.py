@@ -8,15 +8,16 @@
 What is checked is what was named: an x1d holds no events, so an x1d named alone is reported as such
 (verdict ``unsupported``, naming the event file to check instead) rather than silently checking its
 ``_corrtag``; an x1d named together with its event file belongs to that dataset's row.
-- :func:`quarantine` records bad datasets in the catalog's ``bad_data`` table (all reasons) and moves all
-  their files into ``bad_data_dir`` with :func:`hstlc.filing.move_file` (never overwriting a file).
+
+Quarantining bad datasets (``hstlc check --move``) is :func:`hstlc.ingestion.quarantine.quarantine`: the
+same journalled filing as ingest, under its lock.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -158,62 +159,4 @@ def check_paths(paths: Iterable[str | os.PathLike[str]], settings: Settings) -> 
     return outcomes
 
 
-@dataclass(frozen=True)
-class QuarantineResult:
-    """Where a bad dataset's files went (``moved``), or why they could not be moved (``error``)."""
-
-    outcome: CheckOutcome
-    moved: tuple[Path, ...] = ()
-    error: HstlcError | None = None
-
-
-def quarantine(outcomes: Sequence[CheckOutcome], settings: Settings) -> list[QuarantineResult]:
-    """Move every bad dataset's files into ``bad_data_dir`` and record each event file in ``bad_data``.
-
-    The files are moved first (:func:`hstlc.filing.move_file`, which never overwrites a different file)
-    and the rows written afterwards, in one transaction per dataset, with the new path and sha256. The
-    catalog schema is created if missing. A dataset whose files cannot be moved is reported, not recorded.
-    """
-    from hstlc.catalog import Catalog, upsert_bad_data
-    from hstlc.filing import move_file, sha256_of
-
-    bad = [o for o in outcomes if o.bad]
-    if not bad:
-        return []
-    dest_dir = settings.bad_data_dir
-    assert dest_dir is not None
-    catalog = Catalog.from_url(settings.database_url)
-    results: list[QuarantineResult] = []
-    try:
-        catalog.init_schema()
-        for outcome in bad:
-            moved: list[Path] = []
-            try:
-                for src in outcome.files:
-                    moved.append(
-                        move_file(src, dest_dir, group=settings.file_group, dir_mode=settings.file_mode)
-                    )
-            except HstlcError as exc:
-                log.error("%s: cannot move into %s: %s", outcome.path.name, dest_dir, exc)
-                results.append(QuarantineResult(outcome, tuple(moved), exc))
-                continue
-            event_names = {f.name for f, _ in outcome.per_file}
-            with catalog.session() as session:
-                for new_path in moved:
-                    if new_path.name in event_names:
-                        upsert_bad_data(
-                            session,
-                            new_path.name,
-                            outcome.result.reasons,
-                            path=str(new_path),
-                            sha256=sha256_of(new_path),
-                        )
-            reasons = "; ".join(outcome.result.reasons)
-            log.info("%s: bad (%s); moved to %s", outcome.rootname, reasons, dest_dir)
-            results.append(QuarantineResult(outcome, tuple(moved)))
-    finally:
-        catalog.dispose()
-    return results
-
-
-__all__ = ["CheckOutcome", "QuarantineResult", "check_dataset", "check_paths", "quarantine"]
+__all__ = ["CheckOutcome", "check_dataset", "check_paths"]

@@ -6,18 +6,17 @@ table names, **incrementally**: a product is (re)computed only when its stats ro
 from a file with another sha256, by another version of the method or with other verdict settings
 (:class:`StatsOptions`), or ``recompute_all`` is set. A missing or unreadable product is
 reported in its :class:`StatsOutcome` and the run goes on. With ``settings.num_cores > 1`` products are
-read and computed in worker processes; the catalog is written by this process only, one transaction per
-product (so an interrupted run keeps what it finished).
+read and computed in worker processes (:func:`hstlc.workers.run_jobs`, one worker for every
+:data:`MIN_PRODUCTS_PER_WORKER` products); the catalog is written by this process only, one transaction
+per product (so an interrupted run keeps what it finished).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import multiprocessing
 import os
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -38,12 +37,11 @@ from hstlc.errors import HstlcError, InputFileError
 from hstlc.products import file_sha256, read_lightcurve
 from hstlc.science.periodogram import BandResult
 from hstlc.science.variability import LightCurveStats, compute_stats, stale_reason
+from hstlc.workers import STATS_MODULES, Progress, ProgressCallback, run_jobs
 
 log = logging.getLogger(__name__)
 
 Status = Literal["computed", "unchanged", "failed", "missing"]
-Progress = Callable[[int, int, "StatsOutcome"], None]
-"""Called after each product as ``progress(done, total, outcome)``."""
 
 
 @dataclass(frozen=True)
@@ -184,29 +182,31 @@ def _work(path: Path, known_sha: str | None, options: StatsOptions) -> WorkResul
     return first if not isinstance(first, str) else _compute(path, first, options)
 
 
+ComputeJob = tuple[ProductRef, str, StatsOptions]
+"""A product to compute, its sha256 and the options (picklable, for a worker process)."""
+
+
+def _compute_job(job: ComputeJob) -> WorkResult:
+    product, sha, options = job
+    return _compute(product.path, sha, options)
+
+
 def _results(
     todo: list[tuple[ProductRef, str | None]], options: StatsOptions, cores: int
 ) -> Iterator[tuple[ProductRef, WorkResult]]:
-    """Hash every product here; compute the new or changed ones inline or in a process pool."""
-    pending: list[tuple[ProductRef, str]] = []
+    """Hash every product here; compute the new or changed ones inline or in worker processes (one for
+    every :data:`MIN_PRODUCTS_PER_WORKER` products, at most ``cores``), in order."""
+    pending: list[ComputeJob] = []
     for product, known in todo:
         first = _fingerprint(product.path, known)
         if isinstance(first, str):
-            pending.append((product, first))
+            pending.append((product, first, options))
         else:
             yield product, first
-    if cores <= 1 or len(pending) < MIN_PRODUCTS_PER_WORKER * cores:
-        for product, sha in pending:
-            yield product, _compute(product.path, sha, options)
-        return
-    # spawn, not fork: the FFT backends start threads, and forking a threaded process is unsafe
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=cores, mp_context=context) as pool:
-        futures: list[tuple[ProductRef, Future[WorkResult]]] = [
-            (product, pool.submit(_compute, product.path, sha, options)) for product, sha in pending
-        ]
-        for product, future in futures:
-            yield product, future.result()
+    for (product, _, _), result in run_jobs(_compute_job, pending, cores, ordered=True,
+                                            min_jobs_per_worker=MIN_PRODUCTS_PER_WORKER,
+                                            preload=STATS_MODULES):
+        yield product, result
 
 
 def run_stats(
@@ -215,10 +215,12 @@ def run_stats(
     *,
     products: ProductChoice = "both",
     recompute_all: bool = False,
-    progress: Progress | None = None,
+    progress: ProgressCallback | None = None,
 ) -> list[StatsOutcome]:
     """Compute and store the stats of every new or changed product in the catalog (see module docstring).
 
+    ``progress`` gets a :class:`~hstlc.workers.Progress` (phase ``stats``) after each product, ``item``
+    its file name, ``failed`` the products so far that failed or are missing.
     Returns one :class:`StatsOutcome` per product, sorted by file name.
     """
     if products not in PRODUCT_CHOICES:
@@ -244,6 +246,7 @@ def run_stats(
         todo.append((ref, current))
 
     outcomes: list[StatsOutcome] = []
+    failed = 0
     stored: dict[str, dict[str, Any]] = {}
     current_names = [ref.filename for ref, sha in todo if sha is not None]
     if current_names:  # what an unchanged product's verdict is: read back, not recomputed
@@ -264,8 +267,9 @@ def run_stats(
             log.warning("%s", error)
         outcome = StatsOutcome(ref.path, ref.filename, ref.product_type, status, sha, values, error)
         outcomes.append(outcome)
+        failed += not outcome.ok
         if progress is not None:
-            progress(done, len(todo), outcome)
+            progress(Progress("stats", len(todo), done, failed, ref.filename))
     return sorted(outcomes, key=lambda o: o.filename)
 
 

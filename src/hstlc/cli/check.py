@@ -22,7 +22,8 @@ from hstlc.cli.context import (
 )
 
 if TYPE_CHECKING:
-    from hstlc.file_checks import CheckOutcome, QuarantineResult
+    from hstlc.file_checks import CheckOutcome
+    from hstlc.ingestion.quarantine import QuarantineResult
 
 
 def _as_json(outcome: CheckOutcome, moved: QuarantineResult | None, given: list[Path]) -> dict[str, Any]:
@@ -88,7 +89,8 @@ def check(
     Example: hstlc check --min-exptime 100 lb4m01aaq_corrtag_a.fits
     """
     from hstlc.errors import message_with_path
-    from hstlc.file_checks import check_paths, quarantine
+    from hstlc.file_checks import check_paths
+    from hstlc.ingestion.quarantine import quarantine
 
     overrides = {"min_exptime": min_exptime, "bad_proposals": bad_proposal or None}
     form = output_format(as_json, as_csv)

@@ -13,20 +13,20 @@ from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
-    Progress,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.progress import Progress as ProgressBar
 from rich.table import Table
 
 from hstlc.cli.context import EXIT_PARTIAL, command
-from hstlc.worker_server import start_worker_server
+from hstlc.workers import start_worker_server
 
 if TYPE_CHECKING:
-    from hstlc.pipeline import IngestSummary, ProgressUpdate
-    from hstlc.pipeline_plan import IngestPlan
+    from hstlc.ingestion import IngestSummary, Progress
+    from hstlc.ingestion.dry_run import IngestPlan
 
 PHASE_LABELS = {"reading": "Reading and checking", "resolving": "Resolving names",
                 "extracting": "Extracting and filing", "composites": "Composites"}
@@ -36,7 +36,7 @@ class _ProgressBar:
     """A rich progress bar per phase: done/total, failed, rate, elapsed and remaining time."""
 
     def __init__(self, console: Console) -> None:
-        self.progress = Progress(
+        self.progress = ProgressBar(
             TextColumn("{task.description:<22}"),
             BarColumn(),
             MofNCompleteColumn(),
@@ -49,7 +49,7 @@ class _ProgressBar:
         )
         self.tasks: dict[str, TaskID] = {}
 
-    def __call__(self, update: ProgressUpdate) -> None:
+    def __call__(self, update: Progress) -> None:
         if update.message:  # a notice (going online, Sesame unreachable): shown at once, above the bars
             self.progress.console.print(escape(update.message))
         task = self.tasks.get(update.phase)
@@ -102,7 +102,7 @@ def _dry_run(ctx: typer.Context, directory: Path | None, overrides: Mapping[str,
              as_json: bool) -> None:
     with command(ctx, "ingest", overrides, log=False) as run:  # a dry run changes nothing
         from hstlc.catalog.store import open_if_exists
-        from hstlc.pipeline_plan import plan_ingest
+        from hstlc.ingestion.dry_run import plan_ingest
 
         settings = run.settings
         folder = directory if directory is not None else settings.ingest_dir
@@ -156,7 +156,7 @@ def ingest_command(
         settings = run.settings
         start_worker_server(settings.num_cores)  # its imports run beside this process's own
         from hstlc.catalog import Catalog
-        from hstlc.pipeline import ingest
+        from hstlc.ingestion import ingest
 
         folder = directory if directory is not None else settings.ingest_dir
         assert folder is not None

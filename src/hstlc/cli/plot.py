@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import webbrowser
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as ProgressBar
 from rich.table import Table
 from rich.text import Text
 
 from hstlc.cli.context import EXIT_PARTIAL, command
+
+if TYPE_CHECKING:
+    from hstlc.workers import Progress
 
 
 def _open_in_browser(url: str) -> bool:
@@ -46,14 +50,14 @@ def plot(
     with command(ctx, "plot", {"num_cores": cores}) as run:
         catalog = Catalog.from_url(run.settings.database_url)
         try:
-            with Progress(
+            with ProgressBar(
                 TextColumn("figures"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                 console=run.err, transient=True, disable=run.options.quiet,
             ) as bar:
                 task = bar.add_task("figures", total=None)
 
-                def progress(done: int, total: int) -> None:
-                    bar.update(task, completed=done, total=total)
+                def progress(update: Progress) -> None:
+                    bar.update(task, completed=update.done, total=update.total)
 
                 result = build_report(catalog, run.settings, all_products=all_products, progress=progress)
         finally:

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+from rich.progress import Progress as ProgressBar
 from rich.table import Table
 
 from hstlc.cli.context import (
@@ -25,6 +26,7 @@ from hstlc.cli.context import (
 
 if TYPE_CHECKING:
     from hstlc.statistics import StatsOutcome
+    from hstlc.workers import Progress
 
 class ProductType(str, Enum):
     individual = "individual"
@@ -138,18 +140,18 @@ def stats(
             outcomes = stats_for_files(list(files), run.settings)
         else:
             catalog = Catalog.from_url(run.settings.database_url)
-            bars: list[Progress] = []  # made on the first product, so an early error comes out clean
+            bars: list[ProgressBar] = []  # made on the first product, so an early error comes out clean
 
-            def advance(done: int, total: int, outcome: StatsOutcome) -> None:
+            def advance(update: Progress) -> None:
                 if not bars:
-                    bars.append(Progress(
+                    bars.append(ProgressBar(
                         TextColumn("[progress.description]{task.description}"), BarColumn(),
                         MofNCompleteColumn(), TimeRemainingColumn(), console=run.err, transient=True,
                         disable=fmt != "table" or run.options.quiet,
                     ))
-                    bars[0].add_task("stats", total=total)
+                    bars[0].add_task("stats", total=update.total)
                     bars[0].start()
-                bars[0].update(bars[0].task_ids[0], completed=done, description=escape(outcome.filename))
+                bars[0].update(bars[0].task_ids[0], completed=update.done, description=escape(update.item))
 
             try:
                 outcomes = run_stats(

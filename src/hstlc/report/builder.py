@@ -16,13 +16,15 @@ when a figure file is missing.
 ``all_products=True`` remakes every figure. The HTML pages are always rebuilt (cheap, and they show the
 catalog's current state). Figures and pages of products no longer in the catalog are removed.
 
-**Parallel.** Figure jobs run in up to ``num_cores`` worker processes (one job = read the product,
-recompute its period search with the settings' :class:`~hstlc.statistics.StatsOptions`, render two
-PNGs), started by a forkserver that has the plotting stack imported (``spawn`` where there is no
-forkserver); a worker is only started for every :data:`MIN_JOBS_PER_WORKER` jobs, since its start-up
-costs more than a few figures. Each worker writes its files atomically (temporary name, then rename).
-Only the main process reads the catalog. A product that cannot be read or plotted is reported in
-:attr:`ReportResult.failed` and shown on its page; it does not stop the run.
+**Parallel.** Figure jobs run in up to ``num_cores`` worker processes (:func:`hstlc.workers.run_jobs`;
+one job = read the product, recompute its period search with the settings'
+:class:`~hstlc.statistics.StatsOptions`, render two PNGs), forked by a fork server that has the plotting
+stack imported (:data:`hstlc.workers.REPORT_MODULES`; ``spawn`` where there is no fork server); a worker
+is only started for every :data:`MIN_JOBS_PER_WORKER` jobs, since its start-up costs more than a few
+figures. Each worker writes its files atomically (temporary name, then rename). Only the main process
+reads the catalog. A product that cannot be read or plotted is reported in :attr:`ReportResult.failed`
+and shown on its page; it does not stop the run (nor does a crashed worker: its products are reported
+as failed).
 
 **Categories** are the verdicts ``hstlc stats`` stored (:func:`hstlc.report.html.classify`): interesting
 (periodic or variable), boring (constant), null (no counts). A row ``hstlc stats`` would recompute (an
@@ -34,11 +36,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import multiprocessing
 import re
 import time
-from collections.abc import Callable, Mapping
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -53,6 +53,8 @@ from hstlc.report.figures import FIGURE_VERSION, figure_png, lightcurve_figure, 
 from hstlc.report.html import CATEGORIES, ProductEntry, classify, render_index, render_product_page
 from hstlc.science.variability import STATS_VERSION
 from hstlc.statistics import StatsOptions
+from hstlc.workers import REPORT_MODULES, Progress, ProgressCallback, run_jobs
+from hstlc.workers import worker_count as _worker_count
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +73,6 @@ HEADER_KEYS: tuple[str, ...] = (
 
 MIN_JOBS_PER_WORKER = 4
 """A worker costs seconds of start-up (imports): fewer jobs than this per worker run serially."""
-
-ProgressCallback = Callable[[int, int], None]
-"""``progress(done, total)`` after each figure job (and once with ``done = 0`` before the first)."""
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+-]+")
 
@@ -207,46 +206,27 @@ def _load_manifest(path: Path) -> dict[str, dict[str, Any]]:
 
 def worker_count(cores: int, jobs: int) -> int:
     """Worker processes for ``jobs`` figure jobs: at most ``cores``, at least ``MIN_JOBS_PER_WORKER`` each."""
-    return max(1, min(cores, jobs // MIN_JOBS_PER_WORKER))
+    return _worker_count(cores, jobs, MIN_JOBS_PER_WORKER)
 
 
-PRELOAD = ["hstlc.report.builder", "hstlc.products", "hstlc.science.variability", "hstlc.statistics"]
-
-
-def _process_context() -> multiprocessing.context.BaseContext:
-    """``forkserver`` with this module preloaded where available (workers then fork from a process that
-    has already imported matplotlib, astropy and hstlc, instead of importing them each), else ``spawn``.
-    Never plain ``fork``: the parent holds database connections and may run threads (the progress bar)."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(PRELOAD)
-        return context
-    return multiprocessing.get_context("spawn")
+def _worker_failed(job: FigureJob, exc: Exception) -> FigureOutcome:
+    """A crashed worker (or a bug) must not lose the other products' figures: this one is reported."""
+    return FigureOutcome(job.filename, error=f"worker failed: {type(exc).__name__}: {exc}")
 
 
 def _run_jobs(jobs: list[FigureJob], cores: int, progress: ProgressCallback | None) -> list[FigureOutcome]:
-    total = len(jobs)
+    """Every job's outcome, as they finish; ``progress`` (phase ``figures``) once before the first and
+    after each."""
+    total, failed = len(jobs), 0
     if progress:
-        progress(0, total)
+        progress(Progress("figures", total, 0))
     outcomes: list[FigureOutcome] = []
-    workers = worker_count(cores, total)
-    if workers <= 1:
-        for job in jobs:
-            outcomes.append(render_figures(job))
-            if progress:
-                progress(len(outcomes), total)
-        return outcomes
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_process_context()) as pool:
-        futures = {pool.submit(render_figures, job): job for job in jobs}
-        for future in as_completed(futures):
-            job = futures[future]
-            try:
-                outcomes.append(future.result())
-            except Exception as exc:  # a crashed worker must not lose the other products' figures
-                reason = f"worker failed: {type(exc).__name__}: {exc}"
-                outcomes.append(FigureOutcome(job.filename, error=reason))
-            if progress:
-                progress(len(outcomes), total)
+    for job, outcome in run_jobs(render_figures, jobs, cores, min_jobs_per_worker=MIN_JOBS_PER_WORKER,
+                                 errors=_worker_failed, preload=REPORT_MODULES):
+        outcomes.append(outcome)
+        failed += outcome.error is not None
+        if progress:
+            progress(Progress("figures", total, len(outcomes), failed, job.filename))
     return outcomes
 
 
@@ -264,6 +244,9 @@ def build_report(
     progress: ProgressCallback | None = None,
 ) -> ReportResult:
     """Make the figures (changed products only, unless ``all_products``) and rebuild the HTML report.
+
+    ``progress`` gets a :class:`~hstlc.workers.Progress` (phase ``figures``) once with ``done = 0`` before
+    the first figure job and after each (``item``: its product file name).
 
     Returns the paths written, per-category counts, and the products whose figures failed.
     """

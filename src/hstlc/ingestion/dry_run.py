@@ -1,7 +1,7 @@
 """``hstlc ingest --dry-run``: what an ingest of a folder would do, without changing anything.
 
 The same discovery, quality checks, catalog comparison and (offline) name resolution as
-:func:`hstlc.pipeline.ingest`, then a plan per dataset: ``ingest`` (filed under
+:func:`hstlc.ingestion.ingest`, then a plan per dataset: ``ingest`` (filed under
 ``filesystem_dir/<TARGNAME>/``, its lightcurve under ``outputs_dir``), ``quarantine`` (moved to
 ``bad_data_dir``, with the failing checks), ``unchanged`` (already ingested with the same files) or
 ``fail`` (unreadable, with the reason), and the composite configurations that would be rebuilt.
@@ -23,8 +23,8 @@ from hstlc.catalog import Catalog
 from hstlc.catalog import ingest_state as state
 from hstlc.config import Settings
 from hstlc.errors import CatalogError, InputFileError
-from hstlc.pipeline_discovery import SkippedFile, discover
-from hstlc.pipeline_work import (
+from hstlc.ingestion.discovery import SkippedFile, discover
+from hstlc.ingestion.work import (
     already_ingested,
     discovery_exclusions,
     filed_targname,
@@ -104,7 +104,7 @@ def plan_ingest(
     catalog: Catalog | None,
     recursive: bool = False,
 ) -> IngestPlan:
-    """What :func:`hstlc.pipeline.ingest` of ``directory`` would do (see the module docstring)."""
+    """What :func:`hstlc.ingestion.ingest` of ``directory`` would do (see the module docstring)."""
     from hstlc.extraction import group_key
     from hstlc.readers import read_observation
     from hstlc.resolver import Resolver

@@ -23,7 +23,7 @@ from hstlc.config import Settings
 from hstlc.domain import Observation
 from hstlc.errors import HstlcError
 from hstlc.filing import apply_group, ensure_dir
-from hstlc.pipeline_discovery import Candidate
+from hstlc.ingestion.discovery import Candidate
 from hstlc.safe_paths import safe_component, safe_join
 
 if TYPE_CHECKING:  # the extraction engine is imported by the workers only
