@@ -46,6 +46,32 @@ def background_scale(source_height: float, background_heights: Sequence[float]) 
     A background rate per cross-dispersion pixel r gives r·Σh_bkg counts in the bands and r·h_src in
     the source band, so the factor is h_src / Σh_bkg (for two equal bands h_src / (2 h_bkg)). The
     original used the inverse (h_bkg / (2 h_src)) and only the second band's height.
+
+    Parameters
+    ----------
+    source_height : float
+        Height of the source extraction band (cross-dispersion pixels), positive.
+    background_heights : sequence of float
+        Height of each background band (pixels), each positive.
+
+    Returns
+    -------
+    scale : float
+        h_src / Σh_bkg (dimensionless).
+
+    Raises
+    ------
+    ValueError
+        If a height is not a positive finite number, or there is no background band.
+
+    Examples
+    --------
+    >>> background_scale(10.0, [20.0, 20.0])
+    0.25
+    >>> background_scale(10.0, [])
+    Traceback (most recent call last):
+    ...
+    ValueError: need at least one background band
     """
     heights = np.asarray(list(background_heights), dtype=np.float64)
     if not np.isfinite(source_height) or source_height <= 0:
@@ -63,6 +89,28 @@ def keyword_flash_intervals(
     """Flash intervals ``[on − pad, off + pad)`` from per-flash on/off times (s since EXPSTART).
 
     Pairs that are not finite or do not have ``on < off`` are dropped; the result is normalised.
+
+    Parameters
+    ----------
+    lamp_on, lamp_off : array_like of float, shape (n,)
+        Lamp-on and lamp-off time of each flash (s since EXPSTART; the ``LMP_ONi``/``LMPOFFi`` keywords).
+    pad : float, optional
+        Time (s, non-negative) added on either side of each flash (default 0).
+
+    Returns
+    -------
+    intervals : ndarray of float64, shape (M, 2)
+        The normalised flash intervals (s).
+
+    Raises
+    ------
+    ValueError
+        If ``lamp_on`` and ``lamp_off`` differ in length or ``pad`` is negative or not finite.
+
+    Examples
+    --------
+    >>> keyword_flash_intervals([100.0, 500.0, np.nan], [112.0, 512.0, 0.0], pad=1.0).tolist()
+    [[99.0, 113.0], [499.0, 513.0]]
     """
     on = np.asarray(lamp_on, dtype=np.float64).ravel()
     off = np.asarray(lamp_off, dtype=np.float64).ravel()
@@ -78,10 +126,25 @@ def keyword_flash_intervals(
 class FlashSearch:
     """What :func:`find_lamp_flashes` found.
 
-    ``intervals``: the flagged time (padded, normalised); ``baseline``: median count rate outside the
-    source bands (counts/s); ``peak_excess``: the largest excess rate flagged (counts/s, 0 if none);
-    ``n_bins``: bins flagged; ``rejected``: runs of excess that were not taken because the source bands
-    rose at least as much (a source, not the lamp).
+    Parameters
+    ----------
+    intervals : ndarray of float64, shape (N, 2)
+        The flagged time (s since EXPSTART; padded, normalised).
+    baseline : float
+        Median count rate outside the source bands (counts/s).
+    peak_excess : float
+        The largest excess rate flagged (counts/s, 0 if none).
+    n_bins : int
+        Bins flagged.
+    rejected : int
+        Runs of excess that were not taken because the source bands rose at least as much (a source,
+        not the lamp).
+
+    Examples
+    --------
+    >>> found = find_lamp_flashes(np.arange(11.0), np.ones(10), np.full(10, 5.0))
+    >>> found.intervals.shape, found.baseline, found.peak_excess, found.n_bins, found.rejected
+    ((0, 2), 5.0, 0.0, 0, 0)
     """
 
     intervals: GTIArray
@@ -112,6 +175,23 @@ def poisson_tail_bound(counts: npt.ArrayLike, mean: npt.ArrayLike) -> npt.NDArra
 
     Always at least the true tail probability, so a threshold on it keeps the false-alarm rate below
     the threshold (it flags slightly fewer bins than the exact tail would).
+
+    Parameters
+    ----------
+    counts : array_like of float, any shape
+        Observed counts c.
+    mean : array_like of float, broadcastable to ``counts``
+        Expected counts μ (values below 1e-300 are taken as 1e-300).
+
+    Returns
+    -------
+    bound : ndarray of float64, the broadcast shape
+        The bound, in (0, 1]; exactly 1 where ``counts <= mean``.
+
+    Examples
+    --------
+    >>> [f"{p:.3g}" for p in poisson_tail_bound([5, 20, 40], 10.0)]
+    ['1', '0.021', '8.84e-12']
     """
     c = np.asarray(counts, dtype=np.float64)
     mu = np.maximum(np.asarray(mean, dtype=np.float64), 1e-300)
@@ -145,6 +225,50 @@ def find_lamp_flashes(
     become intervals widened by ``pad_bins`` bins each side (the lamp turns on and off inside a bin).
     A run whose summed excess in the source bands is at least its excess outside is not a lamp
     flash (a source brightening seen through its profile wings) and is counted in ``rejected``.
+
+    Parameters
+    ----------
+    edges : array_like of float, shape (n + 1,)
+        Time bin edges (s since EXPSTART).
+    exposure : array_like of float, shape (n,)
+        Good time in each bin (s).
+    counts : array_like of float, shape (n,)
+        Events outside the source bands per bin (counts; inside the good time, DQ clean).
+    source_counts : array_like of float, shape (n,), optional
+        Source-band events per bin (counts); without them no run is rejected.
+    min_excess : float, optional
+        Smallest excess rate flagged (counts/s, default :data:`LAMP_MIN_RATE`).
+    false_alarm : float, optional
+        Poisson tail probability a flagged bin must lie below, in (0, 1) (default 1e-7).
+    window : int, optional
+        Usable bins in the running median (default 301; at least 1).
+    pad_bins : int, optional
+        Bins added on either side of each run (default 1; at least 0).
+    min_exposure_fraction : float, optional
+        Fraction of a bin's width that must be good time for it to be used (default 0.5).
+
+    Returns
+    -------
+    FlashSearch
+        The flagged intervals and the numbers behind them (no intervals when fewer than three bins are
+        usable).
+
+    Raises
+    ------
+    ValueError
+        If the arrays' shapes do not match ``edges``, or a setting is out of range.
+
+    Examples
+    --------
+    >>> counts = np.full(200, 10.0)
+    >>> counts[50:55] = 60.0  # a 5 s flash adding 50 counts/s
+    >>> found = find_lamp_flashes(np.arange(201.0), np.ones(200), counts)
+    >>> found.intervals.tolist(), found.baseline, found.peak_excess, found.n_bins
+    ([[49.0, 56.0]], 10.0, 50.0, 5)
+    >>> source = np.full(200, 100.0)
+    >>> source[50:55] = 400.0  # the source rose more: a flare, not the lamp
+    >>> find_lamp_flashes(np.arange(201.0), np.ones(200), counts, source_counts=source).rejected
+    1
     """
     e = np.asarray(edges, dtype=np.float64)
     exp = np.asarray(exposure, dtype=np.float64)
@@ -201,7 +325,30 @@ def find_lamp_flashes(
 
 
 def exclude_intervals(gti: npt.ArrayLike, intervals: npt.ArrayLike) -> GTIArray:
-    """``gti`` without the time covered by ``intervals`` (both normalised first)."""
+    """``gti`` without the time covered by ``intervals`` (both normalised first).
+
+    Parameters
+    ----------
+    gti : array_like of float, shape (N, 2)
+        Good time intervals ``[start, stop)`` (s since EXPSTART).
+    intervals : array_like of float, shape (M, 2)
+        Time to remove (s), e.g. lamp flashes.
+
+    Returns
+    -------
+    gti : ndarray of float64, shape (K, 2)
+        The normalised remaining good time (s).
+
+    Raises
+    ------
+    ValueError
+        If a bound is not finite or an interval stops before it starts.
+
+    Examples
+    --------
+    >>> exclude_intervals([[0, 100]], [[10, 20], [50, 60]]).tolist()
+    [[0.0, 10.0], [20.0, 50.0], [60.0, 100.0]]
+    """
     g = normalize_gti(gti)
     bad = normalize_gti(intervals)
     if len(g) == 0 or len(bad) == 0:
@@ -214,7 +361,30 @@ def exclude_intervals(gti: npt.ArrayLike, intervals: npt.ArrayLike) -> GTIArray:
 
 
 def excluded_time(gti: npt.ArrayLike, intervals: npt.ArrayLike) -> float:
-    """Good time (s) that :func:`exclude_intervals` would remove."""
+    """Good time (s) that :func:`exclude_intervals` would remove.
+
+    Parameters
+    ----------
+    gti : array_like of float, shape (N, 2)
+        Good time intervals ``[start, stop)`` (s since EXPSTART).
+    intervals : array_like of float, shape (M, 2)
+        Time to remove (s); only its overlap with ``gti`` counts.
+
+    Returns
+    -------
+    removed : float
+        Seconds of good time inside ``intervals``.
+
+    Raises
+    ------
+    ValueError
+        If a bound is not finite or an interval stops before it starts.
+
+    Examples
+    --------
+    >>> excluded_time([[0, 100]], [[10, 20], [95, 120]])
+    15.0
+    """
     return total_exposure(gti) - total_exposure(exclude_intervals(gti, intervals))
 
 

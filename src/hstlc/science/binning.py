@@ -27,6 +27,33 @@ def time_edges(stop: float, step: float, *, start: float = 0.0) -> npt.NDArray[n
     """Bin edges ``start, start+step, …`` up to ``stop``; the last bin ends exactly at ``stop``.
 
     ``stop - start`` need not be a multiple of ``step``: the final, partial bin is kept.
+
+    Parameters
+    ----------
+    stop : float
+        End of the grid (s since EXPSTART), after ``start``.
+    step : float
+        Bin width (s), positive.
+    start : float, optional
+        Start of the grid (s; default 0, the exposure start).
+
+    Returns
+    -------
+    edges : ndarray of float64, shape (n + 1,)
+        The ``n >= 1`` bins' edges (s); uniform except for the last edge, which is ``stop``.
+
+    Raises
+    ------
+    ValueError
+        If ``step`` is not a positive finite number, ``start``/``stop`` are not finite, or
+        ``stop <= start``.
+
+    Examples
+    --------
+    >>> time_edges(25.0, 10.0).tolist()
+    [0.0, 10.0, 20.0, 25.0]
+    >>> time_edges(30.0, 10.0, start=10.0).tolist()
+    [10.0, 20.0, 30.0]
     """
     if not (math.isfinite(step) and step > 0):
         raise ValueError(f"step must be a positive number of seconds, not {step!r}")
@@ -48,6 +75,29 @@ def bin_index(times: npt.ArrayLike, edges: npt.NDArray[np.float64]) -> npt.NDArr
     computed arithmetically; the few times that land within rounding distance of an edge are then
     placed by a search on the real edges, so an event exactly on an edge always falls in the bin that
     starts there (fast and exact, no per-event search).
+
+    Parameters
+    ----------
+    times : array_like of float, shape (m,)
+        Event times in seconds since EXPSTART (any order; NaN counts as outside).
+    edges : ndarray of float64, shape (n + 1,)
+        Bin edges (s), uniform but for the last.
+
+    Returns
+    -------
+    index : ndarray of intp, shape (m,)
+        Bin index 0…n−1 of each time, -1 before the first or from the last edge on.
+
+    Raises
+    ------
+    ValueError
+        If ``edges`` holds fewer than two edges.
+
+    Examples
+    --------
+    >>> edges = time_edges(25.0, 10.0)
+    >>> bin_index([-1.0, 0.0, 9.99, 10.0, 24.9, 25.0, np.nan], edges).tolist()
+    [-1, 0, 0, 1, 2, -1, -1]
     """
     t = np.asarray(times, dtype=np.float64)
     e = np.asarray(edges, dtype=np.float64)
@@ -75,7 +125,35 @@ def bin_index(times: npt.ArrayLike, edges: npt.NDArray[np.float64]) -> npt.NDArr
 def weighted_histogram(
     index: npt.NDArray[np.intp], weights: npt.ArrayLike | None, nbins: int
 ) -> npt.NDArray[np.float64]:
-    """Sum of ``weights`` (float64) per bin index; negative indices are ignored."""
+    """Sum of ``weights`` (float64) per bin index; negative indices are ignored.
+
+    Parameters
+    ----------
+    index : ndarray of intp, shape (m,)
+        Bin index of each event (as :func:`bin_index` gives), -1 for events outside the grid.
+    weights : array_like of float, shape (m,), or None
+        Per-event weight (e.g. ε, counts); ``None`` counts each event once.
+    nbins : int
+        Number of bins.
+
+    Returns
+    -------
+    sums : ndarray of float64, shape (nbins,)
+        Sum of the weights of each bin's events (counts when the weights are counts).
+
+    Raises
+    ------
+    ValueError
+        If ``weights`` and ``index`` differ in shape.
+
+    Examples
+    --------
+    >>> index = np.array([0, 0, 2, -1, 1])
+    >>> weighted_histogram(index, None, 3).tolist()
+    [2.0, 1.0, 1.0]
+    >>> weighted_histogram(index, [1.0, 0.5, 2.0, 9.0, 1.5], 3).tolist()
+    [1.5, 1.5, 2.0]
+    """
     idx = np.asarray(index)
     ok = idx >= 0
     if weights is None:
@@ -92,7 +170,36 @@ def weighted_histogram(
 def exposure_grid(
     gti: npt.ArrayLike, step: float
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Edges from 0 to the last GTI stop and each bin's exposure (its overlap with ``gti``)."""
+    """Edges from 0 to the last GTI stop and each bin's exposure (its overlap with ``gti``).
+
+    The grid starts at 0 (or at the first GTI start if that is earlier); interior edges within rounding
+    distance of a GTI boundary are moved onto it, so no sliver bin appears next to a GTI edge.
+
+    Parameters
+    ----------
+    gti : array_like of float, shape (N, 2)
+        Good time intervals ``[start, stop)`` in seconds since EXPSTART.
+    step : float
+        Bin width (s), positive.
+
+    Returns
+    -------
+    edges : ndarray of float64, shape (n + 1,)
+        Bin edges (s); the last is the last GTI stop.
+    exposure : ndarray of float64, shape (n,)
+        Good time (s) in each bin.
+
+    Raises
+    ------
+    ValueError
+        If ``gti`` is empty, ends before the exposure start, or ``step`` is not positive.
+
+    Examples
+    --------
+    >>> edges, exposure = exposure_grid([[0, 12], [18, 25]], 10.0)
+    >>> edges.tolist(), exposure.tolist()
+    ([0.0, 10.0, 20.0, 25.0], [10.0, 4.0, 5.0])
+    """
     g = normalize_gti(gti)
     if len(g) == 0:
         raise ValueError("no good time: the GTI list is empty")

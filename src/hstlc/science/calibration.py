@@ -92,6 +92,29 @@ class PiecewiseLinear:
     look-ups and a multiply-add. Points in buckets that hold a knot are evaluated with ``np.interp``
     itself. Several curves share one bucket index (:meth:`product` evaluates Π curves in one pass).
     Results equal ``np.interp`` to rounding (finite points only; end values are held outside).
+
+    Parameters
+    ----------
+    x : array_like of float, shape (n,)
+        Knots of the first curve, ascending (e.g. wavelengths, Å).
+    y : array_like of float, shape (n,)
+        Values of the first curve at its knots.
+    *more : tuple of (array_like, array_like)
+        ``(x, y)`` knots and values of further curves, each ascending in ``x``.
+
+    Raises
+    ------
+    ValueError
+        If a curve has no knots or its ``x`` and ``y`` differ in shape.
+
+    Examples
+    --------
+    >>> curve = PiecewiseLinear([1000.0, 1500.0, 2000.0], [1.0, 3.0, 2.0])
+    >>> curve([900.0, 1250.0, 1750.0, 2100.0]).tolist()
+    [1.0, 2.0, 2.5, 2.0]
+    >>> both = PiecewiseLinear([1000.0, 2000.0], [1.0, 3.0], ([1000.0, 2000.0], [2.0, 2.0]))
+    >>> both.product([1500.0]).tolist()
+    [4.0]
     """
 
     __slots__ = ("_h", "_knotty", "_lo", "_nb", "_tables", "_xs", "_ys")
@@ -133,7 +156,18 @@ class PiecewiseLinear:
         return out
 
     def __call__(self, at: npt.ArrayLike) -> npt.NDArray[np.float64]:
-        """The first curve at ``at``."""
+        """The first curve at ``at``.
+
+        Parameters
+        ----------
+        at : array_like of float, shape (m,)
+            Where to evaluate it (unit of the knots).
+
+        Returns
+        -------
+        values : ndarray of float64, shape (m,)
+            ``np.interp(at, x, y)`` to rounding.
+        """
         t = np.asarray(at, dtype=np.float64)
         if self._nb == 0:
             return np.interp(t, self._xs[0], self._ys[0])
@@ -145,7 +179,18 @@ class PiecewiseLinear:
         return out
 
     def product(self, at: npt.ArrayLike) -> npt.NDArray[np.float64]:
-        """The product of all curves at ``at`` (one shared bucket index)."""
+        """The product of all curves at ``at`` (one shared bucket index).
+
+        Parameters
+        ----------
+        at : array_like of float, shape (m,)
+            Where to evaluate them (unit of the knots).
+
+        Returns
+        -------
+        values : ndarray of float64, shape (m,)
+            The product of every curve's ``np.interp`` at each point, to rounding.
+        """
         t = np.asarray(at, dtype=np.float64)
         if self._nb == 0:
             out = np.ones(t.shape)
@@ -172,7 +217,22 @@ class ResponseCurve:
 
     Outside the tabulated range the end values hold (the original "stretched" the end points the same
     way). Entries with sensitivity <= 0 cannot calibrate: such events get flux weight 0 and are counted
-    by :meth:`flux_weights` so the caller can report them.
+    by :meth:`FluxCalibration.flux_weights` so the caller can report them.
+
+    Parameters
+    ----------
+    wavelength : ndarray of float64, shape (n,)
+        Wavelength grid (Å), ascending (:meth:`from_table` sorts and cleans a table).
+    sensitivity : ndarray of float64, shape (n,)
+        Sensitivity at each wavelength, (count s⁻¹ pixel⁻¹) / (erg s⁻¹ cm⁻² Å⁻¹).
+
+    Examples
+    --------
+    >>> sens = ResponseCurve.from_table([1500.0, 1100.0, 1300.0], [2e13, 1e13, 3e13])
+    >>> sens.wavelength.tolist()
+    [1100.0, 1300.0, 1500.0]
+    >>> (sens([1000.0, 1200.0, 1600.0]) / 1e13).tolist()
+    [1.0, 2.0, 2.0]
     """
 
     wavelength: npt.NDArray[np.float64]
@@ -180,6 +240,25 @@ class ResponseCurve:
 
     @classmethod
     def from_table(cls, wavelength: npt.ArrayLike, sensitivity: npt.ArrayLike) -> ResponseCurve:
+        """The curve of a reference-table row: non-finite entries dropped, sorted by wavelength.
+
+        Parameters
+        ----------
+        wavelength : array_like of float, shape (n,)
+            Wavelengths (Å), any order.
+        sensitivity : array_like of float, shape (n,)
+            Sensitivity at each, (count s⁻¹ pixel⁻¹) / (erg s⁻¹ cm⁻² Å⁻¹).
+
+        Returns
+        -------
+        ResponseCurve
+            The cleaned, sorted curve.
+
+        Raises
+        ------
+        ValueError
+            If the arrays are empty, differ in length, or hold no finite pair.
+        """
         w, s = _curve(wavelength, sensitivity, "sensitivity curve")
         return cls(w, s)
 
@@ -187,12 +266,27 @@ class ResponseCurve:
         object.__setattr__(self, "_eval", PiecewiseLinear(self.wavelength, self.sensitivity))
 
     def __call__(self, wavelength: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """The sensitivity at ``wavelength`` (Å, shape (m,)), end values held outside the grid."""
         return self._eval(wavelength)  # type: ignore[attr-defined,no-any-return]
 
 
 @dataclass(frozen=True, eq=False)
 class TDSCurve:
-    """The TDS factor at one epoch as a function of wavelength (dimensionless, flux /= factor)."""
+    """The TDS factor at one epoch as a function of wavelength (dimensionless, flux /= factor).
+
+    Parameters
+    ----------
+    wavelength : ndarray of float64, shape (n,)
+        Wavelength grid (Å), ascending.
+    factor : ndarray of float64, shape (n,)
+        TDS factor at each wavelength (dimensionless; end values hold outside the grid).
+
+    Examples
+    --------
+    >>> tds = TDSCurve(np.array([1100.0, 1700.0]), np.array([0.9, 0.96]))
+    >>> tds([1000.0, 1400.0]).tolist()
+    [0.9, 0.93]
+    """
 
     wavelength: npt.NDArray[np.float64]
     factor: npt.NDArray[np.float64]
@@ -201,12 +295,37 @@ class TDSCurve:
         object.__setattr__(self, "_eval", PiecewiseLinear(self.wavelength, self.factor))
 
     def __call__(self, wavelength: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """The factor at ``wavelength`` (Å, shape (m,)), end values held outside the grid."""
         return self._eval(wavelength)  # type: ignore[attr-defined,no-any-return]
 
 
 def tds_interval(times: npt.ArrayLike, t: float) -> int:
     """Index i of the TDS interval holding ``t``: TIME[i] <= t < TIME[i+1]; the first interval before
-    TIME[0] and the last one after TIME[-1] (extrapolation, as calcos does; never an empty index)."""
+    TIME[0] and the last one after TIME[-1] (extrapolation, as calcos does; never an empty index).
+
+    Parameters
+    ----------
+    times : array_like of float, shape (NT,)
+        The TDSTAB row's TIME entries (MJD), ascending.
+    t : float
+        The time of the observation (MJD).
+
+    Returns
+    -------
+    index : int
+        Interval index, 0…NT−1.
+
+    Raises
+    ------
+    ValueError
+        If ``times`` is empty.
+
+    Examples
+    --------
+    >>> times = [55000.0, 56000.0, 57000.0]
+    >>> tds_interval(times, 56500.0), tds_interval(times, 54000.0), tds_interval(times, 58000.0)
+    (1, 0, 2)
+    """
     tt = np.asarray(times, dtype=np.float64).ravel()
     if len(tt) == 0:
         raise ValueError("TDS table has no TIME entries")
@@ -227,7 +346,42 @@ def tds_factor(
 
     ``wavelength`` (NWL) and ``times`` (NT) must already be trimmed to their valid lengths; ``slope``
     (percent per year) and ``intercept`` have shape (NT, NWL) (padding beyond is ignored).
-    factor(λ_k) = (t − REF_TIME)/365.25 · SLOPE[i, k]/100 + INTERCEPT[i, k].
+    factor(λ_k) = (t − REF_TIME)/365.25 · SLOPE[i, k]/100 + INTERCEPT[i, k], with i the interval of
+    :func:`tds_interval`.
+
+    Parameters
+    ----------
+    t_mjd : float
+        Time of the observation (MJD), finite.
+    wavelength : array_like of float, shape (NWL,)
+        The TDSTAB row's wavelengths (Å).
+    times : array_like of float, shape (NT,)
+        Its interval start times (MJD), ascending.
+    slope : array_like of float, shape (NT, NWL) or larger
+        Slope per interval and wavelength (percent per year); shape (NWL,) when NT is 1.
+    intercept : array_like of float, shape (NT, NWL) or larger
+        Intercept per interval and wavelength (dimensionless); shape (NWL,) when NT is 1.
+    ref_time : float
+        The table's REF_TIME (MJD).
+
+    Returns
+    -------
+    TDSCurve
+        The factor against wavelength at ``t_mjd``.
+
+    Raises
+    ------
+    ValueError
+        If there are no wavelengths or times, SLOPE/INTERCEPT are not 2-D or too small, ``t_mjd`` is not
+        finite, or no factor is finite.
+
+    Examples
+    --------
+    >>> curve = tds_factor(
+    ...     55365.25, wavelength=[1100.0, 1700.0], times=[55000.0, 56000.0],
+    ...     slope=[[-2.0, -1.0], [-3.0, -1.5]], intercept=[[1.0, 1.0], [0.99, 0.99]], ref_time=55000.0)
+    >>> curve.factor.round(6).tolist()  # one year after REF_TIME, first interval
+    [0.98, 0.99]
     """
     wl = np.asarray(wavelength, dtype=np.float64).ravel()
     tt = np.asarray(times, dtype=np.float64).ravel()
@@ -254,7 +408,26 @@ def tds_factor(
 
 @dataclass(frozen=True, eq=False)
 class FluxCalibration:
-    """Sensitivity (and optional TDS) of one extraction channel; ``None`` sensitivity = unity."""
+    """Sensitivity (and optional TDS) of one extraction channel; ``None`` sensitivity = unity.
+
+    Parameters
+    ----------
+    sensitivity : ResponseCurve, optional
+        Sensitivity curve; without it the flux weights are the events' ε (uncalibrated).
+    tds : TDSCurve, optional
+        Time-dependent sensitivity factor at the exposure's epoch.
+
+    Examples
+    --------
+    >>> sens = ResponseCurve.from_table([1100.0, 1700.0], [2.0, 4.0])
+    >>> calibration = FluxCalibration(sens, TDSCurve(np.array([1100.0, 1700.0]), np.array([1.0, 0.5])))
+    >>> calibration.calibrated
+    True
+    >>> calibration.flux_weights([1.0, 1.0, 1.0], [1100.0, 1400.0, 1700.0])[0].round(4).tolist()
+    [0.5, 0.4444, 0.5]
+    >>> FluxCalibration().flux_weights([1.0, 0.5], [1200.0, 1300.0])[0].tolist()
+    [1.0, 0.5]
+    """
 
     sensitivity: ResponseCurve | None = None
     tds: TDSCurve | None = None
@@ -273,13 +446,37 @@ class FluxCalibration:
 
     @property
     def calibrated(self) -> bool:
+        """True when there is a sensitivity curve (fluxes in erg s⁻¹ cm⁻² Å⁻¹)."""
         return self.sensitivity is not None
 
     def flux_weights(
         self, epsilon: npt.ArrayLike, wavelength: npt.ArrayLike
     ) -> tuple[npt.NDArray[np.float64], int]:
         """Per-event ``ε / (TDS(λ) · SENS(λ))`` (float64) and the number of events that could not be
-        calibrated (sensitivity or TDS <= 0 at their wavelength; their weight is 0)."""
+        calibrated (sensitivity or TDS <= 0 at their wavelength; their weight is 0).
+
+        Parameters
+        ----------
+        epsilon : array_like of float, shape (n,)
+            Each event's ε (counts).
+        wavelength : array_like of float, shape (n,)
+            Each event's wavelength (Å).
+
+        Returns
+        -------
+        weights : ndarray of float64, shape (n,)
+            Flux weight of each event, erg cm⁻² Å⁻¹ (per second once divided by the exposure); ε
+            itself without curves.
+        n_uncalibrated : int
+            Events given weight 0 because a curve was not positive at their wavelength.
+
+        Examples
+        --------
+        >>> bad = FluxCalibration(ResponseCurve.from_table([1100.0, 1700.0], [0.0, 4.0]))
+        >>> weights, n_bad = bad.flux_weights([1.0, 1.0], [1100.0, 1700.0])
+        >>> weights.tolist(), n_bad
+        ([0.0, 0.25], 1)
+        """
         eps = np.asarray(epsilon, dtype=np.float64)
         if self.sensitivity is None and self.tds is None:
             return eps.copy(), 0
@@ -306,6 +503,35 @@ def stis_sensitivity(
     calstis: f_λ = NET · h c / (R(λ) · Ta · λ · A_HST · dispersion) (FORMATS.md §5.4), so
     SENS(λ) = R(λ) · Ta · A_HST · dispersion(λ) · λ / (h c), with ``dispersion`` in Å per (low-res) pixel
     on the same ``wavelength`` grid as ``throughput``.
+
+    Parameters
+    ----------
+    wavelength : array_like of float, shape (n,)
+        PHOTTAB wavelengths (Å).
+    throughput : array_like of float, shape (n,)
+        PHOTTAB throughput R(λ) (dimensionless).
+    dispersion : array_like of float, shape (n,)
+        Dispersion at each wavelength (Å per low-res pixel; the sign is ignored).
+    aperture_throughput : float, optional
+        Aperture throughput Ta (dimensionless, positive; default 1).
+    area_cm2 : float, optional
+        Collecting area (cm², default :data:`HST_AREA_CM2`).
+
+    Returns
+    -------
+    ResponseCurve
+        SENS(λ), (count s⁻¹ pixel⁻¹) / (erg s⁻¹ cm⁻² Å⁻¹).
+
+    Raises
+    ------
+    ValueError
+        If the arrays differ in length, ``aperture_throughput`` is not positive, or no entry is finite.
+
+    Examples
+    --------
+    >>> sens = stis_sensitivity([1500.0, 1600.0], [0.01, 0.02], [0.58, 0.58])
+    >>> [f"{s:.4g}" for s in sens.sensitivity]
+    ['1.981e+13', '4.227e+13']
     """
     w = np.asarray(wavelength, dtype=np.float64).ravel()
     r = np.asarray(throughput, dtype=np.float64).ravel()
@@ -321,7 +547,34 @@ def stis_sensitivity(
 def dispersion_at(
     wavelength_grid: npt.ArrayLike, at: npt.ArrayLike
 ) -> npt.NDArray[np.float64]:
-    """|dλ/dpixel| of a per-pixel wavelength array (e.g. an x1d WAVELENGTH row), evaluated at ``at``."""
+    """|dλ/dpixel| of a per-pixel wavelength array (e.g. an x1d WAVELENGTH row), evaluated at ``at``.
+
+    Pixels whose wavelength is not positive and finite are skipped (the gradient uses the remaining
+    pixels' positions); the result is interpolated in wavelength, end values held.
+
+    Parameters
+    ----------
+    wavelength_grid : array_like of float, shape (npix,)
+        Wavelength of each pixel (Å).
+    at : array_like of float, shape (m,)
+        Wavelengths (Å) where the dispersion is wanted.
+
+    Returns
+    -------
+    dispersion : ndarray of float64, shape (m,)
+        |dλ/dpixel| at each (Å per pixel).
+
+    Raises
+    ------
+    ValueError
+        If fewer than two wavelengths are usable.
+
+    Examples
+    --------
+    >>> grid = np.array([1500.0, 1500.5, 1501.0, 1502.0])
+    >>> dispersion_at(grid, [1500.25, 1501.5]).tolist()
+    [0.5, 0.875]
+    """
     w = np.asarray(wavelength_grid, dtype=np.float64).ravel()
     ok = np.isfinite(w) & (w > 0)
     pix = np.flatnonzero(ok).astype(np.float64)

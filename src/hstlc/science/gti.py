@@ -14,7 +14,32 @@ from hstlc.domain import GTIArray, as_gti
 
 
 def normalize_gti(intervals: npt.ArrayLike) -> GTIArray:
-    """Sort ``intervals``, drop empty ones and merge those that overlap or touch."""
+    """Sort ``intervals``, drop empty ones and merge those that overlap or touch.
+
+    Parameters
+    ----------
+    intervals : array_like of float, shape (N, 2)
+        Half-open intervals ``[start, stop)`` in seconds since EXPSTART, in any order (a flat sequence
+        is read as start/stop pairs; an empty one gives no intervals).
+
+    Returns
+    -------
+    gti : ndarray of float64, shape (M, 2)
+        The normalised intervals (s), M <= N: sorted, non-overlapping, touching ones merged, zero-length
+        ones dropped, C-contiguous.
+
+    Raises
+    ------
+    ValueError
+        If a bound is not finite or an interval stops before it starts.
+
+    Examples
+    --------
+    >>> normalize_gti([[20, 30], [0, 10], [5, 15], [15, 18], [40, 40]]).tolist()
+    [[0.0, 18.0], [20.0, 30.0]]
+    >>> normalize_gti([]).shape
+    (0, 2)
+    """
     gti = as_gti(intervals)
     gti = gti[gti[:, 1] > gti[:, 0]]
     if len(gti) <= 1:
@@ -32,13 +57,59 @@ def normalize_gti(intervals: npt.ArrayLike) -> GTIArray:
 
 
 def total_exposure(gti: npt.ArrayLike) -> float:
-    """Sum of the interval lengths of the normalised ``gti`` (seconds)."""
+    """Sum of the interval lengths of the normalised ``gti`` (seconds).
+
+    Overlapping intervals are counted once (the GTI is normalised first).
+
+    Parameters
+    ----------
+    gti : array_like of float, shape (N, 2)
+        Good time intervals ``[start, stop)`` in seconds, in any order.
+
+    Returns
+    -------
+    exposure : float
+        Total good time in seconds (0.0 for no intervals).
+
+    Raises
+    ------
+    ValueError
+        If a bound is not finite or an interval stops before it starts.
+
+    Examples
+    --------
+    >>> total_exposure([[0, 10], [5, 20], [30, 35]])
+    25.0
+    """
     g = normalize_gti(gti)
     return float(np.sum(g[:, 1] - g[:, 0]))
 
 
 def intersect_gti(a: npt.ArrayLike, b: npt.ArrayLike) -> GTIArray:
-    """Time that is good in both ``a`` and ``b``."""
+    """Time that is good in both ``a`` and ``b``.
+
+    Parameters
+    ----------
+    a, b : array_like of float, shape (N, 2) and (M, 2)
+        Good time intervals ``[start, stop)`` in seconds, in any order.
+
+    Returns
+    -------
+    gti : ndarray of float64, shape (K, 2)
+        The normalised intersection (s); shape (0, 2) when either is empty or they do not overlap.
+
+    Raises
+    ------
+    ValueError
+        If a bound is not finite or an interval stops before it starts.
+
+    Examples
+    --------
+    >>> intersect_gti([[0, 10], [20, 30]], [[5, 25]]).tolist()
+    [[5.0, 10.0], [20.0, 25.0]]
+    >>> intersect_gti([[0, 10]], [[10, 20]]).shape
+    (0, 2)
+    """
     ga, gb = normalize_gti(a), normalize_gti(b)
     if len(ga) == 0 or len(gb) == 0:
         return np.zeros((0, 2), dtype=np.float64)
@@ -50,12 +121,58 @@ def intersect_gti(a: npt.ArrayLike, b: npt.ArrayLike) -> GTIArray:
 
 
 def clip_gti(gti: npt.ArrayLike, start: float, stop: float) -> GTIArray:
-    """``gti`` restricted to ``[start, stop)``."""
+    """``gti`` restricted to ``[start, stop)``.
+
+    Parameters
+    ----------
+    gti : array_like of float, shape (N, 2)
+        Good time intervals ``[start, stop)`` in seconds.
+    start, stop : float
+        The window kept (s).
+
+    Returns
+    -------
+    gti : ndarray of float64, shape (M, 2)
+        The normalised part of ``gti`` inside the window (s).
+
+    Raises
+    ------
+    ValueError
+        If a bound is not finite or an interval (the window included) stops before it starts.
+
+    Examples
+    --------
+    >>> clip_gti([[0, 10], [20, 30]], 5, 22).tolist()
+    [[5.0, 10.0], [20.0, 22.0]]
+    """
     return intersect_gti(gti, [[start, stop]])
 
 
 def in_gti(times: npt.ArrayLike, gti: npt.ArrayLike) -> npt.NDArray[np.bool_]:
-    """Whether each time lies inside a good interval (``start <= t < stop``). Vectorised."""
+    """Whether each time lies inside a good interval (``start <= t < stop``). Vectorised.
+
+    Parameters
+    ----------
+    times : array_like of float, any shape
+        Event or sample times in seconds since EXPSTART (need not be sorted).
+    gti : array_like of float, shape (N, 2)
+        Good time intervals ``[start, stop)`` in seconds.
+
+    Returns
+    -------
+    inside : ndarray of bool, same shape as ``times``
+        True where the time is in a good interval (all False for an empty ``gti``).
+
+    Raises
+    ------
+    ValueError
+        If a GTI bound is not finite or an interval stops before it starts.
+
+    Examples
+    --------
+    >>> in_gti([0, 5, 10, 15, 20, 29.9, 30], [[0, 10], [20, 30]]).tolist()
+    [True, True, False, False, True, True, False]
+    """
     g = normalize_gti(gti)
     t = np.asarray(times)
     if len(g) == 0:
@@ -69,7 +186,30 @@ def in_gti(times: npt.ArrayLike, gti: npt.ArrayLike) -> npt.NDArray[np.bool_]:
 
 
 def cumulative_exposure(times: npt.ArrayLike, gti: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    """Good time elapsed before each of ``times``: C(t) = |GTI ∩ (-inf, t)|, exact in float64."""
+    """Good time elapsed before each of ``times``: C(t) = |GTI ∩ (-inf, t)|, exact in float64.
+
+    Parameters
+    ----------
+    times : array_like of float, any shape
+        Times in seconds since EXPSTART.
+    gti : array_like of float, shape (N, 2)
+        Good time intervals ``[start, stop)`` in seconds.
+
+    Returns
+    -------
+    elapsed : ndarray of float64, same shape as ``times``
+        Good time (s) before each time: rising with slope 1 inside intervals, flat in the gaps.
+
+    Raises
+    ------
+    ValueError
+        If a GTI bound is not finite or an interval stops before it starts.
+
+    Examples
+    --------
+    >>> cumulative_exposure([-5, 0, 5, 15, 25, 40], [[0, 10], [20, 30]]).tolist()
+    [0.0, 0.0, 5.0, 10.0, 15.0, 20.0]
+    """
     g = normalize_gti(gti)
     t = np.asarray(times, dtype=np.float64)
     if len(g) == 0:
@@ -83,7 +223,31 @@ def cumulative_exposure(times: npt.ArrayLike, gti: npt.ArrayLike) -> npt.NDArray
 
 
 def exposure_per_bin(edges: npt.ArrayLike, gti: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    """Overlap of each bin ``[edges[i], edges[i+1])`` with the GTIs, in seconds (float64)."""
+    """Overlap of each bin ``[edges[i], edges[i+1])`` with the GTIs, in seconds (float64).
+
+    Parameters
+    ----------
+    edges : array_like of float, shape (n + 1,)
+        Non-decreasing bin edges in seconds since EXPSTART.
+    gti : array_like of float, shape (N, 2)
+        Good time intervals ``[start, stop)`` in seconds.
+
+    Returns
+    -------
+    exposure : ndarray of float64, shape (n,)
+        Good time (s) in each bin, between 0 and the bin width.
+
+    Raises
+    ------
+    ValueError
+        If ``edges`` is not one-dimensional with at least two entries, decreases somewhere, or a GTI
+        bound is invalid.
+
+    Examples
+    --------
+    >>> exposure_per_bin([0, 10, 20, 30], [[5, 25]]).tolist()
+    [5.0, 10.0, 5.0]
+    """
     e = np.asarray(edges, dtype=np.float64)
     if e.ndim != 1 or len(e) < 2:
         raise ValueError("edges must be a one-dimensional array of at least two bin edges")
@@ -100,6 +264,32 @@ def mask_to_gti(
 
     Each sample speaks for the time from halfway after its predecessor to halfway before its
     successor; the first and last samples extend to ``lower`` and ``upper``.
+
+    Parameters
+    ----------
+    sample_times : array_like of float, shape (n,)
+        Sample times in seconds since EXPSTART (finite, any order).
+    good : array_like of bool, shape (n,)
+        Whether each sample is good.
+    lower, upper : float, optional
+        Bounds (s) the first and last samples extend to (default unbounded: the most negative and
+        most positive finite float64).
+
+    Returns
+    -------
+    gti : ndarray of float64, shape (M, 2)
+        The normalised good time intervals (s); shape (0, 2) for no samples.
+
+    Raises
+    ------
+    ValueError
+        If the arrays are not one-dimensional and of equal length, or a sample time is not finite.
+
+    Examples
+    --------
+    >>> t = np.array([0.0, 10.0, 20.0, 30.0])
+    >>> mask_to_gti(t, [True, True, False, True], lower=0.0, upper=35.0).tolist()
+    [[0.0, 15.0], [25.0, 35.0]]
     """
     t = np.asarray(sample_times, dtype=np.float64)
     ok = np.asarray(good, dtype=bool)

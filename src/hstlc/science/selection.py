@@ -30,7 +30,34 @@ DEFAULT_STIS_SDQFLAGS = 32767
 
 @dataclass(frozen=True)
 class Band:
-    """A (possibly tilted) strip of the detector ``height`` pixels tall, centred on ``center``."""
+    """A (possibly tilted) strip of the detector ``height`` pixels tall, centred on ``center``.
+
+    An event at (x, y) is inside when ``lower <= y - slope·(x - x_ref) < upper`` (module docstring).
+
+    Parameters
+    ----------
+    center : float
+        Cross-dispersion centre of the band at ``x_ref`` (pixels: COS YCORR, STIS hi-res AXIS2).
+    height : float
+        Height of the band (pixels), positive.
+    slope : float, optional
+        Tilt of the spectrum (pixels of y per pixel of x, COS SP_SLP_x; default 0).
+    x_ref : float, optional
+        Dispersion-axis position where the band is centred on ``center`` (pixels; default 0).
+
+    Raises
+    ------
+    ValueError
+        If a value is not finite or ``height`` is not positive.
+
+    Examples
+    --------
+    >>> band = Band(center=500.0, height=10.0, slope=0.01, x_ref=8192.0)
+    >>> band.lower, band.upper
+    (495.0, 505.0)
+    >>> band.contains([8192, 8192, 9192, 9192], [494.9, 504.9, 505.0, 514.9]).tolist()
+    [False, True, True, True]
+    """
 
     center: float
     height: float
@@ -56,7 +83,19 @@ class Band:
         return self.center + self.height / 2.0
 
     def contains(self, x: npt.ArrayLike, y: npt.ArrayLike) -> npt.NDArray[np.bool_]:
-        """Whether each event (x, y) lies inside the band."""
+        """Whether each event (x, y) lies inside the band.
+
+        Parameters
+        ----------
+        x, y : array_like of float, shape (n,)
+            Dispersion and cross-dispersion position of each event (pixels); ``x`` is only used
+            when the band is tilted.
+
+        Returns
+        -------
+        inside : ndarray of bool, shape (n,)
+            True for the events inside the band.
+        """
         yy = np.asarray(y)
         if self.slope != 0.0:
             yy = yy - self.slope * (np.asarray(x, dtype=np.float64) - self.x_ref)
@@ -64,7 +103,27 @@ class Band:
 
 
 def dq_good(dq: npt.ArrayLike, sdqflags: int, *, serious: int = SERIOUS_DQ_BITS) -> npt.NDArray[np.bool_]:
-    """Events whose DQ has none of the ``sdqflags`` or ``serious`` bits set."""
+    """Events whose DQ has none of the ``sdqflags`` or ``serious`` bits set.
+
+    Parameters
+    ----------
+    dq : array_like of int, shape (n,)
+        Data-quality bits of each event.
+    sdqflags : int
+        The file's SDQFLAGS (bits that make an event bad).
+    serious : int, optional
+        Bits that always make an event bad (default :data:`SERIOUS_DQ_BITS`).
+
+    Returns
+    -------
+    good : ndarray of bool, shape (n,)
+        True for the events with none of those bits.
+
+    Examples
+    --------
+    >>> dq_good([0, 8, 64, 2, 4096], DEFAULT_COS_SDQFLAGS).tolist()
+    [True, False, False, True, True]
+    """
     mask = int(sdqflags) | int(serious)
     d = np.asarray(dq)
     if mask == 0:
@@ -81,7 +140,28 @@ def wavelength_good(
     *,
     exclude: tuple[tuple[float, float], ...] = (),
 ) -> npt.NDArray[np.bool_]:
-    """``wmin < λ < wmax`` and λ outside every ``exclude`` window (bounds inclusive)."""
+    """``wmin < λ < wmax`` and λ outside every ``exclude`` window (bounds inclusive).
+
+    Parameters
+    ----------
+    wavelength : array_like of float, shape (n,)
+        Wavelength of each event (Å).
+    wmin, wmax : float
+        Exclusive wavelength limits (Å).
+    exclude : tuple of (float, float), optional
+        Windows ``(lo, hi)`` to leave out (Å, inclusive), e.g. :data:`AIRGLOW_WINDOWS`.
+
+    Returns
+    -------
+    good : ndarray of bool, shape (n,)
+        True for the wavelengths kept.
+
+    Examples
+    --------
+    >>> lam = np.array([1150.0, 1210.0, 1225.0, 1300.0, 1400.0, 1450.0])
+    >>> wavelength_good(lam, 1150.0, 1450.0, exclude=AIRGLOW_WINDOWS).tolist()
+    [False, False, False, False, True, False]
+    """
     lam = np.asarray(wavelength)
     ok = (lam > wmin) & (lam < wmax)
     for lo, hi in exclude:
@@ -96,6 +176,29 @@ def column_index(
 
     COS: offset 0, scale 1 (XCORR pixels). STIS: offset 1, scale 2 (1-indexed hi-res AXIS1 → 0-indexed
     low-res column, ``(AXIS1 - 1) // 2``).
+
+    Parameters
+    ----------
+    x : array_like of float, shape (n,)
+        Dispersion-axis position of each event (pixels).
+    offset : float, optional
+        Position of the left edge of column 0 (pixels; default 0).
+    scale : float, optional
+        Pixels of ``x`` per column (default 1).
+    ncols : int
+        Number of spectral columns.
+
+    Returns
+    -------
+    column : ndarray of intp, shape (n,)
+        Column 0…ncols−1 of each event; -1 outside the columns or for a non-finite ``x``.
+
+    Examples
+    --------
+    >>> column_index([-0.5, 0.0, 3.7, 16383.9, 16384.0, np.nan], ncols=16384).tolist()
+    [-1, 0, 3, 16383, -1, -1]
+    >>> column_index([1, 2, 3, 2048], offset=1.0, scale=2.0, ncols=1024).tolist()
+    [0, 0, 1, 1023]
     """
     xx = np.asarray(x, dtype=np.float64)
     col = np.floor((xx - offset) / scale)
@@ -111,6 +214,26 @@ def column_wavelengths(
 
     Columns outside the span of columns that hold events with a wavelength get NaN: nothing tells what
     wavelength they would record. Events with wavelength <= 0 (unassigned) are ignored.
+
+    Parameters
+    ----------
+    columns : ndarray of intp, shape (n,)
+        Spectral column of each event (:func:`column_index`; -1 = none).
+    wavelength : array_like of float, shape (n,)
+        Wavelength of each event (Å).
+    ncols : int
+        Number of spectral columns.
+
+    Returns
+    -------
+    column_wavelength : ndarray of float64, shape (ncols,)
+        Mean wavelength of each column (Å), NaN outside the filled span.
+
+    Examples
+    --------
+    >>> columns = np.array([1, 1, 3, -1])
+    >>> column_wavelengths(columns, [1300.0, 1302.0, 1305.0, 1400.0], 5).tolist()
+    [nan, 1301.0, 1303.0, 1305.0, nan]
     """
     lam = np.asarray(wavelength, dtype=np.float64)
     ok = (columns >= 0) & (lam > 0) & np.isfinite(lam)
@@ -126,6 +249,23 @@ def interpolated_column_means(
     """``sums / counts`` per column, linearly interpolated across empty columns inside the filled span.
 
     Columns before the first or after the last filled column are NaN.
+
+    Parameters
+    ----------
+    sums : ndarray of float64, shape (ncols,)
+        Sum of a per-event quantity in each column (e.g. wavelengths, Å).
+    counts : ndarray of int, shape (ncols,)
+        Events in each column.
+
+    Returns
+    -------
+    means : ndarray of float64, shape (ncols,)
+        Mean per column (unit of ``sums``), all NaN when no column has events.
+
+    Examples
+    --------
+    >>> interpolated_column_means(np.array([0.0, 10.0, 0.0, 30.0]), np.array([0, 2, 0, 3])).tolist()
+    [nan, 5.0, 7.5, 10.0]
     """
     out = np.full(len(sums), np.nan)
     filled = counts > 0
@@ -149,7 +289,37 @@ def extracted_columns(
     dead: npt.NDArray[np.bool_] | None = None,
 ) -> npt.NDArray[np.bool_]:
     """Columns that can contribute: wavelength inside the limits and outside ``exclude``, inside the
-    column range, and not ``dead`` (every event of the column in the extraction box DQ-flagged)."""
+    column range, and not ``dead`` (every event of the column in the extraction box DQ-flagged).
+
+    Parameters
+    ----------
+    col_wavelength : ndarray of float64, shape (ncols,)
+        Wavelength of each column (Å; NaN = unknown, never extracted).
+    wmin, wmax : float
+        Exclusive wavelength limits (Å).
+    exclude : tuple of (float, float), optional
+        Wavelength windows left out (Å, inclusive).
+    col_min : int, optional
+        First column that may be extracted (default 0).
+    col_max : int, optional
+        Columns from this one on are not extracted (default: no limit).
+    dead : ndarray of bool, shape (ncols,), optional
+        Columns whose events were all rejected.
+
+    Returns
+    -------
+    mask : ndarray of bool, shape (ncols,)
+        True for the columns extracted.
+
+    Examples
+    --------
+    >>> lam = np.array([np.nan, 1205.0, 1215.0, 1230.0, 1240.0, 1250.0])
+    >>> extracted_columns(lam, wmin=1200.0, wmax=1260.0, exclude=AIRGLOW_WINDOWS, col_max=5).tolist()
+    [False, True, False, True, True, False]
+    >>> dead = np.array([False, False, False, True, False, False])
+    >>> extracted_columns(lam, wmin=1200.0, wmax=1260.0, dead=dead).tolist()
+    [False, True, True, False, True, True]
+    """
     lam = np.asarray(col_wavelength, dtype=np.float64)
     ok = np.isfinite(lam) & wavelength_good(np.nan_to_num(lam, nan=-1.0), wmin, wmax, exclude=exclude)
     ok[: max(col_min, 0)] = False
