@@ -51,7 +51,7 @@ def test_a_callers_alarm_survives_the_limit() -> None:
 
 
 def test_check_reports_a_stalled_read_as_unreadable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from hstlc import quality
+    from hstlc import file_checks
     from hstlc.synthetic import make_cos_fuv
 
     event = make_cos_fuv(tmp_path, "lb4m01aaq", segments=("FUVA",), exptime=20.0, seed=1).event_files[0]
@@ -59,7 +59,7 @@ def test_check_reports_a_stalled_read_as_unreadable(tmp_path: Path, monkeypatch:
     def stalled(path: Path):  # what a hung network filesystem looks like to the reader
         time.sleep(30)
 
-    monkeypatch.setattr(quality, "read_event_times", stalled)
+    monkeypatch.setattr(file_checks, "read_event_times", stalled)
     settings = make_settings(tmp_path / "home", read_timeout=0.3)
     started = time.monotonic()
     with pytest.raises(InputFileError, match=r"lb4m01aaq_corrtag_a.fits: reading took longer than 0.3 s"):

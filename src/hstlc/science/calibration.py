@@ -465,8 +465,8 @@ class FluxCalibration:
         Returns
         -------
         weights : ndarray of float64, shape (n,)
-            Flux weight of each event, erg cm⁻² Å⁻¹ (per second once divided by the exposure); ε
-            itself without curves.
+            Flux weight of each event, erg cm⁻² Å⁻¹ pixel (summed, divided by the exposure and the
+            columns extracted: erg s⁻¹ cm⁻² Å⁻¹); ε itself without curves.
         n_uncalibrated : int
             Events given weight 0 because a curve was not positive at their wavelength.
 

@@ -45,6 +45,27 @@ class Channel:
     ``column_wavelength`` (Å per column, NaN = none) is the known wavelength of each spectral column
     (STIS: the x1d row); when ``None`` it is the mean wavelength of the channel's selected source events
     in each column, interpolated across columns that have none.
+
+    Parameters
+    ----------
+    name : str
+        Name of the channel (``FUVA``, ``NUVB``, a STIS order …).
+    source : Band
+        The source extraction band (pixels).
+    backgrounds : tuple of Band, optional
+        The background bands (default none: no background subtracted).
+    calibration : FluxCalibration, optional
+        Sensitivity and TDS of the channel (default uncalibrated: flux weights are ε).
+    column_wavelength : ndarray of float64, shape (ncols,), optional
+        Known wavelength of each spectral column (Å, NaN = none).
+
+    Examples
+    --------
+    >>> channel = Channel("FUVA", Band(500.0, 10.0), backgrounds=(Band(450.0, 20.0), Band(550.0, 20.0)))
+    >>> channel.background_scale
+    0.25
+    >>> channel.calibration.calibrated
+    False
     """
 
     name: str
@@ -55,7 +76,7 @@ class Channel:
 
     @property
     def background_scale(self) -> float:
-        """h_src / Σ h_bkg (0 without background bands)."""
+        """h_src / Σ h_bkg (0 without background bands; see :func:`background_scale`)."""
         if not self.backgrounds:
             return 0.0
         return background_scale(self.source.height, [b.height for b in self.backgrounds])
@@ -63,7 +84,47 @@ class Channel:
 
 @dataclass(frozen=True, eq=False)
 class SegmentSpec:
-    """How to select events of one event list (cuts shared by its channels)."""
+    """How to select events of one event list (cuts shared by its channels).
+
+    Parameters
+    ----------
+    channels : tuple of Channel
+        The extractions of this event list (at least one); an event in several source bands belongs to
+        the first.
+    sdqflags : int
+        DQ bits that reject an event (the file's SDQFLAGS).
+    ncols : int
+        Spectral columns of the detector (positive).
+    xmin, xmax : float, optional
+        Events are kept when ``xmin <= x < xmax`` (pixels; default unbounded).
+    wmin, wmax : float, optional
+        Exclusive wavelength limits of the source events (Å; default 0 and unbounded).
+    exclude : tuple of (float, float), optional
+        Wavelength windows left out (Å, inclusive), e.g. airglow.
+    serious_dq : int, optional
+        DQ bits that always reject an event (default :data:`~hstlc.science.selection.SERIOUS_DQ_BITS`).
+    column_offset, column_scale : float, optional
+        Column of an event: ``floor((x − column_offset) / column_scale)`` (pixels; default 0 and 1).
+    wavelength_cut : bool, optional
+        Whether wavelengths are cut (default True; False for IMAGING).
+
+    Raises
+    ------
+    ValueError
+        If there is no channel, ``ncols`` is not positive, or ``wmin >= wmax`` (with the wavelength
+        cut) or ``xmin >= xmax``.
+
+    Examples
+    --------
+    >>> spec = SegmentSpec((Channel("FUVA", Band(500.0, 10.0)),), sdqflags=184, ncols=16384,
+    ...                    wmin=1100.0, wmax=1800.0)
+    >>> spec.wavelength_cut, spec.sdqflags | spec.serious_dq
+    (True, 2808)
+    >>> SegmentSpec((), sdqflags=0, ncols=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: a segment needs at least one extraction channel
+    """
 
     channels: tuple[Channel, ...]
     sdqflags: int
@@ -92,7 +153,47 @@ class SegmentSpec:
 
 @dataclass(frozen=True, eq=False)
 class ChannelSums:
-    """Per-bin float64 sums of one channel, and what was extracted."""
+    """Per-bin float64 sums of one channel, and what was extracted.
+
+    Every array has one entry per time bin, shape (n,).
+
+    Parameters
+    ----------
+    name : str
+        The channel's name.
+    gross, gross_var : ndarray of float64
+        Σε of the selected source events (counts) and Σε² (counts²).
+    background, background_var : ndarray of float64
+        Background-band Σε scaled to the source band's area (counts) and its variance (counts²).
+    flux, flux_var : ndarray of float64
+        Net Σ flux weights (erg cm⁻² Å⁻¹ pixel; not yet divided by exposure or columns) and its variance.
+    n_columns : int
+        Spectral columns extracted.
+    n_source, n_background : int
+        Source and background events used.
+    n_uncalibrated : int
+        Source events that could not be flux-calibrated (weight 0).
+    wavelength_min, wavelength_max : float
+        Wavelength range of the source events (Å; NaN without events).
+    column_mask : ndarray of bool, shape (ncols,)
+        The columns extracted.
+    background_scale : float
+        h_src / Σh_bkg (0 without background bands).
+    source_weight_mean, flux_weight_mean : float
+        Mean ε (counts; 1 without events) and mean flux weight (0 without events) of the source events.
+
+    Examples
+    --------
+    >>> spec = SegmentSpec((Channel("A", Band(500.0, 10.0), (Band(520.0, 10.0),)),), sdqflags=0,
+    ...                    ncols=32, wmin=1200.0, wmax=1400.0)
+    >>> t = np.array([1.0, 2.0, 3.0, 12.0, 15.0, 25.0, 5.0, 22.0])
+    >>> x = np.array([10.0, 11.0, 12.0, 10.0, 11.0, 12.0, 11.0, 11.0])
+    >>> y, lam = np.array([500.0] * 6 + [520.0] * 2), np.array([1300.0] * 6 + [0.0] * 2)
+    >>> (s,) = accumulate_segment(t, x, y, lam, np.ones(8), np.zeros(8, np.int16), spec=spec,
+    ...                           gti=[[0.0, 30.0]], edges=np.array([0.0, 10.0, 20.0, 30.0]))
+    >>> s.gross.tolist(), s.background.tolist(), s.n_columns, s.n_source, s.n_background
+    ([3.0, 2.0, 1.0], [1.0, 0.0, 1.0], 3, 6, 2)
+    """
 
     name: str
     gross: F64
@@ -116,7 +217,42 @@ class ChannelSums:
 
 @dataclass(frozen=True, eq=False)
 class CurveColumns:
-    """The lightcurve columns of the bins with exposure (see :func:`assemble`)."""
+    """The lightcurve columns of the bins with exposure (see :func:`assemble`).
+
+    Every array has one entry per bin kept, shape (m,).
+
+    Parameters
+    ----------
+    times : ndarray of float64
+        Bin starts (s since EXPSTART).
+    bins : ndarray of float64
+        Exposure of each bin (s).
+    gross, background, counts : ndarray of float64
+        Source-band, scaled background and net counts (ε-weighted counts).
+    net : ndarray of float64
+        Net count rate (counts/s).
+    error : ndarray of float64
+        Uncertainty of ``counts`` (counts).
+    flux, flux_error : ndarray of float64
+        Mean flux density over the columns and its uncertainty (erg s⁻¹ cm⁻² Å⁻¹; counts/s per column
+        when uncalibrated).
+    signal_to_noise : ndarray of float64
+        ``counts / error`` (0 where the error is 0).
+    n_columns : int
+        Spectral columns extracted, all channels together.
+
+    Examples
+    --------
+    >>> spec = SegmentSpec((Channel("A", Band(500.0, 10.0)),), sdqflags=0, ncols=32, wmin=1200.0,
+    ...                    wmax=1400.0)
+    >>> edges = np.array([0.0, 10.0, 20.0])
+    >>> (s,) = accumulate_segment([1.0, 2.0, 12.0], [10.0, 11.0, 12.0], np.full(3, 500.0),
+    ...                           np.full(3, 1300.0), np.ones(3), np.zeros(3, int), spec=spec,
+    ...                           gti=[[0.0, 20.0]], edges=edges)
+    >>> columns = assemble(edges, np.array([10.0, 5.0]), [s])
+    >>> columns.times.tolist(), columns.net.tolist(), columns.error.round(4).tolist()
+    ([0.0, 10.0], [0.2, 0.2], [1.4142, 1.0])
+    """
 
     times: F64
     bins: F64
@@ -247,7 +383,46 @@ def source_wavelength_range(
 ) -> tuple[tuple[int, float, float], ...]:
     """Per channel of ``spec``: (number, lowest, highest wavelength) of the source events
     :func:`accumulate_segment` would select, without weighing or summing anything (NaN bounds when
-    there are none)."""
+    there are none).
+
+    Parameters
+    ----------
+    time : array_like of float, shape (n,)
+        Event times (s since EXPSTART).
+    x, y : array_like of float, shape (n,)
+        Dispersion and cross-dispersion positions (pixels).
+    wavelength : array_like of float, shape (n,)
+        Event wavelengths (Å).
+    dq : array_like of int, shape (n,)
+        Data-quality bits.
+    spec : SegmentSpec
+        The cuts and channels.
+    gti : array_like of float, shape (N, 2)
+        Good time intervals (s).
+    edges : ndarray of float64, shape (nbins + 1,)
+        Time bin edges (s); events outside them are not selected.
+    chunk : int, optional
+        Events processed at a time (positive; default :data:`CHUNK_EVENTS`).
+
+    Returns
+    -------
+    ranges : tuple of (int, float, float)
+        Per channel: the number of source events and their lowest and highest wavelength (Å).
+
+    Raises
+    ------
+    ValueError
+        If the event arrays are not 1-D and of equal length, or ``chunk`` is not positive.
+
+    Examples
+    --------
+    >>> spec = SegmentSpec((Channel("A", Band(500.0, 10.0)),), sdqflags=0, ncols=32, wmin=1200.0,
+    ...                    wmax=1400.0)
+    >>> lam = np.array([1250.0, 1300.0, 1350.0, 1450.0])
+    >>> source_wavelength_range([1.0, 2.0, 12.0, 13.0], [10.0, 11.0, 12.0, 13.0], np.full(4, 500.0), lam,
+    ...                         np.zeros(4, int), spec=spec, gti=[[0.0, 20.0]], edges=np.array([0.0, 20.0]))
+    ((3, 1250.0, 1350.0),)
+    """
     (t, xx, yy, lam, dqq), g, e = _check_arguments((time, x, y, wavelength, dq), gti, edges, chunk)
     nch = len(spec.channels)
     count = [0] * nch
@@ -284,6 +459,49 @@ def accumulate_segment(
     the excluded windows. Background events: the same but in a background band, not in any source band,
     and in a column that is extracted (their own WAVELENGTH is not used: off-spectrum events may carry
     none); their flux weight uses the column's wavelength.
+
+    Parameters
+    ----------
+    time : array_like of float, shape (n,)
+        Event times (s since EXPSTART).
+    x, y : array_like of float, shape (n,)
+        Dispersion and cross-dispersion positions (pixels).
+    wavelength : array_like of float, shape (n,)
+        Event wavelengths (Å).
+    epsilon : array_like of float, shape (n,)
+        Event weights ε (counts per event).
+    dq : array_like of int, shape (n,)
+        Data-quality bits.
+    spec : SegmentSpec
+        The cuts and channels.
+    gti : array_like of float, shape (N, 2)
+        Good time intervals (s).
+    edges : ndarray of float64, shape (nbins + 1,)
+        Time bin edges (s).
+    chunk : int, optional
+        Events processed at a time (positive; default :data:`CHUNK_EVENTS`).
+
+    Returns
+    -------
+    sums : tuple of ChannelSums
+        One per channel of ``spec``, in order.
+
+    Raises
+    ------
+    ValueError
+        If the event arrays are not 1-D and of equal length, ``chunk`` is not positive, or a channel's
+        ``column_wavelength`` does not have ``ncols`` entries.
+
+    Examples
+    --------
+    >>> spec = SegmentSpec((Channel("A", Band(500.0, 10.0)),), sdqflags=0, ncols=32, wmin=1200.0,
+    ...                    wmax=1400.0)
+    >>> dq = np.array([0, 0, 0, 64])  # the last event is in a burst (a serious DQ bit)
+    >>> (s,) = accumulate_segment([1.0, 2.0, 12.0, 13.0], [10.0, 11.0, 12.0, 12.0], np.full(4, 500.0),
+    ...                           np.full(4, 1300.0), np.ones(4), dq, spec=spec, gti=[[0.0, 20.0]],
+    ...                           edges=np.array([0.0, 10.0, 20.0]))
+    >>> s.gross.tolist(), s.n_source, s.n_columns
+    ([2.0, 1.0], 3, 3)
     """
     arrays, g, e = _check_arguments((time, x, y, wavelength, epsilon, dq), gti, edges, chunk)
     nbins = len(e) - 1
@@ -492,6 +710,39 @@ def assemble(
     any source event still gets the variance of one mean-weight event (a zero count is not a zero
     uncertainty); FLUX = (Σ flux weights − b Σ background flux weights) / BINS / n_columns with
     FLUX_ERROR from the same variance (finite for any sign of the net); SIGNAL_TO_NOISE = COUNTS / ERROR.
+
+    Parameters
+    ----------
+    edges : ndarray of float64, shape (n + 1,)
+        Time bin edges (s since EXPSTART).
+    exposure : ndarray of float64, shape (n,)
+        Good time in each bin (s).
+    sums : sequence of ChannelSums
+        The channels' sums on these bins (at least one); they are added together.
+    min_exposure : float, optional
+        Bins with at most this exposure (s) are left out (default 0).
+
+    Returns
+    -------
+    CurveColumns
+        The columns of the bins kept.
+
+    Raises
+    ------
+    ValueError
+        If ``exposure`` does not have one entry per bin, or ``sums`` is empty.
+
+    Examples
+    --------
+    >>> spec = SegmentSpec((Channel("A", Band(500.0, 10.0)),), sdqflags=0, ncols=32, wmin=1200.0,
+    ...                    wmax=1400.0)
+    >>> edges = np.array([0.0, 10.0, 20.0])
+    >>> (s,) = accumulate_segment([1.0, 2.0, 12.0], [10.0, 11.0, 12.0], np.full(3, 500.0),
+    ...                           np.full(3, 1300.0), np.ones(3), np.zeros(3, int), spec=spec,
+    ...                           gti=[[0.0, 20.0]], edges=edges)
+    >>> columns = assemble(edges, np.array([10.0, 5.0]), [s], min_exposure=6.0)
+    >>> columns.times.tolist(), columns.counts.tolist(), columns.net.tolist(), columns.n_columns
+    ([0.0], [2.0], [0.2], 3)
     """
     e = np.asarray(edges, dtype=np.float64)
     exp = np.asarray(exposure, dtype=np.float64)

@@ -35,6 +35,27 @@ class StisEventCalibration:
 
     ``applied`` names the steps done (``pflat``, ``lflat``, ``bpixtab``, ``wavelength``); ``notes`` are
     short sentences for the product header (e.g. ``no L-flat: EPSILON from the P-flat only``).
+
+    Parameters
+    ----------
+    epsilon : ndarray of float64, shape (n,)
+        Flat-field weight of each event (dimensionless; 0 on a flat value that is not positive).
+    dq : ndarray of int16, shape (n,)
+        Data-quality bits of each event.
+    wavelength : ndarray of float64, shape (n,)
+        Wavelength of each event (Å; 0 = none).
+    applied : tuple of str
+        The calibration steps done.
+    notes : tuple of str
+        What could not be calibrated, one sentence each.
+
+    Examples
+    --------
+    >>> cal = calibrate_events([1, 2048], [1, 2048], dq_map=np.zeros((1024, 1024), np.int16))
+    >>> cal.epsilon.tolist(), cal.dq.tolist(), cal.applied
+    ([1.0, 1.0], [0, 0], ('bpixtab',))
+    >>> cal.notes[0]
+    'no P-flat: EPSILON not flat-fielded by it'
     """
 
     epsilon: npt.NDArray[np.float64]
@@ -59,6 +80,28 @@ def resample_flat(flat: npt.ArrayLike, *, shape: tuple[int, int] = (HIRES, HIRES
     """Resample a 2-D flat to ``shape`` by bilinear interpolation between pixel centres.
 
     The flat is taken to cover the whole detector; values beyond the outermost centres are held constant.
+
+    Parameters
+    ----------
+    flat : array_like of float, shape (ny, nx)
+        The flat field (dimensionless), any non-empty 2-D shape.
+    shape : tuple of int, optional
+        Output shape (rows, columns) in pixels (default the 2048 × 2048 hi-res grid).
+
+    Returns
+    -------
+    image : ndarray of float64, shape ``shape``
+        The resampled flat.
+
+    Raises
+    ------
+    ValueError
+        If ``flat`` is not a non-empty 2-D array.
+
+    Examples
+    --------
+    >>> resample_flat([[1.0, 2.0], [3.0, 4.0]], shape=(4, 4)).tolist()
+    [[1.0, 1.25, 1.75, 2.0], [1.5, 1.75, 2.25, 2.5], [2.5, 2.75, 3.25, 3.5], [3.0, 3.25, 3.75, 4.0]]
     """
     image = np.asarray(flat, dtype=np.float64)
     if image.ndim != 2 or min(image.shape) < 1:
@@ -75,6 +118,30 @@ def flat_at(flat: npt.ArrayLike, row: npt.ArrayLike, col: npt.ArrayLike, *,
 
     Same values as ``resample_flat(flat, shape=shape)[row, col]`` without building the full image, which
     is cheaper when there are fewer events than output pixels.
+
+    Parameters
+    ----------
+    flat : array_like of float, shape (ny, nx)
+        The flat field (dimensionless), any non-empty 2-D shape.
+    row, col : array_like of int, shape (n,)
+        0-indexed pixel of each event on the ``shape`` grid.
+    shape : tuple of int, optional
+        The grid the flat is resampled to (default 2048 × 2048 hi-res pixels).
+
+    Returns
+    -------
+    values : ndarray of float64, shape (n,)
+        The resampled flat at each event's pixel.
+
+    Raises
+    ------
+    ValueError
+        If ``flat`` is not a non-empty 2-D array.
+
+    Examples
+    --------
+    >>> flat_at([[1.0, 2.0], [3.0, 4.0]], [0, 3], [1, 2], shape=(4, 4)).tolist()
+    [1.25, 3.75]
     """
     image = np.asarray(flat, dtype=np.float64)
     if image.ndim != 2 or min(image.shape) < 1:
@@ -105,6 +172,34 @@ def bpix_dq_map(
 
     Each row flags LENGTH pixels starting at the 1-indexed (PIX1, PIX2), along X (AXIS 1) or Y (AXIS 2),
     OR-ing VALUE. Pixels beyond the image are ignored (as calstis does).
+
+    Parameters
+    ----------
+    pix1, pix2 : array_like of int, shape (n,)
+        1-indexed low-res column and row where each bad-pixel run starts.
+    length : array_like of int, shape (n,)
+        Pixels in each run (non-positive: none).
+    axis : array_like of int, shape (n,)
+        Direction of each run: 1 along X (columns), 2 along Y (rows).
+    value : array_like of int, shape (n,)
+        DQ bits of each run.
+    shape : tuple of int, optional
+        Shape of the DQ image (rows, columns) in low-res pixels (default 1024 × 1024).
+
+    Returns
+    -------
+    dq : ndarray of int16, shape ``shape``
+        The DQ image.
+
+    Raises
+    ------
+    ValueError
+        If the columns differ in length or are not 1-D, or an AXIS is neither 1 nor 2.
+
+    Examples
+    --------
+    >>> bpix_dq_map([2, 1], [1, 3], [3, 2], [1, 2], [4, 16], shape=(4, 4)).tolist()
+    [[0, 4, 4, 4], [0, 0, 0, 0], [16, 0, 0, 0], [16, 0, 0, 0]]
     """
     p1 = np.asarray(pix1, dtype=np.int64)
     p2 = np.asarray(pix2, dtype=np.int64)
@@ -129,14 +224,51 @@ def bpix_dq_map(
 
 
 def hires_index(axis: npt.ArrayLike) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
-    """0-indexed hi-res pixel of 1-indexed AXIS values (clipped) and a mask of those inside 1…2048."""
+    """0-indexed hi-res pixel of 1-indexed AXIS values (clipped) and a mask of those inside 1…2048.
+
+    Parameters
+    ----------
+    axis : array_like of int, shape (n,)
+        1-indexed hi-res AXIS1 or AXIS2 of each event (pixels).
+
+    Returns
+    -------
+    index : ndarray of intp, shape (n,)
+        0-indexed pixel, clipped to 0…2047.
+    inside : ndarray of bool, shape (n,)
+        True for the values inside 1…2048.
+
+    Examples
+    --------
+    >>> index, inside = hires_index([0, 1, 2048, 2049])
+    >>> index.tolist(), inside.tolist()
+    ([0, 0, 2047, 2047], [False, True, True, False])
+    """
     a = np.asarray(axis)
     inside = (a >= 1) & (a <= HIRES)
     return np.clip(a.astype(np.intp) - 1, 0, HIRES - 1), inside
 
 
 def lowres_index(axis: npt.ArrayLike, n: int = LOWRES) -> npt.NDArray[np.intp]:
-    """0-indexed low-res pixel ``(AXIS − 1) // 2`` of 1-indexed hi-res AXIS values, clipped to 0…n−1."""
+    """0-indexed low-res pixel ``(AXIS − 1) // 2`` of 1-indexed hi-res AXIS values, clipped to 0…n−1.
+
+    Parameters
+    ----------
+    axis : array_like of int, shape (m,)
+        1-indexed hi-res AXIS1 or AXIS2 of each event (pixels).
+    n : int, optional
+        Low-res pixels along the axis (default 1024).
+
+    Returns
+    -------
+    index : ndarray of intp, shape (m,)
+        0-indexed low-res pixel.
+
+    Examples
+    --------
+    >>> lowres_index([1, 2, 3, 2048]).tolist()
+    [0, 0, 1, 1023]
+    """
     a = np.asarray(axis).astype(np.intp)
     return np.clip((a - 1) // 2, 0, n - 1)
 
@@ -148,6 +280,30 @@ def order_lookup(
 
     A row belongs to an order when its low-res position (h + 0.5)/2 lies within A2CENTER ± EXTRSIZE/2;
     where windows overlap, the order whose centre is nearest wins.
+
+    Parameters
+    ----------
+    a2center : array_like of float, shape (n_orders,)
+        Each order's centre (1-indexed low-res pixels, the x1d A2CENTER).
+    extrsize : array_like of float, shape (n_orders,)
+        Each order's extraction height (low-res pixels, EXTRSIZE).
+    n_hires : int, optional
+        Hi-res rows (default 2048).
+
+    Returns
+    -------
+    order : ndarray of intp, shape (n_hires,)
+        Order index of hi-res row h at position h − 1; -1 outside every window.
+
+    Raises
+    ------
+    ValueError
+        If the arrays are not 1-D and of equal length.
+
+    Examples
+    --------
+    >>> order_lookup([2.0, 6.0], [3.0, 3.0], n_hires=12).tolist()
+    [0, 0, 0, 0, 0, 0, -1, -1, 1, 1, 1, 1]
     """
     centre = np.asarray(a2center, dtype=np.float64)
     half = np.asarray(extrsize, dtype=np.float64) / 2.0
@@ -175,6 +331,36 @@ def event_wavelengths(
 
     First order (``echelle=False``): row 0 at column (AXIS1 − 1)//2. Echelle: the order of
     :func:`order_lookup` for the event's AXIS2, 0 outside every order window.
+
+    Parameters
+    ----------
+    axis1, axis2 : array_like of int, shape (n,)
+        1-indexed hi-res position of each event (pixels).
+    wavelength : array_like of float, shape (n_orders, NELEM) or (NELEM,)
+        The x1d WAVELENGTH rows (Å per low-res column).
+    a2center, extrsize : array_like of float, shape (n_orders,), optional
+        Each order's centre and height (low-res pixels); needed for echelle data.
+    echelle : bool, optional
+        Whether the data are echelle (default False).
+
+    Returns
+    -------
+    wavelength : ndarray of float64, shape (n,)
+        Wavelength of each event (Å; 0 outside every order).
+
+    Raises
+    ------
+    ValueError
+        For echelle data without ``a2center``/``extrsize`` or without one WAVELENGTH row per order.
+
+    Examples
+    --------
+    >>> event_wavelengths([1, 3, 6], [100, 100, 100], np.array([[1500.0, 1500.6, 1501.2]])).tolist()
+    [1500.0, 1500.6, 1501.2]
+    >>> table = np.array([[1400.0, 1401.0], [1300.0, 1301.0]])
+    >>> event_wavelengths([1, 3, 3], [100, 1000, 2000], table, a2center=[50.0, 500.0],
+    ...                   extrsize=[7.0, 7.0], echelle=True).tolist()
+    [1400.0, 1301.0, 0.0]
     """
     table = np.atleast_2d(np.asarray(wavelength, dtype=np.float64))
     a1 = np.asarray(axis1)
@@ -212,6 +398,42 @@ def calibrate_events(
     ``pflat``/``lflat`` are the flat images (any shape), ``dq_map`` the low-res DQ image of
     :func:`bpix_dq_map`, ``wavelength`` the x1d WAVELENGTH rows (with ``a2center``/``extrsize`` per row for
     echelle). Anything missing is skipped and reported in ``notes``.
+
+    Parameters
+    ----------
+    axis1, axis2 : array_like of int, shape (n,)
+        1-indexed hi-res position of each event (pixels).
+    pflat, lflat : array_like of float, 2-D, optional
+        The P-flat and L-flat images (dimensionless, any shape).
+    dq_map : array_like of int, 2-D, optional
+        Low-res DQ image (rows = AXIS2).
+    wavelength : array_like of float, shape (n_orders, NELEM), optional
+        The x1d WAVELENGTH rows (Å).
+    a2center, extrsize : array_like of float, shape (n_orders,), optional
+        Echelle orders' centres and heights (low-res pixels).
+    echelle : bool, optional
+        Whether the grating is an echelle (default False).
+    imaging : bool, optional
+        IMAGING data: every wavelength is 0 (default False).
+
+    Returns
+    -------
+    StisEventCalibration
+        Per-event EPSILON, DQ and WAVELENGTH with the steps applied and notes.
+
+    Raises
+    ------
+    ValueError
+        If AXIS1/AXIS2 are not 1-D and of equal length, a flat or the DQ map is not 2-D, or the
+        echelle inputs are incomplete.
+
+    Examples
+    --------
+    >>> cal = calibrate_events([1, 2048, 3000], [1, 2048, 10], pflat=np.full((4, 4), 0.8))
+    >>> cal.epsilon.tolist(), cal.dq.tolist(), cal.applied
+    ([1.25, 1.25, 1.25], [0, 0, 4], ('pflat',))
+    >>> cal.notes[0]
+    '1 event(s) outside the 2048x2048 grid flagged DQ 4'
     """
     a1 = np.asarray(axis1)
     a2 = np.asarray(axis2)
@@ -277,7 +499,23 @@ def calibrate_events(
 
 
 def is_echelle(opt_elem: str) -> bool:
-    """Echelle gratings' names start with ``E`` (E140M, E140H, E230M, E230H)."""
+    """Echelle gratings' names start with ``E`` (E140M, E140H, E230M, E230H).
+
+    Parameters
+    ----------
+    opt_elem : str
+        The OPT_ELEM keyword (case and surrounding blanks ignored).
+
+    Returns
+    -------
+    bool
+        True for an echelle grating.
+
+    Examples
+    --------
+    >>> is_echelle("E140M"), is_echelle(" g140l ")
+    (True, False)
+    """
     return opt_elem.strip().upper().startswith("E")
 
 
