@@ -21,7 +21,7 @@ from hstlc.report import build_report
 from hstlc.report import builder as report_builder
 from hstlc.report.builder import MANIFEST_NAME, fingerprint, page_stem, worker_count
 from hstlc.science.variability import STATS_VERSION, compute_stats
-from hstlc.statistics import StatsOptions
+from hstlc.product_stats import StatsOptions
 from hstlc.workers import Progress
 from test_report_support import (
     HOSTILE_TARGET,

@@ -26,7 +26,7 @@ from hstlc.report.html import (
     verdict_line,
 )
 from hstlc.science.variability import STATS_VERSION, LightCurveStats, compute_stats, verdict_of
-from hstlc.statistics import StatsOptions
+from hstlc.product_stats import StatsOptions
 from test_report_support import (
     FAINT,
     HOSTILE_TARGET,

@@ -19,7 +19,7 @@ from hstlc.config import Settings
 from hstlc.domain import LightCurve
 from hstlc.products import file_sha256, write_lightcurve
 from hstlc.science.variability import LightCurveStats, compute_stats
-from hstlc.statistics import StatsOptions
+from hstlc.product_stats import StatsOptions
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 HOSTILE_TARGET = "<script>window.hacked=1</script>&\"'"

@@ -14,7 +14,7 @@ from hstlc.domain import SECONDS_PER_DAY, LightCurve
 from hstlc.errors import CatalogError, InputFileError
 from hstlc.products import read_lightcurve, write_lightcurve
 from hstlc.science.variability import STATS_VERSION
-from hstlc.statistics import band_summary, compute_stats, run_stats, stats_for_file, stats_for_files
+from hstlc.product_stats import band_summary, compute_stats, run_stats, stats_for_file, stats_for_files
 from hstlc.workers import Progress
 
 

@@ -77,8 +77,8 @@ _API: dict[str, str] = {
     "PeriodSearch": "hstlc.science.periodogram",
     "compute_stats": "hstlc.science.variability",
     "search_periods": "hstlc.science.periodogram",
-    "run_stats": "hstlc.statistics",
-    "stats_for_file": "hstlc.statistics",
+    "run_stats": "hstlc.product_stats",
+    "stats_for_file": "hstlc.product_stats",
     "write_stis_corrtag": "hstlc.stis_corrtag",
 }
 
@@ -213,5 +213,5 @@ if TYPE_CHECKING:  # let type checkers and IDEs see the real objects
     from hstlc.science.checks import CheckResult, run_checks
     from hstlc.science.periodogram import PeriodSearch, search_periods
     from hstlc.science.variability import LightCurveStats, compute_stats
-    from hstlc.statistics import run_stats, stats_for_file
+    from hstlc.product_stats import run_stats, stats_for_file
     from hstlc.stis_corrtag import write_stis_corrtag

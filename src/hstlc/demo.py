@@ -5,7 +5,7 @@ observed twice (two ``_corrtag_a/_b`` pairs → one composite of two members), a
 a constant COS NUV source, a periodic STIS FUV-MAMA source (``_tag`` + ``_x1d``), and two bad datasets
 (EXPFLAG and a too-short exposure) that end up in quarantine. COS reference tables go into ``lref/``,
 STIS ones into ``oref/``. The demo writes ``hstlc.toml`` in the folder (target-name resolution offline),
-then runs ``db init``, ``ingest``, and ``stats`` and ``plot`` when those modules are installed.
+then runs ``db init``, ``ingest``, ``stats`` and ``plot``.
 
 Running the demo again on the same folder generates nothing new: it re-runs the steps (which then have
 nothing to do) and prints where everything is. Run without a folder inside a demo folder (or below
@@ -14,7 +14,6 @@ one), it re-runs that demo rather than nesting a new one (:func:`default_directo
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 from collections.abc import Callable
@@ -26,6 +25,8 @@ from hstlc.catalog import Catalog
 from hstlc.config import CONFIG_FILENAME, DIRECTORY_DEFAULTS, Settings, load_settings
 from hstlc.errors import ConfigError
 from hstlc.ingestion import IngestSummary, ProgressCallback, ingest
+from hstlc.product_stats import run_stats
+from hstlc.report import build_report
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +57,8 @@ class DemoResult:
     generated: list[Path] = field(default_factory=list)
     ingest: IngestSummary | None = None
     stats_computed: int | None = None
-    """Products whose statistics were computed (None: the stats module is not available)."""
+    """Products whose statistics were computed (None: the run stopped before the stats)."""
     report: Path | None = None
-    steps_skipped: list[str] = field(default_factory=list)
     settings: Settings | None = field(default=None, repr=False)
 
     @property
@@ -80,7 +80,6 @@ class DemoResult:
             "report": str(self.report) if self.report else None,
             "outputs_dir": str(self.outputs_dir) if self.outputs_dir else None,
             "composite_dir": str(self.composite_dir) if self.composite_dir else None,
-            "steps_skipped": self.steps_skipped,
         }
 
 
@@ -217,24 +216,13 @@ def run_demo(
             step(f"using the existing catalog {catalog.url}")
         catalog.init_schema()
         step("ingesting")
-        assert settings.ingest_dir is not None
         result.ingest = ingest(settings.ingest_dir, settings=settings, catalog=catalog, offline=True,
                                progress=progress)
-        if importlib.util.find_spec("hstlc.statistics") is not None:
-            from hstlc.statistics import run_stats
-
-            step("computing statistics")
-            outcomes = run_stats(catalog, settings)
-            result.stats_computed = sum(1 for o in outcomes if o.status == "computed")
-        else:
-            result.steps_skipped.append("stats")
-        try:
-            from hstlc.report import build_report
-        except ImportError:
-            result.steps_skipped.append("plot")
-        else:
-            step("building the report")
-            result.report = build_report(catalog, settings).index
+        step("computing statistics")
+        outcomes = run_stats(catalog, settings)
+        result.stats_computed = sum(1 for o in outcomes if o.status == "computed")
+        step("building the report")
+        result.report = build_report(catalog, settings).index
     finally:
         catalog.dispose()
     return result

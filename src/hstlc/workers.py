@@ -73,11 +73,11 @@ WORKER_MODULES = ["__main__", "hstlc.ingestion.work", "hstlc.extraction", "hstlc
 
 #: What ``hstlc stats``'s workers need beyond :data:`WORKER_MODULES` (the statistics, the period
 #: search, the product reader), added to the fork server's preload by a stats pool that starts it.
-STATS_MODULES = ["hstlc.statistics", "hstlc.science.variability", "hstlc.products"]
+STATS_MODULES = ["hstlc.product_stats", "hstlc.science.variability", "hstlc.products"]
 
 #: What the figure workers of ``hstlc plot`` need beyond :data:`WORKER_MODULES`: the statistics and
 #: the plotting stack (matplotlib), added by a report pool that starts the fork server.
-REPORT_MODULES = ["hstlc.report.builder", "hstlc.products", "hstlc.science.variability", "hstlc.statistics"]
+REPORT_MODULES = ["hstlc.report.builder", "hstlc.products", "hstlc.science.variability", "hstlc.product_stats"]
 
 
 # ------------------------------------------------------------------------------------------ progress

@@ -79,7 +79,6 @@ def demo_command(
                 *([f"Statistics:  {result.stats_computed} product(s) computed"]
                   if result.stats_computed is not None else []),
                 f"Report:      {result.report or 'not built'}",
-                *(f"(step '{s}' skipped: its module is not installed)" for s in result.steps_skipped),
             ]
             hstlc, note = shell_command()  # what works in a new shell, not only in this one
             lines.append(f"Next: cd {shlex.quote(str(result.directory))} && {hstlc} db status")

@@ -25,7 +25,7 @@ from hstlc.cli.context import (
 )
 
 if TYPE_CHECKING:
-    from hstlc.statistics import StatsOutcome
+    from hstlc.product_stats import StatsOutcome
     from hstlc.workers import Progress
 
 class ProductType(str, Enum):
@@ -133,7 +133,7 @@ def stats(
         raise typer.BadParameter("--products and --all choose catalog products; leave them out with FILE")
     fmt = output_format(as_json, as_csv)
     from hstlc.catalog import Catalog
-    from hstlc.statistics import run_stats, stats_for_files
+    from hstlc.product_stats import run_stats, stats_for_files
 
     with command(ctx, "stats") as run:
         if files:

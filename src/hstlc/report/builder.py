@@ -10,7 +10,7 @@ Layout of ``plot_dir``::
 
 **Incremental.** A product's figures are remade only when its *fingerprint* changes: the stats row's
 product sha256 and computation time, the product file's size and modification time, the verdict's
-settings (:meth:`StatsOptions.key <hstlc.statistics.StatsOptions.key>`), the statistics method's
+settings (:meth:`StatsOptions.key <hstlc.product_stats.StatsOptions.key>`), the statistics method's
 :data:`~hstlc.science.variability.STATS_VERSION` and :data:`~hstlc.report.figures.FIGURE_VERSION` — or
 when a figure file is missing.
 ``all_products=True`` remakes every figure. The HTML pages are always rebuilt (cheap, and they show the
@@ -18,7 +18,7 @@ catalog's current state). Figures and pages of products no longer in the catalog
 
 **Parallel.** Figure jobs run in up to ``num_cores`` worker processes (:func:`hstlc.workers.run_jobs`;
 one job = read the product, recompute its period search with the settings'
-:class:`~hstlc.statistics.StatsOptions`, render two PNGs), forked by a fork server that has the plotting
+:class:`~hstlc.product_stats.StatsOptions`, render two PNGs), forked by a fork server that has the plotting
 stack imported (:data:`hstlc.workers.REPORT_MODULES`; ``spawn`` where there is no fork server); a worker
 is only started for every :data:`MIN_JOBS_PER_WORKER` jobs, since its start-up costs more than a few
 figures. Each worker writes its files atomically (temporary name, then rename). Only the main process
@@ -52,7 +52,7 @@ from hstlc.filing import ensure_dir, write_atomically
 from hstlc.report.figures import FIGURE_VERSION, figure_png, lightcurve_figure, periodogram_figure
 from hstlc.report.html import CATEGORIES, ProductEntry, classify, render_index, render_product_page
 from hstlc.science.variability import STATS_VERSION
-from hstlc.statistics import StatsOptions
+from hstlc.product_stats import StatsOptions
 from hstlc.workers import REPORT_MODULES, Progress, ProgressCallback, run_jobs
 from hstlc.workers import worker_count as _worker_count
 

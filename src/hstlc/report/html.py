@@ -302,7 +302,7 @@ def sortable_table(table_id: str, columns: Sequence[tuple[str, str]], rows: Sequ
 
 def outdated(row: ProductRow, settings_key: str | None = None) -> str | None:
     """Why ``hstlc stats`` would recompute ``row`` — made by an older method, or (given the current
-    settings' :meth:`StatsOptions.key <hstlc.statistics.StatsOptions.key>`) with other verdict settings —
+    settings' :meth:`StatsOptions.key <hstlc.product_stats.StatsOptions.key>`) with other verdict settings —
     or ``None`` when it is current (:func:`~hstlc.science.variability.stale_reason`)."""
     return stale_reason(row.method_version, row.method_settings, settings_key)
 
