@@ -189,6 +189,7 @@ if TYPE_CHECKING:  # let type checkers and IDEs see the real objects
     from hstlc.file_checks import CheckOutcome, check_dataset, check_paths
     from hstlc.filing import ensure_dir, move_file
     from hstlc.ingestion import IngestSummary, ingest
+    from hstlc.product_stats import run_stats, stats_for_file
     from hstlc.products import (
         composite_filename,
         file_sha256,
@@ -213,5 +214,4 @@ if TYPE_CHECKING:  # let type checkers and IDEs see the real objects
     from hstlc.science.checks import CheckResult, run_checks
     from hstlc.science.periodogram import PeriodSearch, search_periods
     from hstlc.science.variability import LightCurveStats, compute_stats
-    from hstlc.product_stats import run_stats, stats_for_file
     from hstlc.stis_corrtag import write_stis_corrtag

@@ -77,7 +77,9 @@ STATS_MODULES = ["hstlc.product_stats", "hstlc.science.variability", "hstlc.prod
 
 #: What the figure workers of ``hstlc plot`` need beyond :data:`WORKER_MODULES`: the statistics and
 #: the plotting stack (matplotlib), added by a report pool that starts the fork server.
-REPORT_MODULES = ["hstlc.report.builder", "hstlc.products", "hstlc.science.variability", "hstlc.product_stats"]
+REPORT_MODULES = [
+    "hstlc.report.builder", "hstlc.products", "hstlc.science.variability", "hstlc.product_stats",
+]
 
 
 # ------------------------------------------------------------------------------------------ progress

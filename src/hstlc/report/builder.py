@@ -49,10 +49,10 @@ from hstlc.catalog.store import Catalog
 from hstlc.config import Settings
 from hstlc.errors import FilingError, HstlcError
 from hstlc.filing import ensure_dir, write_atomically
+from hstlc.product_stats import StatsOptions
 from hstlc.report.figures import FIGURE_VERSION, figure_png, lightcurve_figure, periodogram_figure
 from hstlc.report.html import CATEGORIES, ProductEntry, classify, render_index, render_product_page
 from hstlc.science.variability import STATS_VERSION
-from hstlc.product_stats import StatsOptions
 from hstlc.workers import REPORT_MODULES, Progress, ProgressCallback, run_jobs
 from hstlc.workers import worker_count as _worker_count
 
