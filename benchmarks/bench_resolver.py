@@ -23,7 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from broken_network import BlackHole, refused_url
+from support.network import BlackHole, refused_url
 
 
 def run(url: str, names: list[str], home: Path) -> tuple[float, float]:

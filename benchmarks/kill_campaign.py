@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from kill_support import campaign, make_kill_sample, other_filesystem
+from support.kill import campaign, make_kill_sample, other_filesystem
 
 
 def main() -> int:

@@ -116,3 +116,11 @@ def settings(tmp_path: Path):
     from hstlc.config import load_settings
 
     return load_settings(overrides={"home_dir": tmp_path / "home"}).settings
+
+
+@pytest.fixture
+def sesame(monkeypatch: pytest.MonkeyPatch):
+    """A Sesame-like server on 127.0.0.1 (port chosen by the OS), stopped after the test."""
+    from support.sesame import serve_sesame
+
+    yield from serve_sesame(monkeypatch)

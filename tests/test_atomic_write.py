@@ -13,7 +13,7 @@ from hstlc.errors import FilingError
 from hstlc.filing import TEMP_PREFIX, copy_file, temporary_path, write_atomically
 from hstlc.ingestion import sweep_temporaries
 from hstlc.products import write_lightcurve
-from test_report_support import make_lightcurve
+from support.report import make_lightcurve
 
 
 def _bytes(data: bytes):  # type: ignore[no-untyped-def]
@@ -267,8 +267,9 @@ def test_stis_corrtag_never_replaces_a_file_created_just_before_placement(
 
     Another process creates ``out`` at the last moment, just before whatever call places our file.
     """
-    from hstlc.stis_corrtag import corrtag_path_for, write_stis_corrtag
     from test_readers_stis import make_stis
+
+    from hstlc.stis_corrtag import corrtag_path_for, write_stis_corrtag
 
     files = make_stis(tmp_path)
     out = corrtag_path_for(files["tag"])

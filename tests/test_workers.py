@@ -14,7 +14,6 @@ from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
-import workers_jobs as jobs
 from hstlc.workers import (
     REPORT_MODULES,
     STATS_MODULES,
@@ -27,6 +26,7 @@ from hstlc.workers import (
     worker_context,
     worker_count,
 )
+from support import worker_jobs as jobs
 
 WARM_TIMEOUT = 120.0
 

@@ -10,7 +10,7 @@ from hstlc.catalog import Catalog
 from hstlc.errors import FilingError, InputFileError, message_with_path
 from hstlc.ingestion import ingest
 from hstlc.ingestion.discovery import discover
-from test_ingest_support import make_settings
+from support.ingest import make_settings
 
 
 def _given(tmp_path: Path, kind: str) -> tuple[Path, str]:

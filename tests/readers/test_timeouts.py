@@ -11,7 +11,7 @@ import pytest
 from hstlc.errors import InputFileError
 from hstlc.file_checks import check_dataset
 from hstlc.timeouts import time_limit
-from test_ingest_support import make_settings
+from support.ingest import make_settings
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="no interval timers here")
 

@@ -30,7 +30,7 @@ from hstlc.report.figures import (
 )
 from hstlc.science.periodogram import Peak
 from hstlc.science.variability import compute_stats
-from test_report_support import PNG_MAGIC, make_lightcurve
+from support.report import PNG_MAGIC, make_lightcurve
 
 
 def _png_image(data: bytes) -> Image.Image:
@@ -299,7 +299,7 @@ def test_library_never_imports_pyplot() -> None:
     code = (
         "import sys\n"
         "sys.path.insert(0, 'tests')\n"
-        "from test_report_support import make_lightcurve\n"
+        "from support.report import make_lightcurve\n"
         "from hstlc.report.figures import lightcurve_figure, figure_png\n"
         "import hstlc.report, hstlc.report.builder\n"
         "figure_png(lightcurve_figure(make_lightcurve(n=50)))\n"
@@ -307,7 +307,7 @@ def test_library_never_imports_pyplot() -> None:
     )
     from pathlib import Path
 
-    root = Path(__file__).parents[1]
+    root = Path(__file__).parents[2]
     result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
                             timeout=120, check=False)
     assert result.returncode == 0, result.stderr

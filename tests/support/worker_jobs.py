@@ -1,6 +1,6 @@
 """Jobs for ``test_workers.py``: module-level functions, so worker processes can unpickle them (no tests
-here). A fork server's children get the test process's ``sys.path`` (``tests/`` is on it: pytest puts a
-rootdir conftest's folder there), so they import this module as ``workers_jobs``."""
+here). A fork server's children get the test process's ``sys.path`` (``tests/`` is on it: pyproject's
+``pythonpath``), so they import this module as ``support.worker_jobs``."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def thread_limits(job: int) -> tuple[dict[str, str | None], int]:
 def sys_path_has_tests(job: int) -> bool:
     import sys
 
-    here = os.path.dirname(os.path.abspath(__file__))
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # tests/
     return any(os.path.abspath(p or ".") == here for p in sys.path)
 
 

@@ -17,7 +17,7 @@ from hstlc.catalog.store import open_if_exists
 from hstlc.cli import app
 from hstlc.ingestion import Move, ingest
 from hstlc.ingestion.dry_run import plan_ingest
-from test_ingest_support import catalog_snapshot, copy_tree, make_sample, make_settings, sha, tree
+from support.ingest import catalog_snapshot, copy_tree, make_sample, make_settings, sha, tree
 
 
 @pytest.fixture

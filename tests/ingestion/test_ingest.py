@@ -18,7 +18,7 @@ from hstlc.catalog.schema import BadData, IngestDataset, Metadata, Outputs
 from hstlc.ingestion import FaultHook, Move, ingest
 from hstlc.ingestion.work import target_folder
 from hstlc.products import read_lightcurve
-from test_ingest_support import (
+from support.ingest import (
     SMALL,
     assert_products_equal,
     catalog_snapshot,

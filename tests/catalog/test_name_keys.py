@@ -15,7 +15,7 @@ from hstlc.catalog.resolver_tables import match_targname_keys
 from hstlc.catalog.store import targname_key
 from hstlc.resolver.rules import SIMBAD_PREFIXES, apply_rules, name_key
 
-PACKAGE = Path(__file__).parents[1] / "src" / "hstlc"
+PACKAGE = Path(__file__).parents[2] / "src" / "hstlc"
 
 HOSTILE = [
     ("NAME AD LEO", "ADLEO"),

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from hstlc.catalog import Catalog
 from hstlc.cli import app
 from hstlc.config import load_settings
-from test_report_support import PNG_MAGIC, populate
+from support.report import PNG_MAGIC, populate
 
 runner = CliRunner()
 

@@ -12,9 +12,9 @@ from hstlc.catalog import Catalog, Stats, upsert_metadata, upsert_outputs
 from hstlc.config import Settings, load_settings
 from hstlc.domain import SECONDS_PER_DAY, LightCurve
 from hstlc.errors import CatalogError, InputFileError
+from hstlc.product_stats import band_summary, compute_stats, run_stats, stats_for_file, stats_for_files
 from hstlc.products import read_lightcurve, write_lightcurve
 from hstlc.science.variability import STATS_VERSION
-from hstlc.product_stats import band_summary, compute_stats, run_stats, stats_for_file, stats_for_files
 from hstlc.workers import Progress
 
 

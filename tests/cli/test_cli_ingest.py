@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from hstlc.catalog import Catalog
 from hstlc.catalog.ingest_state import IngestLockHandle
 from hstlc.cli import app
-from test_ingest_support import SMALL, make_settings
+from support.ingest import SMALL, make_settings
 
 
 @pytest.fixture

@@ -6,33 +6,17 @@ import json
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from hstlc.catalog import Catalog, upsert_metadata, upsert_outputs
+from hstlc.catalog import Catalog
 from hstlc.cli import app
 from hstlc.display import format_fap
-from hstlc.domain import SECONDS_PER_DAY, LightCurve
-from hstlc.products import write_lightcurve
+from support.products import write_product
 
 runner = CliRunner()
 
 
-def write_product(path: Path, *, seed: int, period: float | None = None, n: int = 900) -> Path:
-    rng = np.random.default_rng(seed)
-    times = np.arange(n) * 2.0
-    bins = np.full(n, 2.0)
-    model = 8.0 + (4.0 * np.sin(2 * np.pi * times / period) if period else np.zeros(n))
-    counts = rng.poisson(model * bins).astype(np.float64)
-    zeros = np.zeros(n)
-    lc = LightCurve(
-        times=times, mjd=56000.0 + times / SECONDS_PER_DAY, bins=bins, gross=counts, background=zeros,
-        counts=counts, net=counts / bins, error=np.sqrt(counts), flux=zeros, flux_error=zeros,
-        signal_to_noise=zeros, dataset=np.ones(n, dtype=np.int32), meta={"STEPSIZE": 2.0},
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return write_lightcurve(lc, path, overwrite=True)
 
 
 def invoke(tmp_path: Path, *args: str, db: str | None = None):
@@ -40,22 +24,6 @@ def invoke(tmp_path: Path, *args: str, db: str | None = None):
     return runner.invoke(app, [*base, "stats", *args])
 
 
-@pytest.fixture
-def stocked(catalog: Catalog, tmp_path: Path) -> dict[str, Path]:
-    files = {
-        "flat": write_product(tmp_path / "out" / "lb4m01aaq_curve.fits", seed=1),
-        "periodic": write_product(tmp_path / "out" / "lb4m01abq_curve.fits", seed=2, period=180.0),
-        "comp": write_product(tmp_path / "c" / "hlsp_hstlc_hst_cos-fuv_x_g130m_1291_psa_v1_sci.fits", seed=3),
-    }
-    with catalog.session() as session:
-        for key, root in (("flat", "lb4m01aaq"), ("periodic", "lb4m01abq")):
-            row = upsert_metadata(session, f"{root}_corrtag_a.fits", path="/data")
-            session.flush()
-            upsert_outputs(
-                session, row.id, individual_path=str(files[key].parent), individual_filename=files[key].name,
-                composite_path=str(files["comp"].parent), composite_filename=files["comp"].name,
-            )
-    return files
 
 
 def test_help_names_the_options() -> None:

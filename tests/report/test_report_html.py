@@ -11,6 +11,7 @@ import pytest
 
 from hstlc.catalog.report_queries import BadDataRow, ProductRow, ReportData
 from hstlc.display import format_fap, format_period, format_probability
+from hstlc.product_stats import StatsOptions
 from hstlc.report.html import (
     CATEGORY_HELP,
     PRODUCT_COLUMNS,
@@ -26,8 +27,7 @@ from hstlc.report.html import (
     verdict_line,
 )
 from hstlc.science.variability import STATS_VERSION, LightCurveStats, compute_stats, verdict_of
-from hstlc.product_stats import StatsOptions
-from test_report_support import (
+from support.report import (
     FAINT,
     HOSTILE_TARGET,
     Page,

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from broken_network import refused_url as refused
 from hstlc.cli import app
 from hstlc.ingestion import Progress, ingest
-from test_ingest_support import SMALL, make_settings
+from support.ingest import SMALL, make_settings
+from support.network import refused_url as refused
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,14 +11,9 @@ from typer.testing import CliRunner
 from hstlc.catalog import Catalog, upsert_metadata
 from hstlc.catalog.resolver_tables import load_aliases
 from hstlc.cli import app
-from test_sesame import Reply, SesameServer, found_xml, serve_sesame
+from support.sesame import Reply, SesameServer, found_xml
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def sesame(monkeypatch: pytest.MonkeyPatch) -> Iterator[SesameServer]:
-    yield from serve_sesame(monkeypatch)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from hstlc.cli import app
 from hstlc.cli.context import console, print_table
-from test_cli_stats import write_product
+from support.products import write_product
 
 runner = CliRunner()
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from kill_support import campaign, make_kill_sample, other_filesystem
+from support.kill import campaign, make_kill_sample, other_filesystem
 
 TRIALS, KILLS = 2, 3
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,12 +20,7 @@ from hstlc.catalog.resolver_tables import (
 )
 from hstlc.catalog.schema import utcnow
 from hstlc.resolver import Resolver, add_alias, resolve_target, resolve_targets
-from test_sesame import Reply, SesameServer, billion_laughs_xml, found_xml, serve_sesame, xxe_xml
-
-
-@pytest.fixture
-def sesame(monkeypatch: pytest.MonkeyPatch) -> Iterator[SesameServer]:
-    yield from serve_sesame(monkeypatch)
+from support.sesame import Reply, SesameServer, billion_laughs_xml, found_xml, xxe_xml
 
 
 def add_targets(catalog: Catalog, **files_per_target: int) -> None:

@@ -29,7 +29,7 @@ from typing import Any
 from hstlc.catalog import Catalog
 from hstlc.catalog.ingest_state import lock_holder
 from hstlc.catalog.schema import Base
-from test_ingest_support import assert_products_equal, catalog_snapshot, copy_tree, make_sample, sha, tree
+from support.ingest import assert_products_equal, catalog_snapshot, copy_tree, make_sample, sha, tree
 
 STIS = {"exptime": 150.0, "source_rate": 20.0, "background_rate": 0.001}
 

@@ -33,8 +33,6 @@ from sqlalchemy import (
 )
 from typer.testing import CliRunner
 
-from broken_network import BlackHole
-from broken_network import refused_url as refused
 from hstlc.catalog import Base, Catalog
 from hstlc.catalog.resolver_tables import (
     CachedSesame,
@@ -46,14 +44,11 @@ from hstlc.catalog.schema import SesameCache, utcnow
 from hstlc.config import load_settings
 from hstlc.errors import ConfigError
 from hstlc.resolver import ResolveProgress, Resolver, ResolverNotice, resolve_targets
-from test_sesame import Reply, SesameServer, found_xml, serve_sesame
+from support.network import BlackHole
+from support.network import refused_url as refused
+from support.sesame import Reply, SesameServer, found_xml
 
 NAMES = [f"NOSUCHSTAR{i}" for i in range(20)]
-
-
-@pytest.fixture
-def sesame(monkeypatch: pytest.MonkeyPatch) -> Iterator[SesameServer]:
-    yield from serve_sesame(monkeypatch)
 
 
 @pytest.fixture

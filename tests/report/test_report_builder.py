@@ -16,14 +16,14 @@ from hstlc.catalog import Catalog, Stats
 from hstlc.catalog.report_queries import ProductRow, load_report_data, product_path
 from hstlc.config import Settings, load_settings
 from hstlc.errors import CatalogError
+from hstlc.product_stats import StatsOptions
 from hstlc.products import read_lightcurve, write_lightcurve
 from hstlc.report import build_report
 from hstlc.report import builder as report_builder
 from hstlc.report.builder import MANIFEST_NAME, fingerprint, page_stem, worker_count
 from hstlc.science.variability import STATS_VERSION, compute_stats
-from hstlc.product_stats import StatsOptions
 from hstlc.workers import Progress
-from test_report_support import (
+from support.report import (
     HOSTILE_TARGET,
     PNG_MAGIC,
     Page,

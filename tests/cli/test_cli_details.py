@@ -19,7 +19,6 @@ from hstlc.catalog import Catalog
 from hstlc.cli import app
 from hstlc.demo import INCOMING, MARKER, default_directory, is_demo_folder
 from hstlc.synthetic import make_cos_fuv
-from test_cli_stats import stocked  # noqa: F401 - a fixture
 
 runner = CliRunner()
 
@@ -72,7 +71,7 @@ def _row(name: str, output: str) -> list[str]:
 
 @pytest.mark.parametrize("how", ["clirunner", "subprocess"])
 def test_stats_with_nothing_new_shows_the_stored_values(
-    catalog_url: str, stocked: dict[str, Path], tmp_path: Path, how: str  # noqa: F811
+    catalog_url: str, stocked: dict[str, Path], tmp_path: Path, how: str
 ) -> None:
     args = ["--home-dir", str(tmp_path / "home"), "--db", catalog_url, "stats"]
 

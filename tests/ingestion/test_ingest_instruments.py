@@ -17,7 +17,7 @@ from hstlc.errors import ExtractionError
 from hstlc.ingestion import ingest
 from hstlc.ingestion.work import staging_dir
 from hstlc.products import read_lightcurve
-from test_ingest_support import catalog_snapshot, make_settings, sha, tree
+from support.ingest import catalog_snapshot, make_settings, sha, tree
 
 STIS = {"exptime": 150.0, "source_rate": 20.0, "background_rate": 0.001}
 

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from hstlc.report import build_report
-from test_report_support import HOSTILE_TARGET, populate
+from support.report import HOSTILE_TARGET, populate
 
 pytestmark = pytest.mark.browser
 
