@@ -7,7 +7,7 @@ import pytest
 from astropy.timeseries import LombScargle
 
 from hstlc.science import periodogram as pg
-from hstlc.science.periodogram import BANDS, BandSpec, search_periods
+from hstlc.science.periodogram import BANDS, BandSpec, TrialRanges, search_periods
 
 ORBIT = 5760.0
 
@@ -293,3 +293,10 @@ def test_bad_input_raises(t: list[float], y: list[float], dy: list[float], messa
         search_periods(np.arange(20.0), np.arange(20.0), np.ones(20), bin_width=1.0, fap_threshold=0.0)
     with pytest.raises(ValueError, match="min_points must be at least 5"):
         search_periods(np.zeros(0), np.zeros(0), np.zeros(0), bin_width=1.0, min_points=0)
+
+
+@pytest.mark.parametrize("fap", [0.0, 1.0, 1.5, -0.1])
+def test_trial_levels_refuse_a_fap_outside_the_open_unit_interval(fap: float) -> None:
+    trials = TrialRanges.of(np.arange(1000) * 2.0, np.ones(1000), 5.0, 1000.0)
+    with pytest.raises(ValueError, match=r"fap must be in \(0, 1\)"):  # and no RuntimeWarning before it
+        trials.levels(fap)

@@ -115,7 +115,22 @@ TRIAL_RANGES: tuple[tuple[float, float], ...] = (
 
 @dataclass(frozen=True)
 class BandSpec:
-    """A named period range in seconds, as the original defined them."""
+    """A named period range in seconds, as the original defined them.
+
+    Parameters
+    ----------
+    name : str
+        Name of the band (``short``, ``med``, ``long``).
+    period_min, period_max : float
+        Shortest and longest period of the band (s).
+
+    Examples
+    --------
+    >>> BandSpec("med", 600.0, 3600.0)
+    BandSpec(name='med', period_min=600.0, period_max=3600.0)
+    >>> [(band.name, band.period_min, band.period_max) for band in BANDS]
+    [('short', 5.0, 600.0), ('med', 600.0, 3600.0), ('long', 3600.0, 36000.0)]
+    """
 
     name: str
     period_min: float
@@ -140,6 +155,33 @@ class Peak:
     significant signal was removed, every other peak of the first search gets ``residual_power``, the
     power left at its frequency, and its ``fap`` is that power's: an alias or sidelobe of the signal is
     then not significant.
+
+    Parameters
+    ----------
+    period : float
+        Period of the peak (s): refined for the best counted peak, else the grid point's.
+    power : float
+        Standard-normalised Lomb–Scargle power of the peak, in [0, 1].
+    fap : float
+        False-alarm probability of the peak over the whole search (that of ``residual_power`` when set).
+    band : str or None, optional
+        The reporting band the period falls in (default None).
+    window : bool, optional
+        At the HST orbital frequency or a harmonic (default False).
+    edge : bool, optional
+        At the long-period end of the grid (default False).
+    refined : bool, optional
+        Whether ``period`` and ``power`` were refined off the grid (default False).
+    residual_power : float or None, optional
+        The power left at the peak's frequency once a significant signal was removed (default None).
+
+    Examples
+    --------
+    >>> peak = Peak(period=200.0, power=0.8, fap=1e-9, band="short")
+    >>> peak.counted, Peak(period=5760.0, power=0.5, fap=1e-6, window=True).counted
+    (True, False)
+    >>> peak.summary()["band"], peak.summary()["residual_power"]
+    ('short', None)
     """
 
     period: float
@@ -157,6 +199,7 @@ class Peak:
         return not (self.window or self.edge)
 
     def summary(self) -> dict[str, Any]:
+        """A JSON-safe summary of the peak (every field but ``refined``)."""
         return {
             "period": self.period,
             "power": self.power,
@@ -176,14 +219,47 @@ def _empty() -> FloatArray:
 class BandResult:
     """One reporting band of a search: its slice of the grid and its strongest distinct peaks.
 
-    ``period_min``/``period_max`` are the band as defined; ``searched_min``/``searched_max`` the part of
-    it the grid covers. ``periods`` ascend (s) and ``power`` is their standard-normalised power (from the
-    search of the data as given). ``peaks``: up to :data:`MAX_BAND_PEAKS` distinct peaks, strongest
-    first. ``best`` is the band's strongest counted peak — taken from the residual search when a
-    significant signal elsewhere was removed first (``residual`` is then True). ``mean``/``std`` are of
-    the band's power (the original's mean + 3σ rule); ``levels`` are ``(period_min, period_max, power)``
-    of the trial ranges in the band, the power whose FAP is the detection threshold, and ``threshold``
-    the highest of them.
+    Parameters
+    ----------
+    name : str
+        Name of the band.
+    period_min, period_max : float
+        The band as defined (s).
+    searched_min, searched_max : float or None, optional
+        The part of the band the grid covers (s; default None, as for a skipped band).
+    periods : ndarray of float64, optional
+        The band's grid periods, ascending (s; default none).
+    power : ndarray of float64, optional
+        Their standard-normalised power (from the search of the data as given).
+    mean, std : float or None, optional
+        Mean and standard deviation of the band's power (the original's mean + 3σ rule).
+    threshold : float or None, optional
+        The highest of the ``levels`` powers.
+    levels : tuple of (float, float, float), optional
+        ``(period_min, period_max, power)`` of the trial ranges in the band, the power whose FAP is the
+        detection threshold.
+    peaks : tuple of Peak, optional
+        Up to :data:`MAX_BAND_PEAKS` distinct peaks, strongest first.
+    best : Peak or None, optional
+        The band's strongest counted peak — taken from the residual search when a significant signal
+        elsewhere was removed first (``residual`` is then True).
+    residual : bool, optional
+        Whether ``best`` comes from the residual search (default False).
+    skipped : str or None, optional
+        Why the band was not searched (default None: it was).
+    method : str, optional
+        The engine that computed the power (``exact``, ``nifty-ls`` or ``astropy-fast``).
+
+    Examples
+    --------
+    >>> peak = Peak(period=200.0, power=0.8, fap=1e-9, band="short")
+    >>> band = BandResult("short", 5.0, 600.0, mean=0.01, std=0.01, peaks=(peak,), best=peak)
+    >>> band.computed, band.best_period, band.fap
+    (True, 200.0, 1e-09)
+    >>> band.significant_peaks(1e-3) == (peak,), band.original_flag(0.3), band.original_flag(0.9)
+    (True, True, False)
+    >>> BandResult("long", 3600.0, 36000.0, skipped="no period is searchable").computed
+    False
     """
 
     name: str
@@ -205,26 +281,52 @@ class BandResult:
 
     @property
     def computed(self) -> bool:
+        """True if the band was searched (not ``skipped``)."""
         return self.skipped is None
 
     @property
     def best_period(self) -> float | None:
+        """The period (s) of :attr:`best`, or None without one."""
         return self.best.period if self.best is not None else None
 
     @property
     def best_power(self) -> float | None:
+        """The power of :attr:`best`, or None without one."""
         return self.best.power if self.best is not None else None
 
     @property
     def fap(self) -> float | None:
+        """The false-alarm probability (whole search) of :attr:`best`, or None without one."""
         return self.best.fap if self.best is not None else None
 
     def significant_peaks(self, fap_threshold: float) -> tuple[Peak, ...]:
-        """The band's counted peaks with a FAP (whole search) below ``fap_threshold``."""
+        """The band's counted peaks with a FAP (whole search) below ``fap_threshold``.
+
+        Parameters
+        ----------
+        fap_threshold : float
+            False-alarm probability below which a peak is significant.
+
+        Returns
+        -------
+        peaks : tuple of Peak
+            Those of :attr:`peaks`, strongest first.
+        """
         return tuple(p for p in self.peaks if p.counted and p.fap < fap_threshold)
 
     def original_flag(self, power_threshold: float) -> bool:
-        """The original's rule: a peak above the band's mean + 3σ with power ≥ ``power_threshold``."""
+        """The original's rule: a peak above the band's mean + 3σ with power ≥ ``power_threshold``.
+
+        Parameters
+        ----------
+        power_threshold : float
+            Least power a flagged peak has.
+
+        Returns
+        -------
+        flag : bool
+            Whether one of :attr:`peaks` passes both tests (False without ``mean``/``std``).
+        """
         if self.mean is None or self.std is None:
             return False
         line = self.mean + 3.0 * self.std
@@ -257,14 +359,54 @@ class BandResult:
 class PeriodSearch:
     """The result of :func:`search_periods` (see the module docstring for each step).
 
-    ``periods``/``power``: the whole grid, periods ascending. ``peaks``: up to :data:`MAX_PEAKS` distinct
-    peaks, strongest first. ``best``: the strongest counted peak (refined), the period the verdict is
-    about. ``signals``: the significant signals found — the best, and the residual search's best when it
-    is significant too (a second period).
-    ``oversample``: grid points per peak width actually used (below the request when the grid was
-    capped). ``trial_ranges``: the period ranges whose trials the FAPs count; ``levels``: ``(period_min,
-    period_max, power)`` per range, the power whose FAP is ``fap_threshold``. ``detrend``: what was
-    removed first.
+    Parameters
+    ----------
+    periods, power : ndarray of float64, optional
+        The whole grid, periods ascending (s), and their standard-normalised power.
+    baseline : float, optional
+        Time spanned by the bins (s): last time − first time + bin width.
+    searched_min, searched_max : float or None, optional
+        Shortest and longest period of the grid (s; None when skipped).
+    n_points : int, optional
+        Bins searched.
+    oversample : float or None, optional
+        Grid points per peak width actually used (below the request when the grid was capped).
+    method : str, optional
+        The engine that computed the power (``exact``, ``nifty-ls`` or ``astropy-fast``).
+    fap_threshold : float, optional
+        False-alarm probability below which a peak is significant.
+    levels : tuple of (float, float, float), optional
+        ``(period_min, period_max, power)`` per trial range, the power whose FAP is ``fap_threshold``.
+    trial_ranges : tuple of (float, float), optional
+        The period ranges (s) whose trials the FAPs count.
+    peaks : tuple of Peak, optional
+        Up to :data:`MAX_PEAKS` distinct peaks, strongest first.
+    best : Peak or None, optional
+        The strongest counted peak (refined), the period the verdict is about.
+    signals : tuple of Peak, optional
+        The significant signals found — the best, and the residual search's best when it is significant
+        too (a second period).
+    bands : tuple of BandResult, optional
+        The reporting bands, in the order they were given.
+    detrend : str, optional
+        What was removed first (``mean``, or ``mean per dataset``).
+    skipped : str or None, optional
+        Why the search was not made (default None: it was).
+
+    Examples
+    --------
+    >>> t = np.arange(200) * 5.0
+    >>> rng = np.random.default_rng(3)
+    >>> y = 10.0 + np.sin(2 * np.pi * t / 100.0) + rng.normal(0.0, 0.5, t.size)
+    >>> search = search_periods(t, y, np.full(t.size, 0.5), bin_width=5.0)
+    >>> search.computed, search.detected, round(search.best.period), len(search.signals)
+    (True, True, 100, 1)
+    >>> search.searched_min, search.searched_max
+    (10.0, 500.0)
+    >>> search.band("med").skipped
+    'no period in 600–3600 s is searchable (searched 10–500 s)'
+    >>> skipped_search("no counts").detected
+    False
     """
 
     periods: FloatArray = field(default_factory=_empty)
@@ -287,6 +429,7 @@ class PeriodSearch:
 
     @property
     def computed(self) -> bool:
+        """True if the search was made (not ``skipped``)."""
         return self.skipped is None
 
     @property
@@ -295,6 +438,23 @@ class PeriodSearch:
         return self.best is not None and self.best.fap < self.fap_threshold
 
     def band(self, name: str) -> BandResult:
+        """The reporting band called ``name``.
+
+        Parameters
+        ----------
+        name : str
+            Name of the band (``short``, ``med``, ``long`` for :data:`BANDS`).
+
+        Returns
+        -------
+        band : BandResult
+            The first of :attr:`bands` with that name.
+
+        Raises
+        ------
+        KeyError
+            If no band has that name.
+        """
         for band in self.bands:
             if band.name == name:
                 return band
@@ -333,6 +493,40 @@ def frequency_grid(
 
     The spacing is ``1/(oversample · baseline)``; the count is kept within
     [:data:`MIN_FREQUENCIES`, ``max_frequencies``] (a coarser grid beyond the cap).
+
+    Parameters
+    ----------
+    period_min, period_max : float
+        Shortest and longest period of the grid (s), ``0 < period_min < period_max``.
+    baseline : float
+        Time spanned by the data (s), positive: a peak is ``1 / baseline`` wide.
+    oversample : float, optional
+        Grid points per peak width (default :data:`DEFAULT_OVERSAMPLE`).
+    max_frequencies : int, optional
+        Most frequencies in the grid, at least 2 (default :data:`DEFAULT_MAX_FREQUENCIES`).
+
+    Returns
+    -------
+    f0 : float
+        First frequency, ``1 / period_max`` (Hz).
+    df : float
+        Spacing (Hz); the last frequency ``f0 + df·(n − 1)`` is ``1 / period_min``.
+    n : int
+        Number of frequencies.
+
+    Raises
+    ------
+    ValueError
+        If the periods are not ``0 < period_min < period_max < inf``, ``baseline`` or ``oversample`` is
+        not positive, or ``max_frequencies`` is below 2.
+
+    Examples
+    --------
+    >>> f0, df, n = frequency_grid(10.0, 100.0, 1000.0)
+    >>> f0, round(1.0 / (df * 1000.0), 2), n, round(f0 + df * (n - 1), 12)
+    (0.01, 5.01, 452, 0.1)
+    >>> frequency_grid(10.0, 100.0, 1000.0, max_frequencies=100)[2]
+    100
     """
     if not (0 < period_min < period_max) or not math.isfinite(period_max):
         raise ValueError(f"need 0 < period_min < period_max, got {period_min}, {period_max}")
@@ -358,7 +552,35 @@ def _check_series(t: npt.ArrayLike, y: npt.ArrayLike, dy: npt.ArrayLike) -> tupl
 def exact_power(
     t: npt.ArrayLike, y: npt.ArrayLike, dy: npt.ArrayLike, frequency: npt.ArrayLike
 ) -> FloatArray:
-    """The exact O(N·M) floating-mean Lomb–Scargle power (standard normalisation) at ``frequency`` (Hz)."""
+    """The exact O(N·M) floating-mean Lomb–Scargle power (standard normalisation) at ``frequency`` (Hz).
+
+    Parameters
+    ----------
+    t : array_like of float, shape (N,)
+        Times (s).
+    y, dy : array_like of float, shape (N,)
+        Values and their uncertainties (positive).
+    frequency : array_like of float, shape (M,)
+        Frequencies (Hz).
+
+    Returns
+    -------
+    power : ndarray of float64, shape (M,)
+        Power at each frequency: ``1 − χ²/χ²₀`` of a floating-mean sinusoid.
+
+    Raises
+    ------
+    ValueError
+        If ``t``, ``y`` and ``dy`` are not one-dimensional arrays of equal length, not finite, or a ``dy``
+        is not positive.
+
+    Examples
+    --------
+    >>> t = np.arange(100) * 2.0
+    >>> y = 3.0 + np.sin(2 * np.pi * t / 20.0)
+    >>> np.round(exact_power(t, y, np.ones(100), [0.05, 0.0475, 0.0525]), 4).tolist()
+    [1.0, 0.4236, 0.3885]
+    """
     t_, y_, dy_ = _check_series(t, y, dy)
     f = np.asarray(frequency, dtype=np.float64)
     ls = LombScargle(t_, y_, dy_, fit_mean=True, center_data=True, normalization="standard")
@@ -375,7 +597,48 @@ def fast_power(
     *,
     engine: Literal["auto", "nifty", "astropy"] = "auto",
 ) -> tuple[FloatArray, str]:
-    """O(N log N) power on the regular grid ``f0 + df·arange(n)``; returns ``(power, engine used)``."""
+    """O(N log N) power on the regular grid ``f0 + df·arange(n)``; returns ``(power, engine used)``.
+
+    Parameters
+    ----------
+    t : array_like of float, shape (N,)
+        Times (s).
+    y, dy : array_like of float, shape (N,)
+        Values and their uncertainties (positive).
+    f0, df : float
+        First frequency and spacing of the grid (Hz).
+    n : int
+        Number of frequencies.
+    engine : {"auto", "nifty", "astropy"}, optional
+        ``nifty-ls`` (FINUFFT, exact to ~1e-9), astropy's ``fasper`` (an approximation), or the first
+        when it is installed (default ``auto``).
+
+    Returns
+    -------
+    power : ndarray of float64, shape (n,)
+        Standard-normalised power on the grid (not clipped to [0, 1]).
+    engine : str
+        The engine used: ``nifty-ls`` or ``astropy-fast``.
+
+    Raises
+    ------
+    ValueError
+        If the series is malformed (as :func:`exact_power`) or ``engine`` is unknown.
+    ImportError
+        If ``engine`` is ``nifty`` and nifty-ls is not installed.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> t = np.sort(rng.uniform(0.0, 2000.0, 500))
+    >>> y = np.sin(2 * np.pi * t / 50.0) + rng.normal(0.0, 1.0, t.size)
+    >>> power, engine = fast_power(t, y, np.ones(t.size), 0.001, 0.0001, 1000, engine="astropy")
+    >>> engine, power.shape
+    ('astropy-fast', (1000,))
+    >>> exact = exact_power(t, y, np.ones(t.size), 0.001 + 0.0001 * np.arange(1000))
+    >>> bool(np.abs(power - exact).max() < 0.01), int(np.argmax(power)) == int(np.argmax(exact)) == 190
+    (True, True)
+    """
     t_, y_, dy_ = _check_series(t, y, dy)
     if engine == "nifty" or (engine == "auto" and HAVE_NIFTY):
         import nifty_ls
@@ -399,7 +662,42 @@ def fast_power(
 def grid_power(
     t: FloatArray, y: FloatArray, dy: FloatArray, f0: float, df: float, n: int, *, method: Method = "auto"
 ) -> tuple[FloatArray, str]:
-    """Power on ``f0 + df·arange(n)`` by the exact sums or the fast engine (``method``), clipped to [0, 1]."""
+    """Power on ``f0 + df·arange(n)`` by the exact sums or the fast engine (``method``), clipped to [0, 1].
+
+    Parameters
+    ----------
+    t : ndarray of float64, shape (N,)
+        Times (s).
+    y, dy : ndarray of float64, shape (N,)
+        Values and their uncertainties (positive).
+    f0, df : float
+        First frequency and spacing of the grid (Hz).
+    n : int
+        Number of frequencies.
+    method : {"auto", "fast", "exact"}, optional
+        The exact sums, the fast engine (:func:`fast_power`), or the exact sums when ``N · n`` is at most
+        :data:`EXACT_MAX_WORK` and the fast engine beyond (default ``auto``).
+
+    Returns
+    -------
+    power : ndarray of float64, shape (n,)
+        Standard-normalised power on the grid, in [0, 1].
+    method : str
+        What computed it: ``exact``, ``nifty-ls`` or ``astropy-fast``.
+
+    Raises
+    ------
+    ValueError
+        If the series is malformed (as :func:`exact_power`).
+
+    Examples
+    --------
+    >>> t = np.arange(100) * 2.0
+    >>> y = np.sin(2 * np.pi * t / 20.0)
+    >>> power, used = grid_power(t, y, np.ones(100), 0.01, 0.01, 10)
+    >>> np.round(power, 4).tolist(), used
+    ([0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0], 'exact')
+    """
     if method == "exact" or (method == "auto" and t.size * n <= EXACT_MAX_WORK):
         power, used = exact_power(t - t[0], y, dy, f0 + df * np.arange(n)), "exact"
     else:
@@ -415,6 +713,25 @@ class BaluevBound:
     ``(1 − z)^((N−3)/2)`` and the Davies term ``τ = γ(N−1) · W · (1 − z)^((N−4)/2) · sqrt((N−1) z / 2)``
     with ``W = bandwidth · sqrt(4π · var_w(t))`` (the weighted variance of the times); the FAP is
     ``1 − (1 − fap_single) e^(−τ)``. An upper bound, tight for the small FAPs that matter.
+
+    Parameters
+    ----------
+    n_points : int
+        Number of points N of the series.
+    w : float
+        ``W = bandwidth · sqrt(4π · var_w(t))`` of the Davies term (:meth:`of` computes it).
+
+    Examples
+    --------
+    >>> t = np.arange(1000) * 2.0
+    >>> bound = BaluevBound.of(t, np.ones(1000), 1 / 5.0 - 1 / 60.0)
+    >>> bound.n_points, round(bound.w, 1)
+    (1000, 375.2)
+    >>> np.round(bound.fap([0.0, 0.01, 0.02, 0.05]), 4).tolist()
+    [1.0, 0.9964, 0.0494, 0.0]
+    >>> level = bound.level(1e-3)
+    >>> round(level, 4), round(float(bound.fap(level)[()]), 6)
+    (0.028, 0.001)
     """
 
     n_points: int
@@ -422,6 +739,21 @@ class BaluevBound:
 
     @classmethod
     def of(cls, t: FloatArray, dy: FloatArray, bandwidth: float) -> BaluevBound:
+        """The bound for a series sampled at ``t`` with errors ``dy`` over a frequency range.
+
+        Parameters
+        ----------
+        t : ndarray of float64, shape (N,)
+            Times (s).
+        dy : ndarray of float64, shape (N,)
+            Uncertainties (positive): the times' variance is weighted by ``1 / dy²``.
+        bandwidth : float
+            Width of the frequency range searched (Hz).
+
+        Returns
+        -------
+        bound : BaluevBound
+        """
         weight = 1.0 / dy**2
         tc = t - t[0]
         mean = float(np.sum(weight * tc) / np.sum(weight))
@@ -429,6 +761,18 @@ class BaluevBound:
         return cls(int(t.size), bandwidth * math.sqrt(4.0 * math.pi * var))
 
     def fap(self, power: npt.ArrayLike) -> FloatArray:
+        """The false-alarm probability of a highest peak of power ``power``.
+
+        Parameters
+        ----------
+        power : array_like of float
+            Standard-normalised power (clipped to [0, 1]).
+
+        Returns
+        -------
+        fap : ndarray of float64, same shape as ``power``
+            Baluev's bound, in [0, 1].
+        """
         z = np.clip(np.asarray(power, dtype=np.float64), 0.0, 1.0)
         nh, nk = self.n_points - 1, self.n_points - 3
         gamma = math.sqrt(2.0 / nh) * math.exp(gammaln(nh / 2.0) - gammaln((nh - 1) / 2.0))
@@ -439,7 +783,24 @@ class BaluevBound:
         return np.clip(np.nan_to_num(out, nan=1.0), 0.0, 1.0)
 
     def level(self, fap: float) -> float:
-        """The power whose FAP is ``fap`` (the detection line)."""
+        """The power whose FAP is ``fap`` (the detection line).
+
+        Parameters
+        ----------
+        fap : float
+            False-alarm probability, in (0, 1).
+
+        Returns
+        -------
+        power : float
+            The power where :meth:`fap` equals ``fap`` (0.0 when a vanishing power's FAP is already at most
+            ``fap``).
+
+        Raises
+        ------
+        ValueError
+            If ``fap`` is not in (0, 1).
+        """
         if not 0 < fap < 1:
             raise ValueError(f"fap must be in (0, 1), got {fap}")
         if float(self.fap(1e-12)[()]) <= fap:
@@ -456,6 +817,26 @@ class TrialRanges:
     searched: the probability that white noise makes a peak this high in *any* of them. A period's FAP
     then depends on the bin width only through ``n`` (4 ranges at 2 s bins, 3 at 30 s: a factor of
     about 4/3 for small FAPs), where one bound over the whole grid would grow with every 5–60 s trial.
+
+    Parameters
+    ----------
+    ranges : tuple of (float, float)
+        The searched parts of the trial ranges (s), shortest periods first.
+    bounds : tuple of BaluevBound
+        Baluev's bound of each range, for its frequency width.
+    n_ranges : int
+        Number of ranges searched.
+
+    Examples
+    --------
+    >>> t = np.arange(1000) * 2.0
+    >>> trials = TrialRanges.of(t, np.ones(1000), 5.0, 1000.0)
+    >>> trials.ranges, trials.n_ranges
+    (((5.0, 60.0), (60.0, 600.0), (600.0, 1000.0)), 3)
+    >>> round(trials.fap(30.0, 0.03), 6), round(trials.fap(300.0, 0.03), 6)
+    (0.001125, 9.3e-05)
+    >>> [round(power, 4) for _, _, power in trials.levels(1e-3)]
+    [0.0302, 0.0252, 0.0192]
     """
 
     ranges: tuple[tuple[float, float], ...]
@@ -465,6 +846,25 @@ class TrialRanges:
     @classmethod
     def of(cls, t: FloatArray, dy: FloatArray, shortest: float, longest: float,
            limits: Sequence[tuple[float, float]] = TRIAL_RANGES) -> TrialRanges:
+        """The trial ranges of a search from ``shortest`` to ``longest`` (s) of a series ``t``, ``dy``.
+
+        The ends of the search belong to the nearest range; a search outside every range is one range.
+
+        Parameters
+        ----------
+        t : ndarray of float64, shape (N,)
+            Times (s).
+        dy : ndarray of float64, shape (N,)
+            Uncertainties (positive).
+        shortest, longest : float
+            Shortest and longest period searched (s).
+        limits : sequence of (float, float), optional
+            The trial ranges (s; default :data:`TRIAL_RANGES`).
+
+        Returns
+        -------
+        trials : TrialRanges
+        """
         ranges = []
         for lo, hi in limits:
             a, b = max(lo, shortest), min(hi, longest)
@@ -485,13 +885,45 @@ class TrialRanges:
         return len(self.ranges) - 1
 
     def fap(self, period: float, power: float) -> float:
+        """The false-alarm probability over the whole search of a peak at ``period`` (s) of ``power``.
+
+        Parameters
+        ----------
+        period : float
+            Period of the peak (s): it picks the range whose bound is used.
+        power : float
+            Standard-normalised power of the peak.
+
+        Returns
+        -------
+        fap : float
+            ``1 − (1 − FAP_range)^n``, in [0, 1].
+        """
         single = float(self.bounds[self._index(period)].fap(power)[()])
         if single >= 1:
             return 1.0
         return float(-np.expm1(self.n_ranges * np.log1p(-single)))
 
     def levels(self, fap: float) -> tuple[tuple[float, float, float], ...]:
-        """``(period_min, period_max, power)`` per searched range: the power whose FAP is ``fap``."""
+        """``(period_min, period_max, power)`` per searched range: the power whose FAP is ``fap``.
+
+        Parameters
+        ----------
+        fap : float
+            False-alarm probability over the whole search, in (0, 1).
+
+        Returns
+        -------
+        levels : tuple of (float, float, float)
+            One per range of :attr:`ranges`.
+
+        Raises
+        ------
+        ValueError
+            If ``fap`` is not in (0, 1).
+        """
+        if not 0.0 < fap < 1.0:
+            raise ValueError(f"fap must be in (0, 1), got {fap!r}")
         single = float(-np.expm1(np.log1p(-fap) / self.n_ranges))
         pairs = zip(self.ranges, self.bounds, strict=True)
         return tuple((a, b, bound.level(single)) for (a, b), bound in pairs)
@@ -499,7 +931,28 @@ class TrialRanges:
 
 def distinct_peaks(power: FloatArray, half_width: int) -> npt.NDArray[np.intp]:
     """Indices of grid points that are the highest within ``half_width`` points on either side (the ends
-    of the grid included), strongest first. Equal neighbours give one peak (the first)."""
+    of the grid included), strongest first. Equal neighbours give one peak (the first).
+
+    Parameters
+    ----------
+    power : ndarray of float64, shape (n,)
+        Power on a grid.
+    half_width : int
+        Grid points on either side a peak is the highest of (at least 1 is used): a resolution element.
+
+    Returns
+    -------
+    index : ndarray of intp
+        Grid indices of the distinct peaks, strongest first (none for an empty grid).
+
+    Examples
+    --------
+    >>> power = np.array([0.1, 0.5, 0.2, 0.4, 0.1, 0.9, 0.4, 0.2])
+    >>> distinct_peaks(power, 1).tolist(), distinct_peaks(power, 2).tolist()
+    ([5, 1, 3], [5, 1])
+    >>> distinct_peaks(np.array([0.6, 0.2, 0.7, 0.7, 0.1]), 1).tolist()
+    [2, 0]
+    """
     if power.size == 0:
         return np.zeros(0, dtype=np.intp)
     half_width = max(int(half_width), 1)
@@ -520,6 +973,26 @@ def orbit_period_range(t: npt.ArrayLike) -> tuple[float, float] | None:
     consecutive starts within :data:`ORBIT_SPACING`, ± max(5 s, 60 s / their number) for the jitter of
     window starts. Without such pairs (visits of one orbit each, days apart) there is no orbital comb
     in the sampling: ``None``.
+
+    Parameters
+    ----------
+    t : array_like of float, shape (n,)
+        Bin times (s), sorted.
+
+    Returns
+    -------
+    orbit : (float, float) or None
+        Lowest and highest orbital period (s) the sampling allows.
+
+    Examples
+    --------
+    >>> visit = np.arange(0.0, 3000.0, 10.0)  # 50 min of bins in each visibility window
+    >>> orbit_period_range(np.concatenate([visit, visit + 5760.0, visit + 11520.0]))
+    (5730.0, 5790.0)
+    >>> orbit_period_range(np.concatenate([visit, visit + 5760.0]))
+    (5700.0, 5820.0)
+    >>> orbit_period_range(np.concatenate([visit, visit + 86400.0])) is None
+    True
     """
     times = np.asarray(t, dtype=np.float64)
     gaps = np.flatnonzero(np.diff(times) >= ORBIT_GAP)
@@ -538,7 +1011,29 @@ def window_frequencies(baseline: float, orbit: tuple[float, float] | None = ORBI
                        ) -> list[tuple[float, float]]:
     """The frequency intervals (Hz) of the HST orbit (period range ``orbit``, s) and its harmonics up to
     :data:`ORBIT_HARMONICS`, each widened by a quarter of a resolution element; none when the data span
-    less than one orbit or show no orbit (``orbit`` None)."""
+    less than one orbit or show no orbit (``orbit`` None).
+
+    Parameters
+    ----------
+    baseline : float
+        Time spanned by the data (s): a resolution element is ``1 / baseline``.
+    orbit : (float, float) or None, optional
+        Lowest and highest orbital period (s; default :data:`ORBIT_PERIOD_RANGE`), e.g. from
+        :func:`orbit_period_range`.
+
+    Returns
+    -------
+    windows : list of (float, float)
+        ``(low, high)`` frequency interval (Hz) of harmonic 1, 2, … :data:`ORBIT_HARMONICS`.
+
+    Examples
+    --------
+    >>> windows = window_frequencies(20000.0, (5700.0, 5800.0))
+    >>> len(windows), [round(1.0 / f, 1) for f in windows[0]]
+    (20, [6253.4, 5320.9])
+    >>> window_frequencies(5000.0), window_frequencies(20000.0, None)
+    ([], [])
+    """
     if orbit is None or baseline <= orbit[1]:
         return []
     slack = 0.25 / baseline
@@ -563,7 +1058,40 @@ def refine_peak(
     *, method: Method = "auto",
 ) -> tuple[float, float]:
     """``(frequency, power)`` of the maximum near ``frequency``: a grid ten times finer over ±1 grid step
-    (kept inside ``[lo, hi]``), then a parabola through its three highest points."""
+    (kept inside ``[lo, hi]``), then a parabola through its three highest points.
+
+    Parameters
+    ----------
+    t : ndarray of float64, shape (N,)
+        Times (s).
+    y, dy : ndarray of float64, shape (N,)
+        Values and their uncertainties (positive).
+    frequency : float
+        The grid frequency of the peak (Hz).
+    df : float
+        The grid step (Hz).
+    lo, hi : float
+        Lowest and highest frequency of the grid (Hz).
+    method : {"auto", "fast", "exact"}, optional
+        How the finer grid's power is computed (:func:`grid_power`).
+
+    Returns
+    -------
+    frequency : float
+        Refined frequency of the maximum (Hz).
+    power : float
+        Its power (at most 1).
+
+    Examples
+    --------
+    >>> t = np.arange(200) * 5.0
+    >>> y = 2.0 + np.sin(2 * np.pi * t / 97.0)
+    >>> round(float(exact_power(t, y, np.ones(200), [0.0102])[0]), 4)
+    0.9615
+    >>> f, power = refine_peak(t, y, np.ones(200), 0.0102, 0.0002, 0.002, 0.1)
+    >>> round(1.0 / f, 2), round(power, 4)
+    (97.0, 1.0)
+    """
     start = max(lo, frequency - df)
     stop = min(hi, frequency + df)
     if not stop > start:
@@ -687,6 +1215,68 @@ def search_periods(
 
     ``bin_width`` (s) sets the shortest period (``max(5 s, 2 × bin_width)``); ``groups`` (e.g. DATASET)
     have their weighted means subtracted first. Raises ``ValueError`` on malformed input.
+
+    Parameters
+    ----------
+    t : array_like of float, shape (N,)
+        Times (s), sorted.
+    y, dy : array_like of float, shape (N,)
+        Values (e.g. NET, counts/s) and their uncertainties (positive).
+    bin_width : float
+        Width of the bins (s), positive.
+    groups : array_like, shape (N,), optional
+        Group (e.g. DATASET) of each point; with two or more groups each group's weighted mean is
+        subtracted first (default None: one mean).
+    bands : sequence of BandSpec, optional
+        The reporting bands (default :data:`BANDS`): the grid runs from the shortest of their periods
+        (but at least ``2 × bin_width``) to the longest (but at most half the baseline: :data:`MIN_CYCLES`
+        cycles).
+    fap_threshold : float, optional
+        False-alarm probability below which a peak is significant, in (0, 1) (default
+        :data:`DEFAULT_FAP_THRESHOLD`).
+    oversample : float, optional
+        Grid points per peak width (default :data:`DEFAULT_OVERSAMPLE`).
+    max_frequencies : int, optional
+        Most frequencies in the grid (default :data:`DEFAULT_MAX_FREQUENCIES`).
+    method : {"auto", "fast", "exact"}, optional
+        How the power is computed (:func:`grid_power`; default ``auto``).
+    min_points : int, optional
+        Fewest points a search is made with, at least 5 (default :data:`MIN_POINTS`).
+
+    Returns
+    -------
+    search : PeriodSearch
+        The grid, its peaks, the best counted peak, the significant signals and the bands; a search the
+        data cannot support (too few points, constant data, too short a baseline) is ``skipped`` with
+        the reason.
+
+    Raises
+    ------
+    ValueError
+        If ``t``, ``y`` and ``dy`` are not finite one-dimensional arrays of equal length, ``t`` is not
+        sorted, a ``dy`` or ``bin_width`` is not positive, ``method`` is unknown, ``fap_threshold`` is not
+        in (0, 1), ``bands`` is empty, ``min_points`` is below 5, or ``groups`` does not have one entry
+        per point.
+
+    Examples
+    --------
+    >>> t = np.arange(300) * 10.0
+    >>> rng = np.random.default_rng(1)
+    >>> y = 1.0 + 0.5 * np.sin(2 * np.pi * t / 200.0) + rng.normal(0.0, 0.2, t.size)
+    >>> search = search_periods(t, y, np.full(t.size, 0.2), bin_width=10.0)
+    >>> search.detected, round(search.best.period, 1), search.best.band, round(search.best.power, 3)
+    (True, 199.6, 'short', 0.792)
+    >>> search.baseline, search.searched_min, search.searched_max, search.trial_ranges
+    (3000.0, 20.0, 1500.0, ((20.0, 60.0), (60.0, 600.0), (600.0, 1500.0)))
+    >>> noise = 1.0 + rng.normal(0.0, 0.2, t.size)
+    >>> search_periods(t, noise, np.full(t.size, 0.2), bin_width=10.0).detected
+    False
+    >>> search_periods(t[:5], y[:5], np.full(5, 0.2), bin_width=10.0).skipped
+    'only 5 bins (a periodogram needs at least 10)'
+    >>> search_periods(t[::-1], y, np.full(t.size, 0.2), bin_width=10.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: t must be sorted
     """
     t_, y_, dy_ = _check_series(t, y, dy)
     if not (math.isfinite(bin_width) and bin_width > 0):
@@ -811,7 +1401,30 @@ def search_periods(
 
 def skipped_search(reason: str, *, bands: Sequence[BandSpec] = BANDS,
                    fap_threshold: float = DEFAULT_FAP_THRESHOLD) -> PeriodSearch:
-    """A search skipped for ``reason`` in every band (e.g. a lightcurve without counts)."""
+    """A search skipped for ``reason`` in every band (e.g. a lightcurve without counts).
+
+    Parameters
+    ----------
+    reason : str
+        Why the search was not made.
+    bands : sequence of BandSpec, optional
+        The reporting bands (default :data:`BANDS`).
+    fap_threshold : float, optional
+        The false-alarm threshold recorded (default :data:`DEFAULT_FAP_THRESHOLD`).
+
+    Returns
+    -------
+    search : PeriodSearch
+        No grid, no peaks; the search and each band ``skipped`` for ``reason``.
+
+    Examples
+    --------
+    >>> search = skipped_search("no counts")
+    >>> search.computed, search.detected, search.best, search.skipped
+    (False, False, None, 'no counts')
+    >>> [(band.name, band.skipped) for band in search.bands]
+    [('short', 'no counts'), ('med', 'no counts'), ('long', 'no counts')]
+    """
     return _skipped(reason, bands, fap_threshold, 0.0, 0)
 
 

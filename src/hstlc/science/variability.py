@@ -115,7 +115,33 @@ net counts."""
 
 def verdict_of(*, has_counts: bool, periodogram: bool, variable: bool | None) -> str:
     """The verdict of the flags: ``no counts``, else ``periodic``, else ``variable``, else
-    ``undetermined`` when constancy could not be tested (``variable`` None), else ``constant``."""
+    ``undetermined`` when constancy could not be tested (``variable`` None), else ``constant``.
+
+    Parameters
+    ----------
+    has_counts : bool
+        Whether the lightcurve has net counts.
+    periodogram : bool
+        Whether a significant period was found.
+    variable : bool or None
+        Whether the rate is not constant (None: not tested).
+
+    Returns
+    -------
+    verdict : str
+        One of :data:`VERDICTS`.
+
+    Examples
+    --------
+    >>> verdict_of(has_counts=True, periodogram=True, variable=False)
+    'periodic'
+    >>> verdict_of(has_counts=True, periodogram=False, variable=True)
+    'variable'
+    >>> verdict_of(has_counts=True, periodogram=False, variable=None)
+    'undetermined'
+    >>> verdict_of(has_counts=False, periodogram=True, variable=True)
+    'no counts'
+    """
     if not has_counts:
         return "no counts"
     if periodogram:
@@ -128,7 +154,31 @@ def verdict_of(*, has_counts: bool, periodogram: bool, variable: bool | None) ->
 def stale_reason(method_version: int | None, method_settings: str | None,
                  settings_key: str | None = None) -> str | None:
     """Why stored stats must be recomputed — made by another version of the method, or (given the
-    current verdict settings' key) with other settings — or ``None`` when they are current."""
+    current verdict settings' key) with other settings — or ``None`` when they are current.
+
+    Parameters
+    ----------
+    method_version : int or None
+        The stored ``stats.method_version`` (None: made before versions were recorded, version 1).
+    method_settings : str or None
+        The stored key of the settings the stats were made with (None: not recorded).
+    settings_key : str or None, optional
+        The current verdict settings' key (default None: settings are not compared).
+
+    Returns
+    -------
+    reason : str or None
+        Why the stats are stale, or None when they are current.
+
+    Examples
+    --------
+    >>> stale_reason(STATS_VERSION, "fap=0.001", "fap=0.001") is None
+    True
+    >>> stale_reason(None, None)
+    "made by method version 1; this hstlc's is 2"
+    >>> stale_reason(STATS_VERSION, None, "fap=0.001")
+    'made with settings (not recorded); the current are fap=0.001'
+    """
     if method_version != STATS_VERSION:
         return f"made by method version {method_version or 1}; this hstlc's is {STATS_VERSION}"
     if settings_key is not None and method_settings != settings_key:
@@ -141,11 +191,38 @@ class ConstancyTest:
     """χ² tests of a rate against a constant (per dataset) at several time scales, and of the datasets'
     levels against one.
 
-    ``chi2``/``dof`` are those of the time scale ``scale`` (s; groups of about ``group_bins`` bins, in
-    ``n_groups`` groups) where the rate is least consistent with a constant; ``p`` is that scale's
-    p-value times the ``n_scales`` scales tried (Bonferroni, at most 1). ``scales`` lists
-    ``(scale, chi2, dof, p)`` of each. ``between_chi2``/``between_dof``/``between_p``: the datasets' mean
-    rates against one level with a ``floor`` relative systematic error each (``None`` for one dataset).
+    Parameters
+    ----------
+    chi2, dof : float, int
+        χ² and degrees of freedom at the time scale ``scale`` where the rate is least consistent with a
+        constant.
+    p : float
+        That scale's p-value times the ``n_scales`` scales tried (Bonferroni, at most 1).
+    n_groups : int
+        Groups at that scale.
+    group_bins : float
+        Mean bins per group at that scale (groups of about ``group_bins`` bins).
+    n_datasets : int
+        Datasets in the lightcurve.
+    scale : float, optional
+        The deciding time scale (s).
+    n_scales : int, optional
+        Time scales tried.
+    scales : tuple of (float, float, int, float), optional
+        ``(scale, chi2, dof, p)`` of each scale tried.
+    between_chi2, between_dof, between_p : float, int, float, or None, optional
+        The datasets' mean rates against one level with a ``floor`` relative systematic error each
+        (``None`` for one dataset).
+    floor : float, optional
+        Relative systematic error of a dataset's mean rate (default :data:`DATASET_FLOOR`).
+
+    Examples
+    --------
+    >>> test = ConstancyTest(chi2=30.0, dof=10, p=0.0009, n_groups=11, group_bins=4.0, n_datasets=1)
+    >>> test.reduced, test.variable(1e-3), test.variable(1e-4)
+    (3.0, True, False)
+    >>> test.summary()["chi2_reduced"], test.summary()["between_datasets"] is None
+    (3.0, True)
     """
 
     chi2: float
@@ -164,12 +241,26 @@ class ConstancyTest:
 
     @property
     def reduced(self) -> float:
+        """χ²/dof at the deciding scale."""
         return self.chi2 / self.dof
 
     def variable(self, p_threshold: float) -> bool:
+        """Whether either test rejects a constant rate at ``p_threshold``.
+
+        Parameters
+        ----------
+        p_threshold : float
+            p-value below which the rate is not constant.
+
+        Returns
+        -------
+        variable : bool
+            True when ``p`` or ``between_p`` is below ``p_threshold``.
+        """
         return self.p < p_threshold or (self.between_p is not None and self.between_p < p_threshold)
 
     def summary(self) -> dict[str, Any]:
+        """A JSON-safe summary of the tests (for ``stats.details``)."""
         return {
             "chi2": self.chi2,
             "dof": self.dof,
@@ -189,7 +280,61 @@ class ConstancyTest:
 
 @dataclass(frozen=True, eq=False)
 class LightCurveStats:
-    """The statistics and verdict of one lightcurve (see the module docstring for what each means)."""
+    """The statistics and verdict of one lightcurve (see the module docstring for what each means).
+
+    Parameters
+    ----------
+    n_bins : int
+        Bins used (with exposure and finite MJD/NET/BINS/ERROR/GROSS).
+    n_dropped : int
+        Rows left out.
+    exposure : float
+        Σ BINS of the bins used (s).
+    step : float
+        Bin width (s).
+    baseline : float
+        Time spanned by the bins (s): last bin start − first bin start + ``step``.
+    total : float
+        Σ counts (counts = NET · BINS).
+    mean, mu, stdev, poisson_factor : float or None
+        Counts per full bin, its square root, the scatter of the counts scaled to a full bin, and
+        ``stdev / mu`` (None without counts).
+    pearson_r, pearson_p : float or None
+        Pearson correlation of NET against MJD and its two-sided p (None when undefined).
+    search : PeriodSearch
+        The period search (skipped without counts).
+    constancy : ConstancyTest or None
+        The χ² tests (None without counts or with too few groups).
+    periodogram : bool
+        The period flag (by ``flag_rule``).
+    variable : bool or None
+        The variability flag (by ``flag_rule``; None when constancy could not be tested).
+    deliver : bool
+        Whether the product has counts and at least ``min_bins`` bins with exposure.
+    flag_rule, fap_threshold, variable_p, power_threshold, poisson_factor_threshold, weighting : optional
+        The settings the lightcurve was judged by (:func:`compute_stats`).
+
+    Examples
+    --------
+    >>> n, step = 300, 10.0
+    >>> times = np.arange(n) * step
+    >>> counts = np.random.default_rng(0).poisson(50.0, n).astype(float)
+    >>> zeros = np.zeros(n)
+    >>> lc = LightCurve(times=times, mjd=56000.0 + times / SECONDS_PER_DAY, bins=np.full(n, step),
+    ...                 gross=counts, background=zeros, counts=counts, net=counts / step,
+    ...                 error=np.sqrt(counts), flux=zeros, flux_error=zeros, signal_to_noise=zeros,
+    ...                 dataset=np.ones(n, dtype=np.int32), meta={"STEPSIZE": step})
+    >>> stats = compute_stats(lc)
+    >>> stats.verdict, stats.periodogram, stats.variable, stats.deliver
+    ('constant', False, False, True)
+    >>> stats.n_bins, stats.exposure, stats.total, round(stats.mean, 2), round(stats.poisson_factor, 3)
+    (300, 3000.0, 15303.0, 51.01, 1.028)
+    >>> round(stats.chi2_reduced, 3), stats.chi2_p, round(stats.fap, 2)
+    (1.059, 1.0, 0.38)
+    >>> row = stats.row()
+    >>> row["method_version"] == STATS_VERSION, row["details"]["verdict"], stats.band("long").computed
+    (True, 'constant', False)
+    """
 
     n_bins: int
     n_dropped: int
@@ -217,9 +362,11 @@ class LightCurveStats:
 
     @property
     def bands(self) -> tuple[BandResult, ...]:
+        """The reporting bands of the period search."""
         return self.search.bands
 
     def band(self, name: str) -> BandResult:
+        """The reporting band called ``name`` (see :meth:`PeriodSearch.band`; KeyError if none)."""
         return self.search.band(name)
 
     @property
@@ -234,10 +381,12 @@ class LightCurveStats:
 
     @property
     def chi2_reduced(self) -> float | None:
+        """χ²/dof at the deciding time scale (None without a constancy test)."""
         return self.constancy.reduced if self.constancy is not None else None
 
     @property
     def chi2_p(self) -> float | None:
+        """The within-dataset p-value, corrected for the scales tried (None without a constancy test)."""
         return self.constancy.p if self.constancy is not None else None
 
     @property
@@ -291,7 +440,38 @@ class LightCurveStats:
 
 def infer_step(meta: Mapping[str, Any], mjd: npt.NDArray[np.float64], bins: npt.NDArray[np.float64]) -> float:
     """The bin width (s): header STEPSIZE or TIMEDEL, else the median spacing of the bins, else their
-    median exposure."""
+    median exposure.
+
+    Parameters
+    ----------
+    meta : mapping
+        Header keywords of the product (``STEPSIZE``/``TIMEDEL``, either case; a missing, non-numeric or
+        non-positive value is passed over).
+    mjd : ndarray of float64, shape (n,)
+        Bin starts (MJD).
+    bins : ndarray of float64, shape (n,)
+        Exposure of each bin (s).
+
+    Returns
+    -------
+    step : float
+        The bin width (s), positive.
+
+    Raises
+    ------
+    ValueError
+        If neither the header, the spacing nor the exposures give a positive width.
+
+    Examples
+    --------
+    >>> infer_step({"STEPSIZE": 30.0}, np.array([56000.0]), np.array([30.0]))
+    30.0
+    >>> mjd = 56000.0 + np.arange(4) * 10.0 / SECONDS_PER_DAY
+    >>> round(infer_step({"STEPSIZE": "n/a"}, mjd, np.full(4, 10.0)), 3)
+    10.0
+    >>> infer_step({}, np.array([56000.0]), np.array([8.0]))
+    8.0
+    """
     for key in ("STEPSIZE", "TIMEDEL", "stepsize", "timedel"):
         value = meta.get(key)
         try:
@@ -318,6 +498,44 @@ def count_statistics(
 
     ``mean`` and ``stdev`` are per full bin of width ``step`` (module docstring); all but ``total`` are
     ``None`` when ``total ≤ 0``.
+
+    Parameters
+    ----------
+    net : array_like of float, shape (n,)
+        Net count rate of each bin (counts/s).
+    bins : array_like of float, shape (n,)
+        Exposure of each bin (s), positive.
+    step : float
+        Width of a full bin (s), positive.
+
+    Returns
+    -------
+    total : float
+        Σ NET · BINS (counts).
+    mean : float or None
+        Counts per full bin, ``total / Σ BINS · step``.
+    mu : float or None
+        ``sqrt(mean)``.
+    stdev : float or None
+        The exposure-weighted scatter of the counts scaled to a full bin.
+    poisson_factor : float or None
+        ``stdev / mu``.
+
+    Raises
+    ------
+    ValueError
+        If ``net`` and ``bins`` are not one-dimensional arrays of equal length, ``step`` is not positive,
+        or a bin has no exposure.
+
+    Examples
+    --------
+    >>> count_statistics([2.0, 1.0, 4.0, 3.0], [2.0, 2.0, 2.0, 2.0], 2.0)
+    (20.0, 5.0, 2.23606797749979, 2.23606797749979, 1.0)
+    >>> total, mean, mu, stdev, factor = count_statistics([3.0, 4.0, 2.0, 6.0], [2.0, 1.0, 2.0, 0.5], 2.0)
+    >>> total, round(mean, 4), round(stdev, 4), round(factor, 4)
+    (17.0, 6.1818, 1.9306, 0.7765)
+    >>> count_statistics([0.0, 0.0], [2.0, 2.0], 2.0)
+    (0.0, None, None, None, None)
     """
     rate = np.asarray(net, dtype=np.float64)
     exposure = np.asarray(bins, dtype=np.float64)
@@ -339,7 +557,28 @@ def count_statistics(
 
 def pearson(x: npt.ArrayLike, y: npt.ArrayLike) -> tuple[float | None, float | None]:
     """Pearson r and two-sided p of ``y`` against ``x``; ``(None, None)`` if undefined (< 3 points or a
-    constant series)."""
+    constant series).
+
+    Parameters
+    ----------
+    x, y : array_like of float, shape (n,)
+        The two series (e.g. MJD and NET).
+
+    Returns
+    -------
+    r : float or None
+        Pearson's correlation coefficient, in [-1, 1].
+    p : float or None
+        Two-sided p-value of Student's t with n − 2 degrees of freedom.
+
+    Examples
+    --------
+    >>> r, p = pearson([0, 1, 2, 3], [4, 2, 8, 6])
+    >>> round(r, 4), round(p, 4)
+    (0.6, 0.4)
+    >>> pearson([0, 1, 2], [5, 5, 5]), pearson([0, 1], [1, 2])
+    ((None, None), (None, None))
+    """
     x_ = np.asarray(x, dtype=np.float64)
     y_ = np.asarray(y, dtype=np.float64)
     if x_.size < 3 or np.ptp(x_) == 0 or np.ptp(y_) == 0:
@@ -362,6 +601,31 @@ def rate_variance(
     ``index`` (0..n_groups−1) names each bin's dataset. ``v = (Σ ERROR² − n₀ e₀²) / Σ BINS``: bins with
     no source event (GROSS = 0) carry the extraction's one-event floor ``e₀²`` (the smallest ERROR² among
     them: a bin with neither source nor background events holds exactly that), which is taken back out.
+
+    Parameters
+    ----------
+    error : array_like of float, shape (n,)
+        ERROR of each bin (counts).
+    bins : array_like of float, shape (n,)
+        Exposure of each bin (s).
+    gross : array_like of float, shape (n,)
+        GROSS of each bin (counts).
+    index : array_like of int, shape (n,)
+        Dataset of each bin, 0..n_groups−1.
+    n_groups : int
+        Number of datasets.
+
+    Returns
+    -------
+    variance : ndarray of float64, shape (n_groups,)
+        Variance of the rate per second of exposure (counts²/s) of each dataset, positive: without a
+        positive estimate, that of all datasets together (or 1).
+
+    Examples
+    --------
+    >>> error, bins = [2.0, 2.0, 1.0, 3.0], [10.0, 10.0, 10.0, 10.0]
+    >>> rate_variance(error, bins, [4.0, 4.0, 0.0, 9.0], [0, 0, 1, 1], 2).tolist()
+    [0.4, 0.45]
     """
     err2 = np.asarray(error, dtype=np.float64) ** 2
     exposure = np.asarray(bins, dtype=np.float64)
@@ -414,6 +678,50 @@ def constancy_test(
     time scale of ``scales`` (s) no shorter than ``step``, bins are grouped consecutively within each
     dataset into groups of ``max(scale / step, bins for min_group_counts gross counts)`` bins.
     ``variance``: :func:`rate_variance` per dataset (sorted dataset labels), when already computed.
+
+    Parameters
+    ----------
+    net : array_like of float, shape (n,)
+        Net count rate of each bin (c/s).
+    bins : array_like of float, shape (n,)
+        Exposure of each bin (s).
+    error, gross : array_like of float, shape (n,)
+        ERROR and GROSS of each bin (counts).
+    dataset : array_like, shape (n,)
+        Dataset of each bin.
+    step : float
+        Bin width (s), the first time scale.
+    min_group_counts : float, optional
+        Gross counts a group holds at least (default :data:`MIN_GROUP_COUNTS`).
+    scales : tuple of float, optional
+        Time scales (s) tried beside ``step`` (default :data:`CHI2_SCALES`); a scale is tried while it
+        keeps at least ``MIN_SCALE_DOF`` degrees of freedom.
+    floor : float, optional
+        Relative systematic error of a dataset's mean rate in the between-dataset test (default
+        :data:`DATASET_FLOOR`).
+    variance : array_like of float, shape (n_datasets,), optional
+        Variance per second of exposure of each dataset (default: computed by :func:`rate_variance`).
+
+    Returns
+    -------
+    test : ConstancyTest or None
+        The tests at the deciding scale, and between datasets for two or more; None without bins or
+        when even ``step`` leaves no degree of freedom.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> gross = rng.poisson(40.0, 200).astype(float)
+    >>> gross[100:] = rng.poisson(48.0, 100)  # the rate rises by 20 % halfway
+    >>> bins = np.full(200, 10.0)
+    >>> test = constancy_test(gross / bins, bins, np.sqrt(gross), gross, np.ones(200), step=10.0)
+    >>> test.variable(1e-3), [row[0] for row in test.scales], test.scale, test.dof
+    (True, [10.0, 20.0, 30.0, 60.0, 130.0], 130.0, 14)
+    >>> two = constancy_test(gross / bins, bins, np.sqrt(gross), gross, np.repeat([1, 2], 100), step=10.0)
+    >>> two.n_datasets, round(two.p, 2), two.between_dof, two.variable(1e-3)
+    (2, 0.89, 1, True)
+    >>> constancy_test([1.0], [10.0], [3.0], [10.0], [1], step=10.0) is None
+    True
     """
     rate = np.asarray(net, dtype=np.float64)
     exposure = np.asarray(bins, dtype=np.float64)
@@ -517,6 +825,66 @@ def compute_stats(
     ``step`` is the bin width in seconds (default: the product's STEPSIZE/TIMEDEL, else inferred from the
     bins). Rows without exposure or with non-finite MJD/NET/BINS/ERROR are left out (counted in
     ``n_dropped``).
+
+    Parameters
+    ----------
+    lc : LightCurve
+        The lightcurve (any row order: it is sorted by MJD).
+    step : float or None, optional
+        Bin width (s), positive (default None: :func:`infer_step`).
+    flag_rule : {"fap", "original"}, optional
+        The false-alarm probability and χ² rules, or the original catalog's (default ``fap``).
+    fap_threshold : float, optional
+        False-alarm probability below which a period is significant, in (0, 1) (default
+        :data:`~hstlc.science.periodogram.DEFAULT_FAP_THRESHOLD`).
+    variable_p : float, optional
+        p-value below which the rate is not constant, in (0, 1) (default :data:`DEFAULT_VARIABLE_P`).
+    power_threshold : float, optional
+        Least power of a flagged peak under the original rule, in (0, 1] (default 0.30).
+    poisson_factor_threshold : float, optional
+        ``poisson_factor`` above which the original rule calls the lightcurve variable (default 1.5).
+    weighting : {"exposure", "error"}, optional
+        Errors of the period search: ``sqrt(v / BINS_i)`` of a constant source, or each bin's own
+        ``max(ERROR, 1) / BINS`` (default ``exposure``).
+    oversample, max_frequencies, method : optional
+        Passed to :func:`~hstlc.science.periodogram.search_periods`.
+    min_bins : int, optional
+        Fewest bins with exposure a delivered product has (default :data:`DEFAULT_MIN_BINS`).
+
+    Returns
+    -------
+    stats : LightCurveStats
+        The statistics, the tests and the verdict.
+
+    Raises
+    ------
+    ValueError
+        If a setting is out of range or unknown, ``step`` is not positive, or the bin width cannot be
+        inferred.
+
+    Examples
+    --------
+    >>> n, step = 300, 10.0
+    >>> times = np.arange(n) * step
+    >>> rate = 5.0 + 2.0 * np.sin(2 * np.pi * times / 500.0)
+    >>> counts = np.random.default_rng(1).poisson(rate * step).astype(float)
+    >>> zeros = np.zeros(n)
+    >>> lc = LightCurve(times=times, mjd=56000.0 + times / SECONDS_PER_DAY, bins=np.full(n, step),
+    ...                 gross=counts, background=zeros, counts=counts, net=counts / step,
+    ...                 error=np.sqrt(counts), flux=zeros, flux_error=zeros, signal_to_noise=zeros,
+    ...                 dataset=np.ones(n, dtype=np.int32), meta={"STEPSIZE": step})
+    >>> stats = compute_stats(lc)
+    >>> stats.verdict, stats.step, round(stats.best_period), stats.fap < 1e-3, stats.variable
+    ('periodic', 10.0, 498, True, True)
+    >>> compute_stats(lc, flag_rule="original").periodogram
+    True
+    >>> silent = compute_stats(LightCurve(**{**lc.columns(), "net": zeros}, meta=lc.meta))
+    >>> silent.verdict, silent.total, silent.mean, silent.search.skipped
+    ('no counts', 0.0, None, 'no counts')
+    >>> compute_stats(lc, fap_threshold=2.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: fap_threshold must be in (0, 1), got 2.0
     """
     if flag_rule not in FLAG_RULES:
         raise ValueError(f"flag_rule must be one of {', '.join(FLAG_RULES)}, got {flag_rule!r}")
