@@ -91,12 +91,9 @@ def catalog_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
     from hstlc.catalog.schema import Base
 
     engine = create_engine(url)
-    Base.metadata.drop_all(engine)
+    Base.metadata.drop_all(engine)  # the next test's setup (or the session's DROP DATABASE) cleans up
     engine.dispose()
     yield url
-    engine = create_engine(url)
-    Base.metadata.drop_all(engine)
-    engine.dispose()
 
 
 @pytest.fixture

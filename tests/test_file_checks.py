@@ -60,6 +60,7 @@ def _both(tree: Path, *args: str):
 # --- item 8: an x1d is reported as what it is ------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_x1d_alone_is_not_an_event_list(tree: Path) -> None:
     x1d = "data/sub/lb4m01aaq_x1d.fits"
     for code, out, err in _both(tree, "check", "--json", x1d):
@@ -71,6 +72,7 @@ def test_x1d_alone_is_not_an_event_list(tree: Path) -> None:
         assert _errors(err) == [f"Error: {x1d}: {X1D_PROBLEM}"]
 
 
+@pytest.mark.slow
 def test_x1d_alone_table(tree: Path) -> None:
     for code, out, err in _both(tree, "check", "data/sub/lb4m01aaq_x1d.fits"):
         assert code == 2
@@ -79,6 +81,7 @@ def test_x1d_alone_table(tree: Path) -> None:
         assert len(_errors(err)) == 1
 
 
+@pytest.mark.slow
 def test_x1d_with_its_event_file_is_one_row(tree: Path) -> None:
     sub = "data/sub"
     for code, out, err in _both(tree, "check", "--json", f"{sub}/lb4m01aaq_x1d.fits",
@@ -104,6 +107,7 @@ def test_x1d_without_event_file(tmp_path: Path) -> None:
 # --- item 9: errors name the path as given --------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_check_error_names_the_path_as_given(tree: Path) -> None:
     junk = Path("data/sub/lb4m03ccq_corrtag_a.fits")
     junk.write_text("plain text")
@@ -115,6 +119,7 @@ def test_check_error_names_the_path_as_given(tree: Path) -> None:
         ]
 
 
+@pytest.mark.slow
 def test_companion_error_names_the_companion_beside_the_given_path(tree: Path) -> None:
     b = tree / "data/sub/lb4m01aaq_corrtag_b.fits"
     b.write_bytes(b.read_bytes()[:4000])
@@ -124,6 +129,7 @@ def test_companion_error_names_the_companion_beside_the_given_path(tree: Path) -
         assert line.startswith("Error: data/sub/lb4m01aaq_corrtag_b.fits: truncated FITS file")
 
 
+@pytest.mark.slow
 def test_extract_error_names_the_path_as_given(tree: Path) -> None:
     junk = Path("data/sub/junk_corrtag_a.fits")
     junk.write_text("not FITS")

@@ -13,6 +13,7 @@ import pytest
 ROOT = Path(__file__).parents[1]
 
 
+@pytest.mark.slow
 def test_ruff_clean() -> None:
     ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
     if not Path(ruff).exists():
@@ -27,6 +28,7 @@ def test_ruff_clean() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_mypy_clean() -> None:
     """``mypy`` with the ``[tool.mypy]`` settings of pyproject.toml (the files it names, src/hstlc) passes."""
     if importlib.util.find_spec("mypy") is None:

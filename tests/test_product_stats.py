@@ -111,6 +111,7 @@ def test_first_run_computes_everything_and_stores_rows(
     assert summary is not None and summary["best_period"] == pytest.approx(200.0, rel=0.02)
 
 
+@pytest.mark.slow
 def test_second_run_computes_nothing_and_a_changed_file_is_recomputed(
     catalog: Catalog, stocked: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -137,6 +138,7 @@ def test_second_run_computes_nothing_and_a_changed_file_is_recomputed(
     assert {o.status for o in everything} == {"computed"}
 
 
+@pytest.mark.slow
 def test_stats_of_an_older_method_or_other_settings_are_recomputed(
     catalog: Catalog, stocked: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -160,6 +162,7 @@ def test_stats_of_an_older_method_or_other_settings_are_recomputed(
     assert {r.method_settings for r in rows.values()} == {"original power>=0.3 pf>1.5"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("choice", "expected"), [("individual", {"a", "b", "c"}), ("composite", {"comp"})])
 def test_product_choice(
     catalog: Catalog, stocked: dict[str, Path], tmp_path: Path, choice: str, expected: set[str]
@@ -209,6 +212,7 @@ def test_outputs_with_full_paths_are_understood(catalog: Catalog, tmp_path: Path
     assert outcome.status == "computed" and outcome.path == product
 
 
+@pytest.mark.slow
 def test_parallel_run_matches_serial(
     request: pytest.FixtureRequest, tmp_path: Path, catalog_url: str
 ) -> None:

@@ -628,6 +628,7 @@ meta_values = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.dictionaries(st.text(max_size=70), meta_values, max_size=8), meta_values)
 def test_any_meta_writes_a_valid_product(tmp_path: Path, meta: dict[str, Any], targname: Any) -> None:

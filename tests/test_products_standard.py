@@ -303,6 +303,7 @@ def test_read_timeseries(data: dict[str, Path], kind: str) -> None:
     assert series.meta["FLUXCAL"] == lc.meta["FLUXCAL"]
 
 
+@pytest.mark.slow
 def test_to_lightkurve_calibrated_uses_flux(data: dict[str, Path]) -> None:
     lk = _lightkurve()
     curve = hstlc.to_lightkurve(data["calibrated"])
@@ -401,6 +402,7 @@ def _gti_and_expend(draw: st.DrawFn) -> tuple[np.ndarray, float, float]:
     return gti, step, expend
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(_gti_and_expend())
 def test_xposure_never_exceeds_telapse(tmp_path: Path, case: tuple[np.ndarray, float, float]) -> None:

@@ -56,6 +56,7 @@ def test_one_core_runs_every_job_here_in_order() -> None:
     assert len(calls) == 3  # before each job
 
 
+@pytest.mark.slow
 def test_two_workers_run_the_jobs_in_worker_processes() -> None:
     with _warm_pool(2) as pool:
         assert not pool.inline
@@ -74,6 +75,7 @@ def test_while_the_workers_start_this_process_runs_jobs_itself() -> None:
     assert [(job, value) for job, (value, _) in out] == [(i, i * i) for i in range(6)]
 
 
+@pytest.mark.slow
 def test_unordered_yields_as_jobs_finish_and_ordered_in_job_order() -> None:
     work = [(0, 1.5), *((i, 0.0) for i in range(1, 6))]
     with _warm_pool(2) as pool:
@@ -160,6 +162,7 @@ def test_workers_get_the_thread_limits_and_this_process_keeps_its_environment() 
     assert {key: os.environ.get(key) for key in WORKER_THREAD_LIMITS} == before
 
 
+@pytest.mark.slow
 def test_a_fork_server_started_in_a_fresh_process_gives_workers_the_thread_limits() -> None:
     # The fork server's environment is the workers' (it forks them): it must start under the limits
     # even when a pool, not start_worker_server, starts it; the calling process keeps its own.
@@ -226,6 +229,7 @@ def test_every_preloaded_module_exists(module: str) -> None:
     assert importlib.util.find_spec(module) is not None, module
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux's /proc")
 def test_the_fork_server_runs_under_the_thread_limits_and_without_threads() -> None:
     # Forking a process with threads is unsafe. Without the limits, numpy's and scipy's OpenBLAS give

@@ -98,6 +98,7 @@ def test_move_records_and_quarantines(tmp_path: Path, good, bad, catalog_url: st
         catalog.dispose()
 
 
+@pytest.mark.slow
 def test_csv_one_row_per_file_as_given(tmp_path: Path, good, bad) -> None:
     import csv
     import io

@@ -39,6 +39,7 @@ def pair(tmp_path: Path) -> Path:
 # --- extract --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_overwrite_hint_names_the_flag(pair: Path, tmp_path: Path) -> None:
     args = ["--home-dir", str(tmp_path / "home"), "extract", str(pair), "-o", str(tmp_path / "out")]
     assert runner.invoke(app, args).exit_code == 0
@@ -52,6 +53,7 @@ def test_overwrite_hint_names_the_flag(pair: Path, tmp_path: Path) -> None:
     assert error.endswith("already exists; not replaced (use --overwrite to replace it)")
 
 
+@pytest.mark.slow
 def test_extract_without_output_dir_writes_to_the_current_folder(pair: Path, tmp_path: Path) -> None:
     here = tmp_path / "here"
     here.mkdir()
@@ -69,6 +71,7 @@ def _row(name: str, output: str) -> list[str]:
     return [cell.strip() for cell in line.split("│")[1:-1]]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["clirunner", "subprocess"])
 def test_stats_with_nothing_new_shows_the_stored_values(
     catalog_url: str, stocked: dict[str, Path], tmp_path: Path, how: str
@@ -96,6 +99,7 @@ def test_stats_with_nothing_new_shows_the_stored_values(
 # --- db status --json -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_db_status_json_through_a_pipe(tmp_path: Path) -> None:
     assert hstlc(tmp_path, "db", "init").returncode == 0
     done = hstlc(tmp_path, "db", "status", "--json")
@@ -108,6 +112,7 @@ def test_db_status_json_through_a_pipe(tmp_path: Path) -> None:
 # --- plot --open ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_plot_open_says_when_no_browser_could_be_opened(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                                         ) -> None:
     home = tmp_path / "home"
@@ -168,6 +173,7 @@ def test_demo_in_its_own_folder_does_not_nest(tmp_path: Path, monkeypatch: pytes
     assert calls == [demo, demo]
 
 
+@pytest.mark.slow
 def test_demo_rerun_inside_its_folder_through_a_pipe(tmp_path: Path) -> None:
     demo = _demo_folder(tmp_path / "hstlc-demo")
     first = hstlc(demo, "demo")

@@ -124,6 +124,7 @@ def test_each_run_writes_a_log_file(tmp_path: Path) -> None:
     assert "run by" in text and "numpy" in text and "astropy" in text and "python" in text
 
 
+@pytest.mark.slow
 def test_verbose_shows_traceback_plain_does_not(tmp_path: Path) -> None:
     bad = ("--db", "postgresql+psycopg://postgres@127.0.0.1:1/none", "db", "status")
     plain = invoke(*bad)
@@ -139,6 +140,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow
 def test_real_subprocess_console_script_and_module(tmp_path: Path) -> None:
     env = _env(tmp_path)
     module = subprocess.run(

@@ -132,6 +132,7 @@ def test_help_through_a_pipe(args: list[str], tmp_path: Path) -> None:
     assert "Example: hstlc" in done.stdout
 
 
+@pytest.mark.slow
 def test_next_hint_after_demo_works_in_a_new_shell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The printed ``Next:`` line runs as it is in a shell that has none of this one's PATH or venv."""
     import hstlc.demo

@@ -19,6 +19,7 @@ def _settings(catalog_url: str, home: Path):
     return load_settings(overrides={"home_dir": home, "db_connection_string": catalog_url}).settings
 
 
+@pytest.mark.slow
 def test_plot_then_incremental_then_all(catalog: Catalog, catalog_url: str, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     home = tmp_path / "home"

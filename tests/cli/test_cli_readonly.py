@@ -52,6 +52,7 @@ READ_ONLY = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["clirunner", "subprocess"])
 @pytest.mark.parametrize("name", sorted(READ_ONLY))
 def test_read_only_commands_create_nothing(fresh: Path, tmp_path: Path, how: str, name: str) -> None:
@@ -62,6 +63,7 @@ def test_read_only_commands_create_nothing(fresh: Path, tmp_path: Path, how: str
     assert listing(tmp_path) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["clirunner", "subprocess"])
 def test_db_status_without_a_catalog_is_one_line_and_creates_nothing(fresh: Path, tmp_path: Path,
                                                                     how: str) -> None:
@@ -74,6 +76,7 @@ def test_db_status_without_a_catalog_is_one_line_and_creates_nothing(fresh: Path
     assert listing(tmp_path) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["clirunner", "subprocess"])
 def test_db_status_creates_no_missing_parent_folder(fresh: Path, tmp_path: Path, how: str) -> None:
     url = f"sqlite:///{tmp_path / 'nonexistent' / 'deeper' / 'x.db'}"

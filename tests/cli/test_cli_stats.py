@@ -78,6 +78,7 @@ def test_one_bad_file_among_good_ones_finishes_with_failures(tmp_path: Path) -> 
     assert "1 computed, 0 unchanged, 0 missing, 1 failed" in result.stdout
 
 
+@pytest.mark.slow
 def test_catalog_run_is_incremental(catalog_url: str, stocked: dict[str, Path], tmp_path: Path) -> None:
     first = invoke(tmp_path, db=catalog_url)
     assert first.exit_code == 0, first.output
@@ -136,6 +137,7 @@ def test_bad_products_choice(tmp_path: Path) -> None:
     assert "--products and --all choose catalog products" in with_file.output
 
 
+@pytest.mark.slow
 def test_piped_table_keeps_whole_names(tmp_path: Path) -> None:
     """Piped (no terminal, 80 columns by default), the table is as wide as it needs: names are not cut."""
     import subprocess

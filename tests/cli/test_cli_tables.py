@@ -52,6 +52,7 @@ def assert_whole(output: str, *values: str) -> None:
         line_with(value, output)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["clirunner", "subprocess"])
 def test_resolve_table_keeps_long_names_whole(tmp_path: Path, how: str) -> None:
     args = ["resolve", "--offline", LONG, "AZV-148"]
@@ -67,6 +68,7 @@ def test_resolve_table_keeps_long_names_whole(tmp_path: Path, how: str) -> None:
     assert LONG_RESOLVED in row and "rule" in row  # the row stays one line: input, resolved, how
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["clirunner", "subprocess"])
 def test_config_table_keeps_long_paths_whole(tmp_path: Path, how: str) -> None:
     home = tmp_path / ("a-very-long-folder-name-for-the-hstlc-catalog-and-its-products-" + "x" * 20)
@@ -81,6 +83,7 @@ def test_config_table_keeps_long_paths_whole(tmp_path: Path, how: str) -> None:
     assert "derived from home_dir" in line_with(str(home / "outputs"), out)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["clirunner", "subprocess"])
 def test_stats_table_keeps_long_product_names_whole(tmp_path: Path, how: str) -> None:
     name = "hlsp_hstlc_hst_stis-fuv-mama_v-am-cvn_g140l_1425_52x0.2_v1_sci.fits"
@@ -97,6 +100,7 @@ def test_stats_table_keeps_long_product_names_whole(tmp_path: Path, how: str) ->
     assert "periodic" in line_with(name, out)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["clirunner", "subprocess"])
 def test_a_command_printing_its_own_table_is_not_cut_either(tmp_path: Path, how: str) -> None:
     """``check`` prints with ``run.out.print(table)``: the results console routes every table the same
@@ -140,6 +144,7 @@ def test_the_results_console_routes_tables_through_print_table() -> None:
     assert out.width == 30  # the console's own width is kept for what follows
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["clirunner", "subprocess"])
 def test_csv_for_scripts(tmp_path: Path, how: str) -> None:
     product = write_product(tmp_path / "lb4m01abq_curve.fits", seed=2, period=180.0)

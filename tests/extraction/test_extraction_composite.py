@@ -131,6 +131,7 @@ def test_composite_round_trip(members, tmp_path: Path) -> None:
     assert back.meta["FLUXCAL"] == "CALIBRATED"
 
 
+@pytest.mark.slow
 def test_member_window_without_binning_equals_the_extraction(tmp_path: Path) -> None:
     # A composite's first look at each member (wavelength range of the selected source events, flux
     # calibrated or not) skips the binning; it must agree with a full extraction exactly.

@@ -52,6 +52,7 @@ def _catalog(url: str) -> Catalog:
     return cat
 
 
+@pytest.mark.slow
 def test_ingest_end_to_end(catalog: Catalog, work: tuple[Path, Path], tmp_path: Path) -> None:
     incoming, lref = work
     (incoming / "README.txt").write_text("not data")
@@ -115,6 +116,7 @@ def test_ingest_end_to_end(catalog: Catalog, work: tuple[Path, Path], tmp_path: 
     assert np.all(np.diff(composite.times) > 0)
 
 
+@pytest.mark.slow
 def test_rerun_changes_nothing(catalog: Catalog, work: tuple[Path, Path], tmp_path: Path) -> None:
     incoming, lref = work
     settings = make_settings(tmp_path / "home", lref)
@@ -133,6 +135,7 @@ def test_rerun_changes_nothing(catalog: Catalog, work: tuple[Path, Path], tmp_pa
         assert sorted((m.filename, m.ingest_date) for m in s.execute(select(Metadata)).scalars()) == dates
 
 
+@pytest.mark.slow
 def test_identical_copy_is_left_alone_and_a_changed_file_updates(
     catalog: Catalog, work: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -181,6 +184,7 @@ def sha_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+@pytest.mark.slow
 def test_a_failing_dataset_is_recorded_and_left_in_place(
     catalog: Catalog, work: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -201,6 +205,7 @@ def test_a_failing_dataset_is_recorded_and_left_in_place(
         assert len(s.execute(select(IngestDataset).filter_by(rootname="lb4m07aaq")).scalars().all()) == 1
 
 
+@pytest.mark.slow
 def test_a_different_file_in_the_way_fails_the_dataset_without_moving_anything(
     catalog: Catalog, work: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -218,6 +223,7 @@ def test_a_different_file_in_the_way_fails_the_dataset_without_moving_anything(
 HOSTILE = ["../../x", "/etc/passwd", "..", ".hidden", "A" * 300, "..\\..\\win", "CON", "a/../../b"]
 
 
+@pytest.mark.slow
 def test_hostile_target_names_stay_inside_the_configured_folders(catalog: Catalog, tmp_path: Path) -> None:
     from hstlc import synthetic as syn
 
@@ -274,6 +280,7 @@ def _kill_after(moves: int) -> FaultHook:
     return hook
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("moves", [0, 1, 3, 5])
 def test_a_run_killed_mid_filing_is_finished_by_the_next(
     catalog_url: str, work: tuple[Path, Path], tmp_path: Path, moves: int
@@ -334,6 +341,7 @@ def test_ingest_while_another_runs_is_refused(
     assert len(list(incoming.iterdir())) == 7  # nothing touched
 
 
+@pytest.mark.slow
 def test_one_and_two_cores_give_identical_catalogs(
     catalog_url: str, tmp_path: Path, sample: tuple[Path, Path, dict[str, list[Path]]]
 ) -> None:
@@ -372,6 +380,7 @@ def test_missing_folder_and_uninitialised_catalog(tmp_path: Path) -> None:
     assert os.path.exists(tmp_path / "empty.db")
 
 
+@pytest.mark.slow
 def test_tuned_allocator_reuses_freed_event_buffers() -> None:
     # A dataset's columns and temporaries (MBs each, of varying sizes) are freed together. By default
     # glibc hands the freed heap back and the next dataset faults every page in again; after
@@ -403,6 +412,7 @@ def test_tuned_allocator_reuses_freed_event_buffers() -> None:
     assert tuned < default / 20
 
 
+@pytest.mark.slow
 def test_what_workers_are_sent_loads_without_the_catalog(
     tmp_path: Path, sample: tuple[Path, Path, dict[str, list[Path]]], monkeypatch: pytest.MonkeyPatch
 ) -> None:

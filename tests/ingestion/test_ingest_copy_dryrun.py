@@ -31,6 +31,7 @@ def _listing(root: Path) -> dict[str, str]:
     return {str(p.relative_to(root)): sha(p) for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.slow
 def test_copy_files_copies_and_leaves_the_inputs(catalog_url: str, tmp_path: Path,
                                                  sample: tuple[Path, Path]) -> None:
     incoming, lref = sample
@@ -62,6 +63,7 @@ def test_copy_files_copies_and_leaves_the_inputs(catalog_url: str, tmp_path: Pat
     assert list(moved_in.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_an_interrupted_copy_is_finished_by_the_next_run(catalog: Catalog, tmp_path: Path,
                                                          sample: tuple[Path, Path]) -> None:
     incoming, lref = sample
@@ -81,6 +83,7 @@ def test_an_interrupted_copy_is_finished_by_the_next_run(catalog: Catalog, tmp_p
         Path(k).name for k in given if k.startswith("lb4m03aaq")}
 
 
+@pytest.mark.slow
 def test_dry_run_plans_what_ingest_then_does(tmp_path: Path, sample: tuple[Path, Path]) -> None:
     incoming, lref = sample
     settings = make_settings(tmp_path / "home", lref)
@@ -114,6 +117,7 @@ def _run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProces
                           timeout=120)
 
 
+@pytest.mark.slow
 def test_dry_run_command_changes_nothing(tmp_path: Path, sample: tuple[Path, Path]) -> None:
     incoming, lref = sample
     home = tmp_path / "home"

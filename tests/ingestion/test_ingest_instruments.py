@@ -31,6 +31,7 @@ def refs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return base / "lref", base / "oref"
 
 
+@pytest.mark.slow
 def test_nuv_stis_and_imaging_metadata(catalog: Catalog, tmp_path: Path, refs: tuple[Path, Path]) -> None:
     from hstlc import synthetic as syn
 
@@ -123,6 +124,7 @@ def _stis_ingest(tmp_path: Path, refs: tuple[Path, Path], name: str, url: str,
         catalog.dispose()
 
 
+@pytest.mark.slow
 def test_a_corrtag_a_killed_run_derived_changes_nothing(
     catalog_url: str, tmp_path: Path, refs: tuple[Path, Path]
 ) -> None:
@@ -148,6 +150,7 @@ def test_a_corrtag_a_killed_run_derived_changes_nothing(
         clean[0]["datasets"]
 
 
+@pytest.mark.slow
 def test_a_journalled_staged_corrtag_survives_until_its_move_is_finished(
     catalog_url: str, tmp_path: Path, refs: tuple[Path, Path]
 ) -> None:

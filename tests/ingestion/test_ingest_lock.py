@@ -61,6 +61,7 @@ def test_a_run_that_lost_its_lock_stops_writing(catalog: Catalog) -> None:
     assert lock_holder(catalog).owner == "someone-else"  # type: ignore[union-attr]
 
 
+@pytest.mark.slow
 def test_heartbeat_thread_refreshes(catalog: Catalog) -> None:
     import time
 

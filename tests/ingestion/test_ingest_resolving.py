@@ -31,6 +31,7 @@ def incoming(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_ingest_reports_going_online_and_stopping(catalog, tmp_path: Path, refused_url: str,
                                                   incoming: Path) -> None:
     settings = make_settings(tmp_path / "home", resolver_offline=False, sesame_url=refused_url,

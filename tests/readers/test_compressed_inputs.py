@@ -69,6 +69,7 @@ def _same_dataset(a, b) -> None:
     assert a.observation.rootname == b.observation.rootname
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("suffix", [".gz", ".bz2"])
 @pytest.mark.parametrize("keep_name", [False, True], ids=["suffixed", "named-fits"])
 def test_compressed_dataset_reads_like_the_plain_one(plain, tmp_path: Path, private_tmpdir: Path,
@@ -152,6 +153,7 @@ def _damaged(blob: bytes) -> dict[str, tuple[bytes, str]]:
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", list(_damaged(b"SIMPLE  =" + bytes(30000))))
 def test_damaged_compressed_files(plain, tmp_path: Path, private_tmpdir: Path, case: str) -> None:
     data, message = _damaged(plain.event_files[0].read_bytes())[case]
@@ -197,6 +199,7 @@ def test_bomb_is_refused_at_the_real_limit(plain, tmp_path: Path, private_tmpdir
     assert list(private_tmpdir.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_limit_grows_with_the_compressed_size(plain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Above the floor the limit is 100× the compressed size: a real event file (compressing far less)
     passes, zeros compressed 1000× do not."""
@@ -235,6 +238,7 @@ def _rawtag(corrtag: Path, target: Path) -> Path:
     return target
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["lb4m01aaq_rawtag_a.fits", "lb4m01aaq_rawtag.fits.gz",
                                   "lb4m01aaq_corrtag_a.fits"])
 def test_rawtag_is_named_uncalibrated(plain, tmp_path: Path, name: str) -> None:
@@ -268,6 +272,7 @@ def _hstlc(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[s
                           cwd=cwd, timeout=300)
 
 
+@pytest.mark.slow
 def test_check_compressed_cli_and_subprocess(plain, tmp_path: Path) -> None:
     files = _compress_files(plain.event_files, tmp_path / "c", ".gz")
     args = ["--home-dir", str(tmp_path / "home"), "check", "--json", str(files[0])]
@@ -280,6 +285,7 @@ def test_check_compressed_cli_and_subprocess(plain, tmp_path: Path) -> None:
     assert json.loads(done.stdout) == json.loads(result.stdout)
 
 
+@pytest.mark.slow
 def test_extract_compressed_cli_and_subprocess(tmp_path: Path) -> None:
     ds = make_cos_fuv(tmp_path / "plain", "lb4m01aaq", exptime=200.0, source_rate=20.0,
                       reference_dir=tmp_path / "ref", seed=4)
@@ -299,6 +305,7 @@ def test_extract_compressed_cli_and_subprocess(tmp_path: Path) -> None:
             assert np.array_equal(getattr(lc, column), getattr(reference, column)), column
 
 
+@pytest.mark.slow
 def test_ingest_files_compressed_inputs_unchanged(tmp_path: Path) -> None:
     """``hstlc ingest`` (a real subprocess): a gzip'd FUV pair, a bzip2'd one and a gzip file named
     ``.fits`` are ingested; the filed files are the input bytes under the input names."""

@@ -37,6 +37,7 @@ def bases(tmp_path_factory: pytest.TempPathFactory) -> list[list[Path]]:
     return [[Path(f) for f in ds.files] for ds in made]
 
 
+@pytest.mark.slow
 def test_seeded_mutants_give_only_hstlc_errors(
     bases: list[list[Path]], monkeypatch: pytest.MonkeyPatch
 ) -> None:

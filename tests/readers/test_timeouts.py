@@ -29,6 +29,7 @@ def test_a_block_past_its_limit_is_an_input_error_naming_the_file() -> None:
     assert (after == 0) if before == 0 else (before - 2.0 < after < before)  # ours is gone, theirs re-armed
 
 
+@pytest.mark.slow
 def test_a_callers_alarm_survives_the_limit() -> None:
     fired: list[int] = []
     previous = signal.signal(signal.SIGALRM, lambda signum, frame: fired.append(signum))

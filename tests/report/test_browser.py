@@ -255,6 +255,7 @@ def _headers(b: Browser, table: str) -> list[str]:
     )
 
 
+@pytest.mark.slow
 def test_report_in_headless_chromium(browser: Browser, report: Path, tmp_path: Path) -> None:
     from PIL import Image, ImageStat
 

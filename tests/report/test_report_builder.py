@@ -56,6 +56,7 @@ def _mtimes(folder: Path) -> dict[str, int]:
     return {p.name: p.stat().st_mtime_ns for p in sorted(folder.glob("*.png"))}
 
 
+@pytest.mark.slow
 def test_report_files_categories_and_escaping(catalog: Catalog, settings: Settings) -> None:
     products = populate(catalog, settings)
     result = build_report(catalog, settings)
@@ -99,6 +100,7 @@ def test_report_files_categories_and_escaping(catalog: Catalog, settings: Settin
     assert (plot_dir / MANIFEST_NAME).is_file()
 
 
+@pytest.mark.slow
 def test_second_run_writes_no_figure_and_changed_products_are_redone(sqlite_catalog: Catalog,
                                                                     settings: Settings) -> None:
     catalog = sqlite_catalog
@@ -130,6 +132,7 @@ def test_second_run_writes_no_figure_and_changed_products_are_redone(sqlite_cata
     assert len(everything.figures_written) == 2 * len(products) and everything.figures_up_to_date == 0
 
 
+@pytest.mark.slow
 def test_missing_product_is_reported_not_fatal(sqlite_catalog: Catalog, settings: Settings) -> None:
     catalog = sqlite_catalog
     products = populate(catalog, settings, limit=2)
@@ -146,6 +149,7 @@ def test_missing_product_is_reported_not_fatal(sqlite_catalog: Catalog, settings
     assert [name for name, _ in build_report(catalog, settings).failed] == [lost.filename]
 
 
+@pytest.mark.slow
 def test_products_gone_from_the_catalog_lose_their_pages(sqlite_catalog: Catalog, settings: Settings) -> None:
     catalog = sqlite_catalog
     products = populate(catalog, settings, limit=2)
@@ -163,6 +167,7 @@ def test_products_gone_from_the_catalog_lose_their_pages(sqlite_catalog: Catalog
     assert gone.filename not in result.index.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_report_queries_count_datasets_once(catalog: Catalog, settings: Settings) -> None:
     populate(catalog, settings)
     data = load_report_data(catalog)
@@ -209,6 +214,7 @@ def test_fingerprint_follows_the_method_and_the_verdict_settings(tmp_path: Path,
     assert fingerprint(row, StatsOptions()) != base
 
 
+@pytest.mark.slow
 def test_new_verdict_settings_redraw_the_figures(sqlite_catalog: Catalog, settings: Settings,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     products = populate(sqlite_catalog, settings, limit=1)
@@ -232,6 +238,7 @@ def test_new_verdict_settings_redraw_the_figures(sqlite_catalog: Catalog, settin
     assert jobs[-1].options.flag_rule == "original"
 
 
+@pytest.mark.slow
 def test_rows_from_an_older_method_still_render(sqlite_catalog: Catalog, settings: Settings) -> None:
     """A catalog whose stats predate the verdict: the report shows them with the verdict their flags give
     and says they are recomputed by `hstlc stats`."""
@@ -300,6 +307,7 @@ def test_worker_count() -> None:
     assert worker_count(4, 400) == 4
 
 
+@pytest.mark.slow
 def test_parallel_figures_match_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(report_builder, "MIN_JOBS_PER_WORKER", 1)
     results = {}

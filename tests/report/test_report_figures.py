@@ -295,6 +295,7 @@ def test_many_peaks_are_capped_but_counted() -> None:
     _png_image(figure_png(periodogram_figure([])))
 
 
+@pytest.mark.slow
 def test_library_never_imports_pyplot() -> None:
     code = (
         "import sys\n"

@@ -215,6 +215,7 @@ def test_failure_falls_back_to_an_expired_cache_entry(
     assert sesame.count == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["malformed", "xxe", "bomb", "slow", "too-long"])
 def test_bad_replies_never_raise(
     catalog: Catalog, sesame: SesameServer, tmp_path: Path, caplog: pytest.LogCaptureFixture, kind: str
@@ -265,6 +266,7 @@ def test_batch_resolves_each_distinct_name_once(
     assert sorted(sesame.names()) == ["HD209458", "SATURN"]  # the table hit needs no Sesame
 
 
+@pytest.mark.slow
 def test_thousand_names_twice_second_pass_makes_no_request(
     catalog: Catalog, sesame: SesameServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

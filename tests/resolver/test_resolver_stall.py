@@ -104,6 +104,7 @@ def age_failures(catalog: Catalog, hours: float) -> None:
 # --- (b) stop asking after the first timeout or connection failure -----------------------------------
 
 
+@pytest.mark.slow
 def test_silent_server_costs_one_timeout_per_url_then_stops(
     catalog: Catalog, black_hole: BlackHole, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -143,6 +144,7 @@ def test_refused_connections_stop_at_once(catalog: Catalog, refused_url: str, tm
     assert len(results) == 20
 
 
+@pytest.mark.slow
 def test_an_unreachable_url_is_skipped_for_the_rest_of_the_run(
     catalog: Catalog, sesame: SesameServer, tmp_path: Path
 ) -> None:
@@ -165,6 +167,7 @@ def test_an_unreachable_url_is_skipped_for_the_rest_of_the_run(
 # --- (a) the negative cache ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_second_run_within_the_window_makes_no_request_and_after_it_asks_again(
     catalog: Catalog, sesame: SesameServer, tmp_path: Path
 ) -> None:
@@ -289,6 +292,7 @@ def test_progress_reports_every_distinct_name(catalog: Catalog, sesame: SesameSe
     assert {n: r.resolved for n, r in again.items()} == {n: r.resolved for n, r in results.items()}
 
 
+@pytest.mark.slow
 def test_the_budget_bounds_a_slow_sesame(
     catalog: Catalog, sesame: SesameServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -327,6 +331,7 @@ def test_budget_setting_is_validated(tmp_path: Path) -> None:
         load_settings(overrides={"home_dir": tmp_path, "resolver_retry_hours": -1})
 
 
+@pytest.mark.slow
 def test_without_a_catalog_the_run_still_stops(black_hole: BlackHole, tmp_path: Path) -> None:
     settings = settings_for(tmp_path, black_hole.url())
     results = resolve_targets(NAMES, catalog=None, settings=settings)

@@ -65,6 +65,7 @@ def test_merged_is_canonical_and_unique() -> None:
     assert a.merged(b).reasons == ("Bad EXPFLAG", "Short Exposure")
 
 
+@pytest.mark.slow
 def test_ten_million_events_well_under_a_second() -> None:
     times = np.sort(np.random.default_rng(0).uniform(0, 1e4, 10_000_000).astype(np.float32))
     start = time.perf_counter()

@@ -52,6 +52,7 @@ def test_distinct_peaks_are_maxima_of_a_resolution_element_edges_included() -> N
 ENGINES = ["astropy"] + (["nifty"] if pg.HAVE_NIFTY else [])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize(("n", "gaps", "seed"), [(300, False, 1), (2000, False, 2), (4000, True, 3)])
 def test_fast_power_agrees_with_exact(engine: str, n: int, gaps: bool, seed: int) -> None:

@@ -37,6 +37,7 @@ def test_strong_period_at_a_band_edge_is_found() -> None:
         assert s.fap is not None and s.fap < 1e-10
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("period", [595.0, 605.0, 620.0, 3500.0, 3600.0, 3700.0])
 def test_periods_near_band_edges_at_ten_percent(period: float) -> None:
     """595–620 s and 3500–3700 s at 10 % were flagged in 0–3 % of draws."""
@@ -80,6 +81,7 @@ def test_noise_in_coarse_bins_is_not_flagged() -> None:
     assert flagged <= 2 and variable <= 2  # ≤ 1 %; the FAP and p thresholds are 1e-3
 
 
+@pytest.mark.slow
 def test_faint_constant_source_is_constant() -> None:
     """0.5 c/s on 1 c/s of background: poisson_factor ≈ 1.9 (> 1.5) in every draw, so the report's
     'interesting' table filled with constant sources. The χ² (background and weights in ERROR) does not."""
@@ -110,6 +112,7 @@ def test_the_original_rule_is_still_there_for_comparison() -> None:
     assert compute_stats(edge).periodogram
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("levels", [(1.0, 1.01), (1.0, 1.03, 0.97), (1.0, 0.99, 1.02)])
 def test_visit_offsets_are_not_a_period_nor_variability(levels: tuple[float, ...]) -> None:
     """Composites of visits days apart with a 1 % offset gave a long-band FAP < 1 % in 46 % of draws."""
