@@ -388,6 +388,7 @@ def _inflate(path: Path, compression: str, size: int, folder: Path) -> tuple[Pat
                     ) from None
     if written == 0:
         raise InputFileError(path, f"{compression}-compressed, but empty inside")
+    log.debug("%s: decompressed (%s) to %s", path.name, compression, _size_text(written))
     return target, written
 
 
