@@ -81,3 +81,35 @@ def test_public_api_is_explicit() -> None:
     assert hstlc.__all__, "hstlc.__all__ lists the public API"
     for name in hstlc.__all__:
         assert hasattr(hstlc, name), name
+
+
+#: The rooms of src/hstlc/ (a top-level module or package), lowest first: a room imports only rooms of
+#: lower layers (README "Architecture" is this table in words).
+LAYERS: tuple[frozenset[str], ...] = (
+    frozenset({"errors", "domain", "targets"}),
+    frozenset({"science", "config", "timeouts", "safe_paths", "filing", "display"}),
+    frozenset({"readers", "products", "synthetic", "catalog", "workers"}),
+    frozenset({"extraction", "file_checks", "stis_corrtag", "resolver", "product_stats"}),
+    frozenset({"ingestion", "report"}),
+    frozenset({"demo"}),
+    frozenset({"cli"}),
+    frozenset({"__init__", "__main__"}),
+)
+LAYER = {room: n for n, rooms in enumerate(LAYERS) for room in rooms}
+
+
+def _room(path: Path) -> str:
+    rel = path.relative_to(PACKAGE)
+    return rel.parts[0] if len(rel.parts) > 1 else rel.stem
+
+
+def test_every_room_has_a_layer() -> None:
+    assert sorted({_room(p) for p in _modules()} - set(LAYER)) == []
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_rooms_import_only_lower_layers(path: Path) -> None:
+    room = _room(path)
+    targets = {i.split(".")[1] for i in _imports(path) if i.startswith("hstlc.")}
+    upward = sorted(t for t in targets - {room} if t in LAYER and LAYER[t] >= LAYER[room])
+    assert upward == [], f"{room} (layer {LAYER[room]}) imports {upward}"
