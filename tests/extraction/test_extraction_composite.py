@@ -11,6 +11,7 @@ from astropy.table import Table
 from astropy.time import Time
 from astropy.timeseries import TimeSeries
 
+from hstlc.domain import LIGHTCURVE_COLUMNS
 from hstlc.errors import ExtractionError
 from hstlc.extraction import ExtractionParams, extract_file, make_composite
 from hstlc.products import read_lightcurve, write_lightcurve
@@ -93,20 +94,7 @@ def test_product_round_trip_and_timeseries(members, tmp_path: Path) -> None:
     lc = extract_file(members["late"].event_files[0], ExtractionParams(step=7.0), lref_dir=members["ref"])
     path = write_lightcurve(lc, tmp_path / "lb4m03acq_curve.fits")
     back = read_lightcurve(path)
-    for name in (
-        "times",
-        "mjd",
-        "bins",
-        "gross",
-        "background",
-        "counts",
-        "net",
-        "error",
-        "flux",
-        "flux_error",
-        "signal_to_noise",
-        "dataset",
-    ):
+    for name in LIGHTCURVE_COLUMNS:
         np.testing.assert_array_equal(getattr(back, name), getattr(lc, name), err_msg=name)
     table = Table.read(path, hdu="LIGHTCURVE")
     assert str(table["NET"].unit) in ("ct / s", "count / s")
