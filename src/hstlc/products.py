@@ -604,7 +604,10 @@ def _build_hdulist(lc: LightCurve) -> fits.HDUList:
                 **time_axis,
             )
         )
-    table = fits.BinTableHDU.from_columns(columns, header=table_header, name=EXTNAME)
+    # The same HDU as BinTableHDU.from_columns(columns, header=…) builds, without importing astropy.table
+    # (0.14 s of a short `hstlc extract`): astropy's BinTableHDU(data=…) imports it to check for a Table.
+    table = fits.BinTableHDU(header=table_header, name=EXTNAME)
+    table.data = fits.FITS_rec.from_columns(columns)
     return fits.HDUList([primary, table])
 
 

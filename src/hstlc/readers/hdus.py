@@ -611,8 +611,11 @@ def column_names(hdu: Any) -> dict[str, str]:
 _TFORM_BYTES = {"L": 1, "B": 1, "I": 2, "J": 4, "K": 8, "A": 1, "E": 4, "D": 8, "C": 8, "M": 16, "P": 8,
                 "Q": 16}
 _TFORM_DTYPE = {"B": "u1", "I": ">i2", "J": ">i4", "K": ">i8", "E": ">f4", "D": ">f8"}
-#: Largest read of table rows at a time (bounds the memory beyond the columns themselves).
-_BLOCK_BYTES = 32 << 20
+#: Largest read of table rows at a time: small enough that the block stays in the CPU cache while each
+#: column is copied out of it (4 MiB: 0.13–0.15 s for the six columns of a 10⁷-event FUV pair, against
+#: 0.21 s with 32 MiB blocks and 0.19 s copying out of a memory map), and it bounds the memory beyond the
+#: columns themselves.
+_BLOCK_BYTES = 4 << 20
 _TFORM = re.compile(r"^\s*(\d*)\s*([LXBIJKAEDCMPQ])", re.IGNORECASE)
 
 
@@ -675,8 +678,8 @@ def _direct_columns(path: Path, hdu: Any, wanted: Sequence[str]) -> dict[str, np
     out = {name: np.empty((rows, repeat) if repeat > 1 else rows, dtype=dt.newbyteorder("="))
            for name, _, dt, repeat in plan}
     # Whole rows are read with plain reads into one reused buffer (at most _BLOCK_BYTES), then each
-    # column is copied out with its byte order fixed: three times faster than copying each column out
-    # of a memory map, which pays a page fault per page per pass.
+    # column is copied out with its byte order fixed while the block is still in the cache: faster than
+    # copying each column out of a memory map, which pays a page fault per page per pass.
     step = max(1, min(rows, _BLOCK_BYTES // width))
     buffer = np.empty(step, dtype=row_type)
     raw = buffer.view(np.uint8).data  # a memoryview: what readinto fills
