@@ -222,3 +222,22 @@ def test_no_sliver_bin_at_a_gti_edge() -> None:
     assert curve.bins.min() > 0.09
     assert curve.gross.sum() == 3.0
     assert np.all(np.isfinite(curve.net)) and curve.net.max() < 3 / 0.09
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.floats(-50.0, 150.0, allow_nan=False), min_size=0, max_size=60),
+    st.lists(st.tuples(st.floats(-20.0, 120.0, allow_nan=False), st.floats(0.0, 40.0, allow_nan=False)),
+             min_size=0, max_size=4),
+)
+def test_sorted_gti_positions_are_those_in_gti_finds(
+    times: list[float], intervals: list[tuple[float, float]]
+) -> None:
+    from hstlc.science.lightcurve import _in_gti_sorted
+
+    t = np.sort(np.array(times, dtype=np.float64))
+    gti = normalize_gti([[a, a + w] for a, w in intervals]) if intervals else np.zeros((0, 2))
+    keep = _in_gti_sorted(t, gti)
+    expected = np.flatnonzero(in_gti(t, gti))
+    got = np.arange(len(t)) if keep is None else np.arange(len(t))[keep]
+    np.testing.assert_array_equal(got, expected)

@@ -337,26 +337,27 @@ def _selections(
         idx = np.flatnonzero(anyband)
         if len(idx) == 0:
             continue
-        t = t_all[sl][idx].astype(np.float64)  # once: GTI tests and bin search are exact in float64
-        ingti = in_gti(t, gti)
-        if not ingti.all():
-            idx = idx[ingti]
-            t = t[ingti]
+        t = t_all[sl].take(idx).astype(np.float64)  # once: GTI tests and bin search are exact in float64
+        ordered = len(t) < 2 or bool(np.all(t[1:] >= t[:-1]))
+        keep = _in_gti_sorted(t, gti) if ordered else np.flatnonzero(in_gti(t, gti))
+        if keep is not None:  # None: every candidate is inside a GTI
+            idx = idx.take(keep) if isinstance(keep, np.ndarray) else idx[keep]
+            t = t.take(keep) if isinstance(keep, np.ndarray) else t[keep]
         if len(idx) == 0:
             continue
-        xx, lam, dqq = xx_c[idx], lam_all[sl][idx], dq_all[sl][idx]
-        eps = None if eps_all is None else eps_all[sl][idx]
+        xx, lam, dqq = xx_c.take(idx), lam_all[sl].take(idx), dq_all[sl].take(idx)
+        eps = None if eps_all is None else eps_all[sl].take(idx)
         good_dq = (dqq & dq_mask) == 0 if dq_mask else np.ones(len(idx), dtype=bool)
         col = _columns(xx, spec)
         if spec.wavelength_cut:
             good_lam = wavelength_good(lam, spec.wmin, spec.wmax, exclude=spec.exclude)
         else:
             good_lam = np.ones(len(idx), dtype=bool)
-        bins = _ChunkBins(t, edges)
+        bins = _ChunkBins(t, edges, ordered=ordered)
         any_src = np.zeros(len(idx), dtype=bool)
         boxes, sources = [], []
         for i in range(len(spec.channels)):
-            in_src = src_c[i][idx]
+            in_src = src_c[i].take(idx)
             box = in_src & ~any_src
             any_src |= in_src
             sel = bins.inside(np.flatnonzero(box & good_dq & good_lam))
@@ -366,7 +367,24 @@ def _selections(
             boxes.append(box)
             sources.append(sel)
         selection = _Selection(idx, bins, col, lam, eps, good_dq, boxes, sources, any_src)
-        yield selection, [None if m is None else m[idx] for m in bkg_c]
+        yield selection, [None if m is None else m.take(idx) for m in bkg_c]
+
+
+def _in_gti_sorted(t: F64, gti: F64) -> slice | npt.NDArray[np.intp] | None:
+    """The positions of the sorted times ``t`` inside the (normalised) ``gti``, as :func:`in_gti` finds
+    them: ``None`` when all are, one slice when one interval holds them, else their indices. Each
+    interval ``[start, stop)`` holds ``t[searchsorted(t, start):searchsorted(t, stop)]``."""
+    n = len(t)
+    if n == 0 or len(gti) == 0:
+        return slice(0, 0)
+    bounds = np.searchsorted(t, gti.ravel(), side="left").reshape(-1, 2)
+    spans = bounds[bounds[:, 1] > bounds[:, 0]]
+    if len(spans) == 1:
+        lo, hi = int(spans[0, 0]), int(spans[0, 1])
+        return None if (lo, hi) == (0, n) else slice(lo, hi)
+    if len(spans) == 0:
+        return slice(0, 0)
+    return np.concatenate([np.arange(lo, hi) for lo, hi in spans.tolist()])
 
 
 def _check_arguments(arrays: Sequence[npt.ArrayLike], gti: npt.ArrayLike, edges: npt.ArrayLike,
@@ -634,11 +652,11 @@ class _ChunkBins:
     event exactly on an edge in the bin that starts there.
     """
 
-    def __init__(self, t: F64, edges: F64) -> None:
+    def __init__(self, t: F64, edges: F64, *, ordered: bool | None = None) -> None:
         self.nbins = len(edges) - 1
         self.pos: npt.NDArray[np.intp] | None
         self.k: npt.NDArray[np.intp] | None
-        self.ordered = len(t) < 2 or bool(np.all(t[1:] >= t[:-1]))
+        self.ordered = (len(t) < 2 or bool(np.all(t[1:] >= t[:-1]))) if ordered is None else ordered
         if self.ordered:
             self.pos = np.searchsorted(t, edges, side="left")
             self.k = None
