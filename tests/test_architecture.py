@@ -90,7 +90,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"science", "config", "timeouts", "safe_paths", "filing", "display"}),
     frozenset({"readers", "products", "synthetic", "catalog", "workers"}),
     frozenset({"extraction", "file_checks", "stis_corrtag", "resolver", "product_stats"}),
-    frozenset({"ingestion", "report"}),
+    frozenset({"ingestion", "report", "download"}),
     frozenset({"demo"}),
     frozenset({"cli"}),
     frozenset({"__init__", "__main__"}),
