@@ -91,7 +91,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"readers", "products", "synthetic", "catalog", "workers"}),
     frozenset({"extraction", "file_checks", "stis_corrtag", "resolver", "product_stats"}),
     frozenset({"ingestion", "report", "download"}),
-    frozenset({"demo"}),
+    frozenset({"demo", "update", "reset"}),
     frozenset({"cli"}),
     frozenset({"__init__", "__main__"}),
 )

@@ -267,16 +267,18 @@ def make_archive(folder: Path, *, lref: Path, oref: Path) -> list[MastDataset]:
     x1d, a wavecal (calibration target WAVE), and a COS dataset not yet public."""
     from hstlc import synthetic as syn
 
+    def files(ds: Any) -> list[Path]:  # the dataset's own files (the reference tables went elsewhere)
+        return sorted([*ds.event_files, *([ds.x1d] if ds.x1d else [])])
+
     def cos_fuv(root: str, target: str, **kw: Any) -> list[Path]:
-        ds = syn.make_cos_fuv(folder / root, root, targname=target, exptime=300.0, source_rate=50.0,
-                              reference_dir=lref, x1d=True, **kw)
-        return sorted(ds.files)
+        return files(syn.make_cos_fuv(folder / root, root, targname=target, exptime=300.0, source_rate=50.0,
+                                      reference_dir=lref, x1d=True, **kw))
 
     fuv = cos_fuv("lb4m01aaq", "WD0308-565", seed=1)
-    nuv = sorted(syn.make_cos_nuv(folder / "lb4m02abq", "lb4m02abq", targname="GD71", exptime=300.0,
-                                  reference_dir=lref, seed=2).files)
-    stis = sorted(syn.make_stis_tag(folder / "o8k401010", "o8k401010", targname="AD-LEO", exptime=300.0,
-                                    reference_dir=oref, seed=3).files)
+    nuv = files(syn.make_cos_nuv(folder / "lb4m02abq", "lb4m02abq", targname="GD71", exptime=300.0,
+                                 reference_dir=lref, seed=2))
+    stis = files(syn.make_stis_tag(folder / "o8k401010", "o8k401010", targname="AD-LEO", exptime=300.0,
+                                   reference_dir=oref, seed=3))
     wave = cos_fuv("lb4m01w1q", "WAVE", seed=4)
     private = cos_fuv("lb4m03aaq", "HD209458", seed=5)
     return [

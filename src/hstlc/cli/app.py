@@ -12,7 +12,7 @@ from hstlc import __version__
 # The command modules import only typer, rich, hstlc.cli.context, hstlc.config and hstlc.errors at
 # module level; the library modules a command needs (astropy, matplotlib, scipy, sqlalchemy, …) are
 # imported when it runs, so ``hstlc --help`` and ``hstlc --version`` start fast.
-from hstlc.cli import check, config_cmd, db, demo, download, extract, ingest, plot, resolve, stats
+from hstlc.cli import check, config_cmd, db, demo, download, extract, ingest, plot, reset, resolve, run, stats
 from hstlc.cli.context import GlobalOptions
 from hstlc.cli.help_format import HelpGroup, use_for
 
@@ -67,6 +67,7 @@ def root(
 
 
 # Every command, in the order ``--help`` lists them.
+run.register(app)
 download.register(app)
 ingest.register(app)
 check.register(app)
@@ -75,6 +76,7 @@ resolve.register(app)
 stats.register(app)
 plot.register(app)
 db.register(app)
+reset.register(app)
 demo.register(app)
 config_cmd.register(app)
 use_for(app)  # every command's help wraps to the terminal and names value types in words

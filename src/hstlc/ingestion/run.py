@@ -7,6 +7,7 @@ import os
 import socket
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 from hstlc.catalog import Catalog
@@ -41,13 +42,15 @@ def ingest(
     progress: ProgressCallback | None = None,
     copy: bool = False,
     fault: FaultHook | None = None,
+    lock: state.IngestLockHandle | None = None,
 ) -> IngestSummary:
     """Ingest every dataset in ``directory`` into ``catalog`` (see :mod:`hstlc.ingestion`).
 
     ``copy``: file verified copies and leave the user's files where they are (a re-run then finds them
     already ingested and leaves them alone); by default they are moved, as the original pipeline did.
     ``fault``: a :data:`~hstlc.ingestion.filer.FaultHook` called before each filing step (for tests
-    and fault-injection campaigns).
+    and fault-injection campaigns). ``lock``: the ingest lock, when the caller already holds it for a
+    longer run (``hstlc run``); by default the ingest takes and releases it.
 
     Raises :class:`~hstlc.errors.HstlcError` for problems that stop the whole run (missing folder,
     catalog not initialised, another ingest running); a dataset's own problem is recorded in the
@@ -72,7 +75,8 @@ def ingest(
     options = Options(recursive=recursive, offline=offline, corrtag_extract=corrtag_extract, copy=copy,
                       cores=n_cores)
     summary = IngestSummary(directory=folder, cores=n_cores, log_path=_log_path())
-    with state.IngestLockHandle.acquire(catalog, command=command) as lock:
+    held = nullcontext(lock) if lock is not None else state.IngestLockHandle.acquire(catalog, command=command)
+    with held as lock:
         log.info("ingest of %s into %s with %d core(s) on %s (pid %d)", folder, catalog.url, n_cores,
                  socket.gethostname(), os.getpid())
         # The workers start and warm up while this process sweeps, recovers and discovers.
