@@ -31,9 +31,9 @@ def test_every_command_is_registered_in_order() -> None:
     from hstlc.cli import app
 
     assert [c.name for c in app.registered_commands] == [
-        "ingest", "check", "extract", "resolve", "stats", "plot", "demo", "config",
+        "ingest", "check", "extract", "resolve", "stats", "plot", "run", "download", "demo", "config",
     ]
-    assert [g.name for g in app.registered_groups] == ["db"]
+    assert [g.name for g in app.registered_groups] == ["db", "reset"]
 
 
 def test_version_from_python_m() -> None:

@@ -67,14 +67,14 @@ def root(
 
 
 # Every command, in the order ``--help`` lists them.
-run.register(app)
-download.register(app)
 ingest.register(app)
 check.register(app)
 extract.register(app)
 resolve.register(app)
 stats.register(app)
 plot.register(app)
+run.register(app)
+download.register(app)
 db.register(app)
 reset.register(app)
 demo.register(app)
