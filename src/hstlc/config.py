@@ -87,6 +87,11 @@ class Settings(BaseSettings):
 
     # --- processing --------------------------------------------------------------------------------
     num_cores: int = Field(1, ge=1, le=512, description="Worker processes for ingest, stats and plot")
+    scheduler_address: str | None = Field(
+        None,
+        description="Dask scheduler for ingest, stats and plot: tcp://host:8786, or local:N for N worker "
+        "processes here (needs 'hstlc[dask]'; default: num_cores local processes)",
+    )
     step: float = Field(2.0, gt=0, le=86400, description="Lightcurve bin width in seconds")
     read_timeout: float = Field(
         60.0, gt=0, le=86400,

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from hstlc.cli.context import EXIT_PARTIAL, command
 from hstlc.cli.ingest import _ProgressBar
+from hstlc.cli.options import Scheduler
 from hstlc.workers import start_worker_server
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ def run_command(
         "--since", help="Download only exposures started on or after this date (YYYY-MM-DD).")] = None,
     cores: Annotated[int | None, typer.Option("--cores", min=1, max=512,
                                                  help="Worker processes (default: num_cores).")] = None,
+    scheduler: Scheduler = None,
     offline: Annotated[bool, typer.Option("--offline", help="Resolve target names without the network.")]
     = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print every stage's summary as JSON.")] = False,
@@ -62,10 +64,12 @@ def run_command(
                                   since=dt.date.fromisoformat(since) if since else None)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
-    overrides = {"num_cores": cores, "resolver_offline": True if offline else None}
+    overrides = {"num_cores": cores, "resolver_offline": True if offline else None,
+                 "scheduler_address": scheduler}
     with command(ctx, "run", overrides) as run:
         settings = run.settings
-        start_worker_server(settings.num_cores)
+        if not settings.scheduler_address:
+            start_worker_server(settings.num_cores)
         from hstlc.catalog import Catalog
         from hstlc.update import update
 
