@@ -136,7 +136,8 @@ def _cluster(scheduler: str) -> tuple[object | None, str]:
 
     with worker_environment():
         cluster = distributed.LocalCluster(n_workers=int(scheduler.removeprefix("local:")),
-                                           threads_per_worker=1, processes=True, dashboard_address=None)
+                                           threads_per_worker=1, processes=True, dashboard_address=None,
+                                           silence_logs=logging.WARNING)
     return cluster, cluster.scheduler_address
 
 

@@ -49,6 +49,8 @@ def _fresh(url: str) -> Catalog:
 def test_a_dask_cluster_gives_the_catalog_products_and_tree_of_one_core(
     catalog_url: str, tmp_path: Path, sample: tuple[Path, Path]
 ) -> None:
+    if catalog_url.startswith("mysql"):
+        pytest.skip("SQLite and PostgreSQL are enough here: the catalog writes are the local pool's")
     incoming, base = sample
     results = []
     for how in ("cores", "dask"):
