@@ -50,7 +50,7 @@ from hstlc.config import Settings
 from hstlc.errors import FilingError, HstlcError
 from hstlc.filing import ensure_dir, write_atomically
 from hstlc.product_stats import StatsOptions
-from hstlc.report.figures import FIGURE_VERSION, figure_png, lightcurve_figure, periodogram_figure
+from hstlc.report.figures import FIGURE_VERSION, FigureMaker, Fold, figure_png
 from hstlc.report.html import CATEGORIES, ProductEntry, classify, render_index, render_product_page
 from hstlc.science.variability import STATS_VERSION
 from hstlc.workers import REPORT_MODULES, Progress, ProgressCallback, run_jobs
@@ -151,20 +151,31 @@ def _header_summary(meta: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
+_MAKER: FigureMaker | None = None
+"""The process's figure maker (its figures are reused from one product to the next: see
+:class:`~hstlc.report.figures.FigureMaker`); made on the first job a process runs."""
+
+
 def render_figures(job: FigureJob) -> FigureOutcome:
-    """Read one product, make its lightcurve and periodogram PNGs (atomic writes). Runs in a worker.
+    """Read one product, recompute its stats with the job's options, and make its lightcurve PNG (folded
+    at the best period when that is significant) and its periodogram PNG (atomic writes). Runs in a
+    worker.
 
     Errors a product can cause (unreadable file, bad values) come back in the outcome, not raised.
     """
     from hstlc.products import read_lightcurve
 
+    global _MAKER
+    if _MAKER is None:
+        _MAKER = FigureMaker()
     start = time.perf_counter()
     options = job.options
     try:
         lc = read_lightcurve(job.product)
-        write_atomic(Path(job.lightcurve_png), figure_png(lightcurve_figure(lc, title=job.title)))
         stats = options.compute(lc)
-        figure = periodogram_figure(
+        figure = _MAKER.lightcurve(lc, title=job.title, fold=Fold.of(stats))
+        write_atomic(Path(job.lightcurve_png), figure_png(figure))
+        figure = _MAKER.periodogram(
             stats.bands, title=job.title, fap_threshold=options.fap_threshold, flag_rule=options.flag_rule,
             power_threshold=options.power_threshold,
         )
