@@ -70,7 +70,8 @@ def plot(
             f"{counts['boring']} boring, "
             f"{counts['null']} null; {counts['bad_data']} rejected file(s).\n"
             f"Figures: {len(result.figures_written)} written, {result.figures_up_to_date} product(s) up to "
-            f"date, {len(result.failed)} failed; {len(result.pages)} product page(s).",
+            f"date, {len(result.failed)} failed; {len(result.pages)} product page(s), "
+            f"{len(result.target_pages)} target page(s) ({result.pages_written} page(s) new or changed).",
             markup=False,
             soft_wrap=True,  # a long path stays on its line
         )
