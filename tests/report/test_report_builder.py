@@ -167,6 +167,36 @@ def test_second_run_writes_no_figure_and_changed_products_are_redone(sqlite_cata
 
 
 @pytest.mark.slow
+def test_only_pages_whose_inputs_changed_are_made_again(sqlite_catalog: Catalog, settings: Settings) -> None:
+    from hstlc.catalog import Metadata
+
+    products = populate(sqlite_catalog, settings, limit=3)
+    assert settings.plot_dir is not None
+    plot_dir = settings.plot_dir
+    first = build_report(sqlite_catalog, settings)
+    pages = [*first.pages, *first.target_pages]
+    mtimes = {p: p.stat().st_mtime_ns for p in pages}
+    # the catalog changes for one product (its exposure): its page and its target's page, and the index
+    with sqlite_catalog.session() as session:
+        for row in session.query(Metadata).filter_by(rootname="la1a01aaq"):
+            row.exptime = 999.0
+    second = build_report(sqlite_catalog, settings)
+    changed = sorted(p.name for p in pages if p.stat().st_mtime_ns != mtimes[p])
+    assert changed == ["V4046-SGR.html", "la1a01aaq_curve.html"]
+    assert second.pages_written == 4  # and the rows file and the index
+    assert "999" in (plot_dir / "products" / "la1a01aaq_curve.html").read_text(encoding="utf-8")
+    # a page emptied behind our back (a power cut before the data reached the disk) is made again
+    emptied = plot_dir / "products" / f"{page_stem(products[1].filename)}.html"
+    emptied.write_bytes(b"")
+    third = build_report(sqlite_catalog, settings)
+    assert third.pages_written == 2 and emptied.stat().st_size > 1000
+    # so is a page whose file is gone, and a target page
+    (plot_dir / "targets" / "GD71.html").unlink()
+    assert build_report(sqlite_catalog, settings).pages_written == 2
+    assert (plot_dir / "targets" / "GD71.html").is_file()
+
+
+@pytest.mark.slow
 def test_missing_product_is_reported_not_fatal(sqlite_catalog: Catalog, settings: Settings) -> None:
     catalog = sqlite_catalog
     products = populate(catalog, settings, limit=2)

@@ -43,7 +43,7 @@ import logging
 import re
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,7 @@ from hstlc.config import Settings
 from hstlc.errors import FilingError, HstlcError
 from hstlc.filing import ensure_dir, write_atomically
 from hstlc.product_stats import StatsOptions
+from hstlc.report import html as html_module
 from hstlc.report.figures import FIGURE_VERSION, FigureMaker, Fold, figure_png
 from hstlc.report.html import (
     CATEGORIES,
@@ -169,25 +170,55 @@ class ReportResult:
     already on disk as they are."""
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
     """Write ``data`` to ``path`` atomically (:func:`hstlc.filing.write_atomically`, replacing the old page
-    or figure: readers see the old file or the new one)."""
+    or figure: readers see the old file or the new one); ``durable=False``: without the fsyncs."""
     try:
-        write_atomically(path, lambda temporary: temporary.write_bytes(data), overwrite=True)
+        write_atomically(path, lambda temporary: temporary.write_bytes(data), overwrite=True, durable=durable)
     except OSError as exc:
         raise FilingError(f"{path}: cannot write ({exc.strerror or exc})") from None
 
 
-def write_page(path: Path, text: str) -> bool:
-    """Write a page (:func:`write_atomic`) unless the file already holds exactly ``text``; True if written."""
+def write_page(path: Path, text: str) -> int:
+    """Write a page atomically unless the file already holds exactly ``text``; returns its size in bytes.
+
+    Pages are not fsync'ed (figures are): they are made again from the catalog whenever the manifest,
+    whose size check catches a page a power cut emptied, says so (:func:`page_key`)."""
     data = text.encode("utf-8")
     try:
         if path.stat().st_size == len(data) and path.read_bytes() == data:
-            return False
+            return len(data)
     except OSError:
         pass
-    write_atomic(path, data)
-    return True
+    write_atomic(path, data, durable=False)
+    return len(data)
+
+
+_HTML_CODE = hashlib.sha256(Path(html_module.__file__).read_bytes()).hexdigest()
+"""The code that writes the pages: a page is made again when it changes."""
+
+
+def page_key(*parts: Any) -> str:
+    """What a page is made from, as one hash (with the pages' code and :data:`MANIFEST_VERSION`): a page
+    whose key and size match the manifest's is left as it is, without being made again."""
+    text = json.dumps([_HTML_CODE, MANIFEST_VERSION, *parts], default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _row_parts(row: ProductRow) -> list[Any]:
+    """Everything of a catalog row a page shows except ``details`` (whose changes change ``computed_at``
+    and the product's fingerprint)."""
+    return [getattr(row, f.name) for f in fields(row) if f.name != "details"]
+
+
+def _unchanged(plot_dir: Path, rel: str, key: str, previous: Mapping[str, Any] | None) -> bool:
+    """Whether the page ``rel`` is on disk as the previous run made it from the same inputs."""
+    if not previous or previous.get("key") != key:
+        return False
+    try:
+        return (plot_dir / rel).stat().st_size == previous.get("size")
+    except OSError:
+        return False
 
 
 def _header_summary(meta: Mapping[str, Any]) -> dict[str, str]:
@@ -252,22 +283,22 @@ def fingerprint(row: ProductRow, options: StatsOptions) -> str:
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
-def _load_manifest(path: Path) -> tuple[dict[str, dict[str, Any]], list[str]]:
-    """The previous run's products (file name → entry) and target pages."""
+def _load_manifest(path: Path) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """The previous run's products (file name → entry) and target pages (path → key and size)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return {}, []
+        return {}, {}
     except (OSError, ValueError) as exc:
         log.warning("%s: unreadable report manifest (%s); remaking every figure", path, exc)
-        return {}, []
+        return {}, {}
     if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION:
-        return {}, []
+        return {}, {}
     products = data.get("products")
     targets = data.get("targets")
     return (
         {k: v for k, v in products.items() if isinstance(v, dict)} if isinstance(products, dict) else {},
-        [t for t in targets if isinstance(t, str)] if isinstance(targets, list) else [],
+        {k: v for k, v in targets.items() if isinstance(v, dict)} if isinstance(targets, dict) else {},
     )
 
 
@@ -404,34 +435,54 @@ def build_report(
     key = options.key()
     written = 0
     pages: list[Path] = []
-    by_target: dict[str | None, list[ProductEntry]] = {}
+    by_target: dict[str | None, list[tuple[ProductEntry, str]]] = {}
     for item in entries:
         # the pages live one folder down: their links go one folder up
         local = _one_folder_down(item)
-        by_target.setdefault(item.row.targname, []).append(local)
+        entry = current[item.row.filename]
+        earlier = old.get(item.row.filename) or {}
+        entry["page_key"] = page_key(key, entry["fingerprint"], _row_parts(item.row), local.lightcurve_png,
+                                     local.figure_error, local.target_page, sorted(local.header.items()))
+        by_target.setdefault(item.row.targname, []).append((local, entry["page_key"]))
         path = plot_dir / item.page
-        written += write_page(path, render_product_page(local, settings_key=key))
+        if _unchanged(plot_dir, item.page, entry["page_key"],
+                      {"key": earlier.get("page_key"), "size": earlier.get("page_size")}):
+            entry["page_size"] = earlier["page_size"]
+        else:
+            entry["page_size"] = write_page(path, render_product_page(local, settings_key=key))
+            written += 1
         pages.append(path)
     exposure = {t: (e, n) for t, e, n in data.exposure_by_target}
     targets: list[Path] = []
+    target_manifest: dict[str, dict[str, Any]] = {}
     for name, group in by_target.items():
-        group.sort(key=lambda e: (e.row.product_type != "composite", e.row.expstart or 0.0, e.row.filename))
-        path = plot_dir / target_pages[name]
-        written += write_page(path, render_target_page(name, group, settings_key=key,
-                                                       exposure=exposure.get(name or "(none)")))
-        targets.append(path)
+        group.sort(key=lambda g: (g[0].row.product_type != "composite", g[0].row.expstart or 0.0,
+                                  g[0].row.filename))
+        rel = target_pages[name]
+        spent = exposure.get(name or "(none)")
+        target_key = page_key(key, name, spent, [k for _, k in group])
+        if _unchanged(plot_dir, rel, target_key, old_targets.get(rel)):
+            target_manifest[rel] = dict(old_targets[rel])
+        else:
+            text = render_target_page(name, [e for e, _ in group], settings_key=key, exposure=spent)
+            target_manifest[rel] = {"key": target_key, "size": write_page(plot_dir / rel, text)}
+            written += 1
+        targets.append(plot_dir / rel)
     linked = {name: page for name, page in target_pages.items() if name}
     data_path = plot_dir / DATA_FILE
-    written += write_page(data_path, render_index_data(data, entries, settings_key=key,
-                                                       flag_rule=options.flag_rule, target_pages=linked))
+    before = data_path.stat().st_mtime_ns if data_path.exists() else None
+    write_page(data_path, render_index_data(data, entries, settings_key=key, flag_rule=options.flag_rule,
+                                            target_pages=linked))
+    written += before != data_path.stat().st_mtime_ns
     index = plot_dir / "index.html"
-    write_atomic(index, render_index(data, entries, settings_key=key, generated=generated).encode("utf-8"))
+    write_atomic(index, render_index(data, entries, settings_key=key, generated=generated).encode("utf-8"),
+                 durable=False)
     written += 1
 
     removed = _remove_stale(plot_dir, old, current)
     removed += _remove_stale_targets(plot_dir, old_targets, set(target_pages.values()))
-    manifest = {"version": MANIFEST_VERSION, "products": current, "targets": sorted(target_pages.values())}
-    write_atomic(manifest_path, json.dumps(manifest, indent=1, sort_keys=True).encode("utf-8"))
+    manifest = {"version": MANIFEST_VERSION, "products": current, "targets": target_manifest}
+    write_atomic(manifest_path, json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode("utf-8"))
 
     counts = {c: 0 for c in CATEGORIES}
     for row in data.products:
@@ -490,7 +541,7 @@ def _remove_stale(plot_dir: Path, old: Mapping[str, Mapping[str, Any]],
     return removed
 
 
-def _remove_stale_targets(plot_dir: Path, old: Iterable[str], current: set[str]) -> list[Path]:
+def _remove_stale_targets(plot_dir: Path, old: Mapping[str, Any], current: set[str]) -> list[Path]:
     """Delete the target pages the previous run made for targets no longer in the catalog (only files
     directly in ``targets/``)."""
     removed = []
@@ -516,6 +567,7 @@ __all__ = [
     "ReportResult",
     "build_report",
     "fingerprint",
+    "page_key",
     "page_stem",
     "render_figures",
     "target_stems",

@@ -556,7 +556,7 @@ def _draw_lightcurve(layout: _LightcurveLayout, data: _LightcurveData, *, title:
         for ax in layout.net:
             for handle, text in zip(*ax.get_legend_handles_labels(), strict=True):
                 handles.setdefault(text, handle)
-        layout.net[0].legend(list(handles.values()), list(handles), loc="best", fontsize=8,
+        layout.net[0].legend(list(handles.values()), list(handles), loc="upper right", fontsize=8,
                              ncols=min(len(unique), 5))
     if fold is not None and layout.fold is not None:
         _draw_fold(layout.fold, data, fold)
