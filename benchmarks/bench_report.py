@@ -263,9 +263,8 @@ def _settings(home: Path, url: str, cores: int) -> Any:
 
 
 def _peak_mib() -> dict[str, float]:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"peak_rss_mib": round(own, 1), "peak_rss_workers_mib": round(children, 1)}
+    """Peak RSS of this process (at 2 cores the workers, forked by the fork server, are not counted)."""
+    return {"peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
 
 def child(args: argparse.Namespace) -> None:
@@ -393,6 +392,7 @@ def main() -> None:
     parser.add_argument("--baseline", default="main", help="git revision of the old figure code, or 'none'")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--browser", action="store_true")
+    parser.add_argument("--parts", default="figures,pages", help="figures, pages or both (comma-separated)")
     parser.add_argument("--db", help="an empty database URL for the big catalog (default: SQLite)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--keep", type=Path, help="build in this folder and keep it")
@@ -415,12 +415,13 @@ def main() -> None:
         results["sample_bins"] = statistics.median(p["bins"] for p in sample["products"])
         results["setup_sample_s"] = time.perf_counter() - t0
 
+        parts = set(args.parts.split(","))
         # (b), (c): figures, new and old code alternating
         old_src = None
         if args.baseline != "none":
             old_src = baseline_source(args.baseline, work / "baseline")
         figures: dict[str, list[dict[str, Any]]] = {}
-        for rep in range(args.repeat):
+        for rep in range(args.repeat if "figures" in parts else 0):
             for cores in (1, 2):
                 for label, path in (("new", None), ("old", old_src)):
                     if label == "old" and path is None:
@@ -432,6 +433,10 @@ def main() -> None:
                     figures.setdefault(f"{label}-{cores}", []).append(run)
         results["figures"] = figures
         sample_plot = work / "sample" / "home-new-1-0" / "plots"
+        if "pages" not in parts:
+            return finish(results, args)
+        if "figures" not in parts:  # the sample's figures are still needed, once
+            run_child("figures", work / "sample" / "home-new-1-0", sample_url, 1)
 
         # (a): the pages of 10,000 products with the figures made
         url = args.db or f"sqlite:///{work / 'big' / 'big.db'}"
@@ -470,6 +475,10 @@ def main() -> None:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
 
+    finish(results, args)
+
+
+def finish(results: dict[str, Any], args: argparse.Namespace) -> None:
     if args.json:
         print(json.dumps(results, indent=1, default=str))
         return
@@ -485,8 +494,18 @@ def report(results: dict[str, Any]) -> None:
     load = ", ".join(f"{x:.2f}" for x in results["load"])
     print(f"hstlc plot benchmark: {results['products']:,} products, {results['sample']} sample products "
           f"(median {results['sample_bins']:.0f} bins); load average at start {load}")
-    print(f"setup: sample {results['setup_sample_s']:.1f} s, big catalog and linked figures "
-          f"{results['setup_big_s']:.1f} s ({results['metadata_rows']:,} metadata rows)")
+    print(f"setup: sample {results['setup_sample_s']:.1f} s", end="")
+    if "setup_big_s" in results:
+        print(f", big catalog and linked figures {results['setup_big_s']:.1f} s "
+              f"({results['metadata_rows']:,} metadata rows)", end="")
+    print()
+    if results.get("figures"):
+        report_figures(results)
+    if results.get("pages"):
+        report_pages(results)
+
+
+def report_figures(results: dict[str, Any]) -> None:
     print("\n(b, c) figure making, s per product (read, stats, two PNGs), ranges over runs:")
     for key, runs in results["figures"].items():
         label, cores = key.split("-")
@@ -496,8 +515,8 @@ def report(results: dict[str, Any]) -> None:
         cpu = f", CPU {_range([r['cpu_per_product'] for r in runs])} s" if cores == "1" else ""
         print(f"  {name} {cores} core(s): {_range(per)} s/product wall{cpu} "
               f"({_range([1 / p for p in per], '{:.1f}')} products/s), peak RSS "
-              f"{_range([r['peak_rss_mib'] for r in runs], '{:.0f}')} MiB (workers "
-              f"{_range([r['peak_rss_workers_mib'] for r in runs], '{:.0f}')} MiB); worst ÷ target {ratio}")
+              f"{_range([r['peak_rss_mib'] for r in runs], '{:.0f}')} MiB (main process); "
+              f"worst ÷ target {ratio}")
     if "old-1" in results["figures"]:
         new = [r["per_product"] for r in results["figures"]["new-1"]]
         old = [r["per_product"] for r in results["figures"]["old-1"]]
@@ -506,6 +525,9 @@ def report(results: dict[str, Any]) -> None:
         one = statistics.median(r["per_product"] for r in results["figures"]["new-1"])
         two = statistics.median(r["per_product"] for r in results["figures"]["new-2"])
         print(f"  speed-up at 2 cores (this code, worker start-up included): {one / two:.2f}×")
+
+
+def report_pages(results: dict[str, Any]) -> None:
     print(f"\n(a) report pages of {results['products']:,} products, figures already made (target ≤ "
           f"{PAGES_TARGET:.0f} s):")
     for key, runs in results["pages"].items():
