@@ -51,6 +51,7 @@ def test_plot_then_incremental_then_all(catalog: Catalog, catalog_url: str, tmp_
     assert f"Figures: {2 * len(products)} written, 0 product(s) up to date" in everything.output
 
 
+@pytest.mark.slow
 def test_plot_reports_failed_figures_with_exit_3(tmp_path: Path) -> None:
     home = tmp_path / "home"
     settings = _settings(f"sqlite:///{home / 'hstlc.db'}", home)
