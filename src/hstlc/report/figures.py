@@ -36,6 +36,7 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator, ScalarFormatter
 from matplotlib.transforms import Bbox, offset_copy
+from matplotlib.typing import RcKeyType
 from PIL import Image
 
 from hstlc.display import finite_float, format_fap, format_period
@@ -865,7 +866,7 @@ def periodogram_figure(
 PNG_COMPRESS_LEVEL = 6
 """zlib level of the figures' PNGs (of palette images: a few ms)."""
 
-RENDER_RC = {"text.hinting": "no_hinting"}
+RENDER_RC: dict[RcKeyType, Any] = {"text.hinting": "no_hinting"}
 """Matplotlib settings while a figure is rendered (:func:`figure_png`, restored after): text without
 FreeType's hinting draws about a fifth faster (text is half of a figure's drawing) and looks the same at
 this size."""
