@@ -179,19 +179,20 @@ def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
         raise FilingError(f"{path}: cannot write ({exc.strerror or exc})") from None
 
 
-def write_page(path: Path, text: str) -> int:
-    """Write a page atomically unless the file already holds exactly ``text``; returns its size in bytes.
+def write_page(path: Path, text: str) -> tuple[int, bool]:
+    """Write a page atomically unless the file already holds exactly ``text``; returns its size in bytes
+    and whether it was written.
 
     Pages are not fsync'ed (figures are): they are made again from the catalog whenever the manifest,
     whose size check catches a page a power cut emptied, says so (:func:`page_key`)."""
     data = text.encode("utf-8")
     try:
         if path.stat().st_size == len(data) and path.read_bytes() == data:
-            return len(data)
+            return len(data), False
     except OSError:
         pass
     write_atomic(path, data, durable=False)
-    return len(data)
+    return len(data), True
 
 
 _HTML_CODE = hashlib.sha256(Path(html_module.__file__).read_bytes()).hexdigest()
@@ -211,12 +212,12 @@ def _row_parts(row: ProductRow) -> list[Any]:
     return [getattr(row, f.name) for f in fields(row) if f.name != "details"]
 
 
-def _unchanged(plot_dir: Path, rel: str, key: str, previous: Mapping[str, Any] | None) -> bool:
-    """Whether the page ``rel`` is on disk as the previous run made it from the same inputs."""
-    if not previous or previous.get("key") != key:
+def _unchanged(path: Path, key: str, previous_key: Any, previous_size: Any) -> bool:
+    """Whether the page at ``path`` is on disk as the previous run made it from the same inputs."""
+    if previous_key != key:
         return False
     try:
-        return (plot_dir / rel).stat().st_size == previous.get("size")
+        return path.stat().st_size == previous_size
     except OSError:
         return False
 
@@ -445,12 +446,11 @@ def build_report(
                                      local.figure_error, local.target_page, sorted(local.header.items()))
         by_target.setdefault(item.row.targname, []).append((local, entry["page_key"]))
         path = plot_dir / item.page
-        if _unchanged(plot_dir, item.page, entry["page_key"],
-                      {"key": earlier.get("page_key"), "size": earlier.get("page_size")}):
+        if _unchanged(path, entry["page_key"], earlier.get("page_key"), earlier.get("page_size")):
             entry["page_size"] = earlier["page_size"]
         else:
-            entry["page_size"] = write_page(path, render_product_page(local, settings_key=key))
-            written += 1
+            entry["page_size"], changed = write_page(path, render_product_page(local, settings_key=key))
+            written += changed
         pages.append(path)
     exposure = {t: (e, n) for t, e, n in data.exposure_by_target}
     targets: list[Path] = []
@@ -461,19 +461,19 @@ def build_report(
         rel = target_pages[name]
         spent = exposure.get(name or "(none)")
         target_key = page_key(key, name, spent, [k for _, k in group])
-        if _unchanged(plot_dir, rel, target_key, old_targets.get(rel)):
-            target_manifest[rel] = dict(old_targets[rel])
+        earlier = old_targets.get(rel) or {}
+        if _unchanged(plot_dir / rel, target_key, earlier.get("key"), earlier.get("size")):
+            target_manifest[rel] = {"key": target_key, "size": earlier["size"]}
         else:
             text = render_target_page(name, [e for e, _ in group], settings_key=key, exposure=spent)
-            target_manifest[rel] = {"key": target_key, "size": write_page(plot_dir / rel, text)}
-            written += 1
+            size, changed = write_page(plot_dir / rel, text)
+            target_manifest[rel] = {"key": target_key, "size": size}
+            written += changed
         targets.append(plot_dir / rel)
     linked = {name: page for name, page in target_pages.items() if name}
     data_path = plot_dir / DATA_FILE
-    before = data_path.stat().st_mtime_ns if data_path.exists() else None
-    write_page(data_path, render_index_data(data, entries, settings_key=key, flag_rule=options.flag_rule,
-                                            target_pages=linked))
-    written += before != data_path.stat().st_mtime_ns
+    written += write_page(data_path, render_index_data(data, entries, settings_key=key,
+                                                       flag_rule=options.flag_rule, target_pages=linked))[1]
     index = plot_dir / "index.html"
     write_atomic(index, render_index(data, entries, settings_key=key, generated=generated).encode("utf-8"),
                  durable=False)
