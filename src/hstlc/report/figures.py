@@ -428,7 +428,8 @@ class _LightcurveData:
         n = len(lc)
         step = lightcurve_step(lc)
         mjd = np.asarray(lc.mjd, dtype=np.float64)
-        order = np.argsort(mjd, kind="stable")
+        # products are written in time order: sort only when they are not
+        order = np.arange(n) if np.all(mjd[1:] >= mjd[:-1]) else np.argsort(mjd, kind="stable")
         mjd0 = float(mjd[order[0]]) if n else 0.0
         seconds = (mjd[order] - mjd0) * SECONDS_PER_DAY + 0.5 * step
         net = np.asarray(lc.net, dtype=np.float64)[order]
@@ -797,8 +798,11 @@ def _draw_periodogram(layout: _PeriodogramLayout, drawn: Sequence[tuple[Any, npt
         text.set_text(note)
     for ax, (band, periods, power) in zip(layout.axes, drawn, strict=True):
         name = str(getattr(band, "name", "band"))
-        order = np.argsort(periods)
-        px, py = envelope(periods[order], power[order])
+        if np.all(periods[1:] >= periods[:-1]):  # a band's grid is ascending: no sort of 10⁵–10⁶ periods
+            px, py = envelope(periods, power)
+        else:
+            order = np.argsort(periods)
+            px, py = envelope(periods[order], power[order])
         # a band the grid barely reaches may hold a single frequency: a point, not a line
         # the curve is the panel's y axis ("power"): no legend entry of its own
         ax.plot(px, py, "-" if periods.size > 1 else "o", color="#1f77b4", linewidth=0.8)
