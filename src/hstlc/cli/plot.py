@@ -39,8 +39,9 @@ def plot(
 ) -> None:
     """Make lightcurve and periodogram figures and the static HTML report (index.html) in plot_dir.
 
-    Figures are remade only for products that are new or changed since the last run (--all for all);
-    the report pages are always rebuilt. The report needs no network: open it from disk anywhere.
+    index.html leads with the verdicts; every target and every product has a page of its own. Figures
+    are remade only for products that are new or changed since the last run (--all for all); pages are
+    rewritten where what they show changed. The report needs no network: open it from disk anywhere.
 
     Example: hstlc plot --open
     """
