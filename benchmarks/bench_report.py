@@ -272,10 +272,16 @@ def child(args: argparse.Namespace) -> None:
     from hstlc.catalog import Catalog
     from hstlc.report import build_report
 
+    if args.child == "link":
+        sources = json.loads(Path(args.sources).read_text())
+        link_figures(args.url, Path(args.home), Path(args.sample_plot), sources)
+        print(json.dumps({}))
+        return
     settings = _settings(Path(args.home), args.url, args.cores)
     catalog = Catalog.from_url(args.url)
     marks: list[tuple[float, float]] = []
     start = time.perf_counter()
+
     def mark(update: Any) -> None:
         marks.append((time.perf_counter(), time.process_time()))
 
@@ -293,13 +299,13 @@ def child(args: argparse.Namespace) -> None:
     print(json.dumps(out))
 
 
-def run_child(kind: str, home: Path, url: str, cores: int, *, pythonpath: Path | None = None
-              ) -> dict[str, Any]:
+def run_child(kind: str, home: Path, url: str, cores: int, *, pythonpath: Path | None = None,
+              extra: tuple[str, ...] = ()) -> dict[str, Any]:
     env = dict(os.environ)
     if pythonpath is not None:
         env["PYTHONPATH"] = str(pythonpath)
     command = [sys.executable, __file__, "--child", kind, "--home", str(home), "--url", url, "--cores",
-               str(cores)]
+               str(cores), *extra]
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"{kind} run failed:\n{done.stderr[-3000:]}")
@@ -396,7 +402,9 @@ def main() -> None:
     parser.add_argument("--db", help="an empty database URL for the big catalog (default: SQLite)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--keep", type=Path, help="build in this folder and keep it")
-    parser.add_argument("--child", choices=("figures", "pages"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=("figures", "pages", "link"), help=argparse.SUPPRESS)
+    parser.add_argument("--sources", help=argparse.SUPPRESS)
+    parser.add_argument("--sample-plot", help=argparse.SUPPRESS)
     parser.add_argument("--home", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--cores", type=int, default=1, help=argparse.SUPPRESS)
@@ -458,6 +466,14 @@ def main() -> None:
             command = [hstlc, "--home-dir", str(home), "--db", url, "plot"]
             subprocess.run(command, check=True, capture_output=True)
             pages["command"].append({"wall": time.perf_counter() - start})
+        if old_src is not None:  # the baseline's pages of the same catalog, its figures linked the same way
+            (work / "sources.json").write_text(json.dumps(big["sources"]))
+            old_home = work / "big" / "home-baseline"
+            run_child("link", old_home, url, 1, pythonpath=old_src,
+                      extra=("--sources", str(work / "sources.json"), "--sample-plot", str(sample_plot)))
+            pages["baseline"] = [run_child("pages", old_home, url, 1, pythonpath=old_src)
+                                 for _ in range(args.repeat)]
+            assert all(r["figures_written"] == 0 for r in pages["baseline"]), "the baseline drew figures"
         results["pages"] = pages
         results["index_bytes"] = (plot_dir / "index.html").stat().st_size
         results["data_bytes"] = (plot_dir / "report-data.js").stat().st_size
@@ -534,11 +550,14 @@ def report_pages(results: dict[str, Any]) -> None:
         walls = [r["wall"] for r in runs]
         extra = ""
         if key != "command":
-            written = _range([float(r["pages_written"]) for r in runs], "{:.0f}")
             peak = _range([r["peak_rss_mib"] for r in runs], "{:.0f}")
-            extra = f", {written} pages written, peak RSS {peak} MiB"
+            extra = f", peak RSS {peak} MiB"
+            if runs[0].get("pages_written") is not None:
+                written = _range([float(r["pages_written"]) for r in runs], "{:.0f}")
+                extra = f", {written} pages written{extra}"
         what = {"cold": "every page new", "warm": "nothing changed",
-                "command": "`hstlc plot`, whole process, warm"}
+                "command": "`hstlc plot`, whole process, warm",
+                "baseline": "baseline code (writes every page every run)"}
         rate = results["products"] / max(walls)
         print(f"  {what[key]}: {_range(walls, '{:.1f}')} s ({rate:,.0f} products/s{extra}); worst ÷ target "
               f"{max(walls) / PAGES_TARGET:.2f}")
