@@ -369,7 +369,8 @@ def browser_timings(index: Path, profile: Path) -> dict[str, Any]:
         start = time.perf_counter()
         browser.navigate(index.as_uri())
         load = time.perf_counter() - start
-        rows = browser.evaluate("document.getElementById('table-boring').hstlcShown().length")
+        rows = browser.evaluate("(() => { const t = document.getElementById('table-boring'); return"
+                                " t.hstlcShown ? t.hstlcShown().length : t.tBodies[0].rows.length; })()")
         timing = ("(() => { const h = Array.from(document.querySelectorAll('#table-boring th'))"
                   ".find(x => x.textContent.trim() === %s); const t0 = performance.now(); h.click();"
                   " return performance.now() - t0; })()")
@@ -478,9 +479,14 @@ def main() -> None:
         results["index_bytes"] = (plot_dir / "index.html").stat().st_size
         results["data_bytes"] = (plot_dir / "report-data.js").stat().st_size
 
+        old_index = work / "big" / "home-baseline" / "plots" / "index.html"
+        results["index_bytes_baseline"] = old_index.stat().st_size if old_src is not None else None
         if args.browser:
             results["browser"] = [browser_timings(plot_dir / "index.html", work / f"chromium-{i}")
                                   for i in range(args.repeat)]
+            if old_src is not None:
+                results["browser_baseline"] = [browser_timings(old_index, work / f"chromium-old-{i}")
+                                               for i in range(args.repeat)]
     finally:
         if args.db:
             from hstlc.catalog import Base, Catalog
@@ -563,19 +569,26 @@ def report_pages(results: dict[str, Any]) -> None:
               f"{max(walls) / PAGES_TARGET:.2f}")
     print(f"  index.html {results['index_bytes'] / 1024:.0f} KiB, report-data.js "
           f"{results['data_bytes'] / 2**20:.1f} MiB")
-    if "browser" in results:
-        runs = results["browser"]
-        if "skipped" in runs[0]:
-            print("\n(d) browser: skipped (no chromium)")
-        else:
-            print(f"\n(d) index.html of {results['products']:,} products in headless Chromium "
-                  f"({runs[0]['rows_boring']:,} rows in the boring table):")
-            print(f"  load {_range([r['load_s'] for r in runs], '{:.2f}')} s; sort by best period "
-                  f"{_range([r['sort_best_period_ms'] for r in runs], '{:.0f}')} ms, by target "
-                  f"{_range([r['sort_target_ms'] for r in runs], '{:.0f}')} ms; filter "
-                  f"{_range([r['filter_ms'] for r in runs], '{:.0f}')} ms; console errors "
-                  f"{sum(r['console_errors'] for r in runs)}, non-file requests "
-                  f"{sum(r['non_file_requests'] for r in runs)}")
+    if results.get("index_bytes_baseline"):
+        size = results["index_bytes_baseline"] / 2**20
+        print(f"  the baseline's index.html (every row in it): {size:.1f} MiB")
+    for key, label in (("browser", "this code"), ("browser_baseline", "the baseline's index")):
+        if key in results:
+            report_browser(results, results[key], label)
+
+
+def report_browser(results: dict[str, Any], runs: list[dict[str, Any]], label: str) -> None:
+    if "skipped" in runs[0]:
+        print("\n(d) browser: skipped (no chromium)")
+        return
+    print(f"\n(d) {label}: index.html of {results['products']:,} products in headless Chromium "
+          f"({runs[0]['rows_boring']:,} rows in the boring table):")
+    print(f"  load {_range([r['load_s'] for r in runs], '{:.2f}')} s; sort by best period "
+          f"{_range([r['sort_best_period_ms'] for r in runs], '{:.0f}')} ms, by target "
+          f"{_range([r['sort_target_ms'] for r in runs], '{:.0f}')} ms; filter "
+          f"{_range([r['filter_ms'] for r in runs], '{:.0f}')} ms; console errors "
+          f"{sum(r['console_errors'] for r in runs)}, non-file requests "
+          f"{sum(r['non_file_requests'] for r in runs)}")
 
 
 if __name__ == "__main__":
