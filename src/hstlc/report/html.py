@@ -324,12 +324,6 @@ JS = """
     if (!spec.rows.length) { host.replaceWith(el("p", "muted", spec.empty)); return; }
     DataTable(host, spec);
   });
-  // thumbnails in static pages open the same full-size view
-  Array.prototype.forEach.call(document.querySelectorAll("a[data-figures]"), function (a) {
-    a.addEventListener("click", function (e) {
-      e.preventDefault(); lightbox(a.getAttribute("data-figures").split(" "));
-    });
-  });
 })();
 """
 
@@ -564,17 +558,13 @@ def target_label(name: str | None) -> str:
     return name if name else "(no target name)"
 
 
-def product_cells(entry: ProductEntry, *, settings_key: str | None = None, flag_rule: str = "fap",
-                  prefix: str = "") -> list[Any]:
+def product_cells(entry: ProductEntry, *, settings_key: str | None = None, flag_rule: str = "fap"
+                  ) -> list[Any]:
     """One product's row of an interesting/boring/null table (:func:`product_columns` order); links are
-    relative to the report folder, with ``prefix`` before each."""
+    relative to the report folder."""
     row = entry.row
-
-    def href(path: str | None) -> str | None:
-        return f"{prefix}{path}" if path else None
-
     values: dict[str, Any] = {
-        "target": [target_label(row.targname), href(entry.target_page)],
+        "target": [target_label(row.targname), entry.target_page],
         "verdict": [row.verdict, _stale_title(row, settings_key)],
         "best period": _num(row.best_period, text=format_period(row.best_period)),
         "FAP": _num(row.fap, text=format_fap(row.fap)),
@@ -582,9 +572,9 @@ def product_cells(entry: ProductEntry, *, settings_key: str | None = None, flag_
         "χ² p": _num(row.chi2_p, text=format_probability(row.chi2_p)),
         "poisson_factor": _num(row.poisson_factor),
         "exposure (s)": _num(row.exptime, ",.0f"),
-        "lightcurve": [href(entry.lightcurve_png), href(entry.periodogram_png), href(entry.page),
-                       row.filename] if entry.lightcurve_png else None,
-        "product": [row.filename, href(entry.page),
+        "lightcurve": [entry.lightcurve_png, entry.periodogram_png, entry.page, row.filename]
+        if entry.lightcurve_png else None,
+        "product": [row.filename, entry.page,
                     " · ".join(p for p in (row.product_type, configuration(row)) if p)],
         "datasets": _num(len(row.rootnames) if row.rootnames else None, "d"),
         "instrument": row.instrume, "detector": row.detector, "grating": row.opt_elem,
