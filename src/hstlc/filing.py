@@ -181,6 +181,7 @@ def write_atomically(
     overwrite: bool,
     identical_ok: bool = False,
     exists_message: str | None = None,
+    durable: bool = True,
 ) -> bool:
     """Create ``target`` by calling ``write(temporary)``, so that it appears complete or not at all.
 
@@ -196,6 +197,9 @@ def write_atomically(
     * ``identical_ok``: a file with exactly the new bytes at ``target`` counts as done (it is left as it
       is, mtime included) instead of a conflict or a needless replace.
 
+    ``durable=False`` leaves out the two fsyncs (still atomic for readers, but a power cut may leave the old
+    file or an empty one): for files made again on every run, such as the report's pages.
+
     Returns True if the new file was put in place, False if an identical one was already there. The
     temporary file is removed whatever happens (an exception in ``write``, a conflict, Ctrl-C). Errors
     from ``write`` and :class:`OSError` from the filesystem propagate unchanged, for the caller to word;
@@ -210,7 +214,8 @@ def write_atomically(
     tmp = temporary_path(target)
     try:
         write(tmp)
-        _fsync_file(tmp)
+        if durable:
+            _fsync_file(tmp)
         if overwrite:
             if identical_ok and _same_content(tmp, target):
                 return False
@@ -219,7 +224,8 @@ def write_atomically(
             if identical_ok and _same_content(tmp, target):
                 return False
             raise FilingError(message)
-        fsync_directory(target.parent)
+        if durable:
+            fsync_directory(target.parent)
         return True
     finally:
         with suppress(OSError):

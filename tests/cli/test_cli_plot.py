@@ -35,6 +35,7 @@ def test_plot_then_incremental_then_all(catalog: Catalog, catalog_url: str, tmp_
     assert f"Report: {index}" in first.output
     assert f"{len(products)} product(s): 1 interesting, 2 boring, 0 null; 2 rejected file(s)." in first.output
     assert f"Figures: {2 * len(products)} written, 0 product(s) up to date, 0 failed" in first.output
+    assert f"{len(products)} product page(s), 2 target page(s)" in " ".join(first.output.split())
     pngs = sorted((home / "plots" / "figures").glob("*.png"))
     assert len(pngs) == 2 * len(products) and all(p.read_bytes()[:8] == PNG_MAGIC for p in pngs)
     assert opened == []
@@ -42,6 +43,7 @@ def test_plot_then_incremental_then_all(catalog: Catalog, catalog_url: str, tmp_
     second = runner.invoke(app, [*base, "--open"])
     assert second.exit_code == 0, second.output
     assert f"Figures: 0 written, {len(products)} product(s) up to date, 0 failed" in second.output
+    assert "(1 page(s) new or changed)" in " ".join(second.output.split())  # the index only
     assert opened == [index.as_uri()]
 
     everything = runner.invoke(app, [*base, "--all"])
@@ -49,6 +51,7 @@ def test_plot_then_incremental_then_all(catalog: Catalog, catalog_url: str, tmp_
     assert f"Figures: {2 * len(products)} written, 0 product(s) up to date" in everything.output
 
 
+@pytest.mark.slow
 def test_plot_reports_failed_figures_with_exit_3(tmp_path: Path) -> None:
     home = tmp_path / "home"
     settings = _settings(f"sqlite:///{home / 'hstlc.db'}", home)

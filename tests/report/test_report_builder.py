@@ -20,7 +20,7 @@ from hstlc.product_stats import StatsOptions
 from hstlc.products import read_lightcurve, write_lightcurve
 from hstlc.report import build_report
 from hstlc.report import builder as report_builder
-from hstlc.report.builder import MANIFEST_NAME, fingerprint, page_stem, worker_count
+from hstlc.report.builder import MANIFEST_NAME, fingerprint, page_stem, target_stems, worker_count
 from hstlc.science.variability import STATS_VERSION, compute_stats
 from hstlc.workers import Progress
 from support.report import (
@@ -31,6 +31,8 @@ from support.report import (
     make_lightcurve,
     make_v1_stats,
     populate,
+    report_tables,
+    table_rows,
 )
 
 
@@ -39,7 +41,7 @@ def _assert_png(path: Path) -> None:
     assert data[:8] == PNG_MAGIC, path
     with Image.open(io.BytesIO(data)) as image:
         image.load()
-        assert image.size[0] >= 500 and image.size[1] >= 200
+        assert image.size[0] >= 500 and image.size[1] >= 100  # a periodogram of no searched band: text
 
 
 @pytest.fixture
@@ -75,15 +77,20 @@ def test_report_files_categories_and_escaping(catalog: Catalog, settings: Settin
     index_text = result.index.read_text(encoding="utf-8")
     index = Page(index_text)
     assert external_references(index) == []
-    assert "<script>window.hacked" not in index_text and index_text.count("<script") == 1
+    assert "<script>window.hacked" not in index_text and index_text.count("<script") == 2
+    assert index.images == ["report-data.js"]  # no image: the rows (and thumbnails) are in the data file
+    assert result.data == plot_dir / "report-data.js"
+    data_text = result.data.read_text(encoding="ascii")
+    assert "<" not in data_text and ">" not in data_text and "&" not in data_text  # inert wherever pasted
+    tables = report_tables(plot_dir)
     for product in products:
-        table = index.tables[f"table-{product.expected}"]
-        verdicts = {row[1]: row[2] for row in table[1:]}
-        assert product.filename in verdicts, (product.filename, product.expected)
+        rows = {r["product"]: r for r in table_rows(tables, f"table-{product.expected}")}
+        assert product.filename in rows, (product.filename, product.expected)
         allowed = {"interesting": ("periodic", "variable"), "boring": ("constant",), "null": ("no counts",)}
-        assert verdicts[product.filename] in allowed[product.expected]
+        assert rows[product.filename]["verdict"] in allowed[product.expected]
+        assert rows[product.filename]["target"] == product.targname
         href = f"products/{page_stem(product.filename)}.html"
-        assert href in index.links
+        assert rows[product.filename]["_cells"]["product"][1] == href
         page_path = plot_dir / href
         page_text = page_path.read_text(encoding="utf-8")
         page = Page(page_text)
@@ -98,6 +105,33 @@ def test_report_files_categories_and_escaping(catalog: Catalog, settings: Settin
     assert "&lt;script&gt;window.hacked=1&lt;/script&gt;" in hostile_page
     assert "<script>window.hacked" not in hostile_page
     assert (plot_dir / MANIFEST_NAME).is_file()
+
+    # a page per target, linked from the index and from each product page, with all its products
+    assert sorted(p.name for p in result.target_pages) == sorted(
+        f"{stem}.html" for stem in target_stems(p.targname for p in products).values())
+    for product in products:
+        target_href = next(r for r in table_rows(tables, f"table-{product.expected}")
+                           if r["product"] == product.filename)["_cells"]["target"][1]
+        target_page = Page((plot_dir / target_href).read_text(encoding="utf-8"))
+        assert f"../products/{page_stem(product.filename)}.html" in target_page.links
+        assert f"../figures/{page_stem(product.filename)}_lightcurve.png" in target_page.images
+        assert external_references(target_page) == []
+        product_page = Page((plot_dir / f"products/{page_stem(product.filename)}.html").read_text("utf-8"))
+        assert f"../{target_href}" in product_page.links
+    gd71 = Page((plot_dir / "targets/GD71.html").read_text(encoding="utf-8"))
+    assert [r[0] for r in gd71.tables["products"][1:]] == [  # the composite first, then its datasets
+        "hlsp_hstlc_hst_cos-fuv_gd71_g130m_1291_psa_v1_sci.fits", "la1a02bbq_curve.fits",
+        "la1a03ccq_curve.fits"]
+    # the hostile name: a safe file name, shown escaped
+    (hostile_target,) = [p for p in result.target_pages if p.name.startswith("_script_window")]
+    assert hostile_target.parent == plot_dir / "targets"
+    text = hostile_target.read_text(encoding="utf-8")
+    assert "<script>window.hacked" not in text and text.count("<script") == 1
+    assert "<h1>&lt;script&gt;window.hacked=1&lt;/script&gt;&amp;&quot;&#x27;</h1>" in text
+    # a second run rewrites nothing but the index
+    again = build_report(catalog, settings)
+    assert again.pages_written == 1 and again.figures_written == ()
+    assert again.pages_written < result.pages_written
 
 
 @pytest.mark.slow
@@ -133,6 +167,36 @@ def test_second_run_writes_no_figure_and_changed_products_are_redone(sqlite_cata
 
 
 @pytest.mark.slow
+def test_only_pages_whose_inputs_changed_are_made_again(sqlite_catalog: Catalog, settings: Settings) -> None:
+    from hstlc.catalog import Metadata
+
+    products = populate(sqlite_catalog, settings, limit=3)
+    assert settings.plot_dir is not None
+    plot_dir = settings.plot_dir
+    first = build_report(sqlite_catalog, settings)
+    pages = [*first.pages, *first.target_pages]
+    mtimes = {p: p.stat().st_mtime_ns for p in pages}
+    # the catalog changes for one product (its exposure): its page and its target's page, and the index
+    with sqlite_catalog.session() as session:
+        for row in session.query(Metadata).filter_by(rootname="la1a01aaq"):
+            row.exptime = 999.0
+    second = build_report(sqlite_catalog, settings)
+    changed = sorted(p.name for p in pages if p.stat().st_mtime_ns != mtimes[p])
+    assert changed == ["V4046-SGR.html", "la1a01aaq_curve.html"]
+    assert second.pages_written == 4  # and the rows file and the index
+    assert "999" in (plot_dir / "products" / "la1a01aaq_curve.html").read_text(encoding="utf-8")
+    # a page emptied behind our back (a power cut before the data reached the disk) is made again
+    emptied = plot_dir / "products" / f"{page_stem(products[1].filename)}.html"
+    emptied.write_bytes(b"")
+    third = build_report(sqlite_catalog, settings)
+    assert third.pages_written == 2 and emptied.stat().st_size > 1000
+    # so is a page whose file is gone, and a target page
+    (plot_dir / "targets" / "GD71.html").unlink()
+    assert build_report(sqlite_catalog, settings).pages_written == 2
+    assert (plot_dir / "targets" / "GD71.html").is_file()
+
+
+@pytest.mark.slow
 def test_missing_product_is_reported_not_fatal(sqlite_catalog: Catalog, settings: Settings) -> None:
     catalog = sqlite_catalog
     products = populate(catalog, settings, limit=2)
@@ -161,9 +225,11 @@ def test_products_gone_from_the_catalog_lose_their_pages(sqlite_catalog: Catalog
     assert settings.plot_dir is not None
     stem = page_stem(gone.filename)
     assert sorted(p.name for p in result.removed) == sorted(
-        [f"{stem}.html", f"{stem}_lightcurve.png", f"{stem}_periodogram.png"]
-    )
+        [f"{stem}.html", f"{stem}_lightcurve.png", f"{stem}_periodogram.png", "V4046-SGR.html"]
+    )  # its target had no other product: its page goes too
     assert not (settings.plot_dir / "products" / f"{stem}.html").exists()
+    assert not (settings.plot_dir / "targets" / "V4046-SGR.html").exists()
+    assert (settings.plot_dir / "targets" / "GD71.html").exists()
     assert gone.filename not in result.index.read_text(encoding="utf-8")
 
 
@@ -231,7 +297,10 @@ def test_new_verdict_settings_redraw_the_figures(sqlite_catalog: Catalog, settin
     # the stored verdicts were made with other settings: shown, and marked for `hstlc stats`
     index = redrawn.index.read_text(encoding="utf-8")
     assert f"{len(products)} product(s) have stats made by an older version" in index
-    assert "the current are fap&lt;1e-06 p&lt;0.001" in index
+    assert settings.plot_dir is not None
+    (row,) = table_rows(report_tables(settings.plot_dir), "table-interesting")
+    assert row["_cells"]["verdict"][1].endswith(
+        "the current are fap<1e-06 p<0.001; 'hstlc stats' recomputes them")
     # the periodogram drawn with the original rule: the same products redrawn once more
     original = settings.model_copy(update={"flag_rule": "original"})
     assert len(build_report(sqlite_catalog, original).figures_written) == 2 * len(products)
@@ -290,13 +359,27 @@ def test_page_stem_keeps_safe_names(name: str, stem: str) -> None:
     assert page_stem(name) == stem
 
 
+def test_target_stems_are_safe_and_distinct_even_without_case() -> None:
+    names = ["GD71", "gd71", None, "UNKNOWN", HOSTILE_TARGET, "../../etc", "AZV 18"]
+    stems = target_stems(names)
+    assert stems["GD71"] == "GD71" and stems["AZV 18"].startswith("AZV_18-")
+    assert stems[None] == "UNKNOWN" and stems["UNKNOWN"].startswith("UNKNOWN-")  # no name ≠ a real UNKNOWN
+    assert stems["gd71"].startswith("gd71-")  # one file each on a case-insensitive disk too
+    assert len({s.lower() for s in stems.values()}) == len(names)
+    for stem in stems.values():
+        assert all(c.isalnum() or c in "._+-" for c in stem) and not stem.startswith((".", "-")), stem
+        assert ".." not in stem and len(stem) <= 100
+    assert target_stems(["b", "a"]) == target_stems(["a", "b"])  # the same whatever the order
+
+
 def test_page_stem_makes_hostile_names_safe_and_distinct() -> None:
     hostile = ["../../etc/passwd.fits", "a b?c#d%.fits", "a_b_c_d_.fits", ".hidden.fits", "x" * 300 + ".fits",
-               "<script>.fits", "a\x00b.fits"]
+               "<script>.fits", "a\x00b.fits", "a..b.fits"]
     stems = [page_stem(name) for name in hostile]
     assert len(set(stems)) == len(stems)
     for stem in stems:
         assert "/" not in stem and "\\" not in stem and not stem.startswith(".") and len(stem) <= 131
+        assert ".." not in stem
         assert all(c.isalnum() or c in "._+-" for c in stem), stem
 
 

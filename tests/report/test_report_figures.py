@@ -1,11 +1,14 @@
-"""The report's matplotlib figures: valid PNGs, gaps not bridged, a colour per dataset, periodogram panels."""
+"""The report's matplotlib figures: valid PNGs, gaps not bridged, a colour per dataset, the MJD axis, the flux
+and folded panels, periodogram panels and skipped bands, and reused figures drawing what new ones draw."""
 
 from __future__ import annotations
 
 import io
 import subprocess
 import sys
+from datetime import datetime
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,16 +20,25 @@ from hstlc.domain import LightCurve
 from hstlc.report.figures import (
     DATASET_COLOURS,
     ERRORBAR_LIMIT,
+    MAX_PHASE_BINS,
     MAX_VISIT_PANELS,
     VISIT_GAP,
+    FigureMaker,
+    Fold,
     band_skip_reason,
     break_at_gaps,
     envelope,
+    error_segments,
     figure_png,
+    fold_phases,
     lightcurve_figure,
     lightcurve_step,
+    period_label,
+    period_ticks,
     periodogram_figure,
+    phase_means,
     split_visits,
+    utc_of_mjd,
 )
 from hstlc.science.periodogram import Peak
 from hstlc.science.variability import compute_stats
@@ -58,48 +70,148 @@ def test_lightcurve_step_from_header_or_spacing() -> None:
     assert lightcurve_step(lc) == pytest.approx(3.0, rel=1e-6)
 
 
+def _axes(fig: Figure, gid: str) -> list[Any]:
+    return [ax for ax in fig.axes if ax.get_gid() == gid]
+
+
+def _series(ax: Any) -> list[Any]:
+    """The lines joining the bins of each GTI run (not the error bars)."""
+    return [line for line in ax.lines if line.get_linestyle() == "-" and line.get_gid() != "errors"]
+
+
 def test_lightcurve_figure_is_a_valid_png_with_gaps_unbridged() -> None:
     lc = make_lightcurve(n=400, gap=2000.0)
     fig = lightcurve_figure(lc, title="GD71 <b> $x_1$ 100%")
     assert isinstance(fig, Figure)
-    ax = fig.axes[0]
+    ax = _axes(fig, "net")[0]
     assert fig.get_suptitle() == "GD71 <b> $x_1$ 100%"  # shown as typed, not parsed as mathtext
-    connecting = [line for line in ax.lines if line.get_linestyle() == "-"]
+    connecting = _series(ax)
     assert len(connecting) == 1
     xdata = np.asarray(connecting[0].get_xdata(), dtype=float)
     assert np.isnan(xdata).sum() == 1  # one GTI gap → the line is broken once
     image = _png_image(figure_png(fig))
-    assert image.size == (1000, 400)
+    assert image.size[0] == 1000 and image.size[1] >= 350
+    assert image.mode == "P"  # a palette PNG
     assert np.asarray(image.convert("L")).std() > 5
 
 
 def test_error_bars_are_rate_errors() -> None:
     lc = make_lightcurve(n=50, step=4.0)
-    fig = lightcurve_figure(lc)
-    container = fig.axes[0].containers[0]
-    segments = container.lines[2][0].get_segments()
-    half_heights = np.array([abs(s[1][1] - s[0][1]) / 2 for s in segments])
-    np.testing.assert_allclose(np.sort(half_heights), np.sort(lc.error / lc.bins))
+    ax = _axes(lightcurve_figure(lc), "net")[0]
+    errors = next(line for line in ax.lines if line.get_gid() == "errors")
+    y = np.asarray(errors.get_ydata(), dtype=float).reshape(-1, 3)
+    assert np.isnan(y[:, 2]).all()  # one polyline, broken after each bar
+    np.testing.assert_allclose(np.sort((y[:, 1] - y[:, 0]) / 2), np.sort(lc.error / lc.bins))
+    x = np.asarray(errors.get_xdata(), dtype=float).reshape(-1, 3)
+    np.testing.assert_array_equal(x[:, 0], x[:, 1])
+    xs, ys = error_segments(np.array([1.0, 2.0]), np.array([5.0, 6.0]), np.array([0.5, 1.0]))
+    np.testing.assert_array_equal(ys, [4.5, 5.5, np.nan, 5.0, 7.0, np.nan])
+    np.testing.assert_array_equal(xs, [1.0, 1.0, np.nan, 2.0, 2.0, np.nan])
 
 
 def test_dense_lightcurves_get_an_error_band() -> None:
     lc = make_lightcurve(n=ERRORBAR_LIMIT + 2, gap=5000.0)
-    ax = lightcurve_figure(lc).axes[0]
-    assert ax.containers == []  # no error bars ...
+    ax = _axes(lightcurve_figure(lc), "net")[0]
+    assert not any(line.get_gid() == "errors" for line in ax.lines)  # no error bars ...
     assert len(ax.collections) == 1  # ... one ±1σ band
     line = ax.lines[0]
     assert np.isnan(np.asarray(line.get_xdata(), dtype=float)).sum() == 1  # the gap still breaks the line
 
 
+def _marker_colours(ax: Any) -> list[str]:
+    return [line.get_color() for line in ax.lines if line.get_marker() == "o"]
+
+
 def test_composite_has_one_colour_per_dataset() -> None:
     lc = make_lightcurve(n=600, datasets=3)
     fig = lightcurve_figure(lc)
-    ax = fig.axes[0]
-    colours = [c.lines[0].get_color() for c in ax.containers]
-    assert colours == list(DATASET_COLOURS[:3])
+    ax = _axes(fig, "net")[0]
+    assert _marker_colours(ax) == list(DATASET_COLOURS[:3])
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["dataset 1", "dataset 2", "dataset 3"]
     single = lightcurve_figure(make_lightcurve(n=100))
-    assert single.axes[0].get_legend() is None
+    assert _axes(single, "net")[0].get_legend() is None
+
+
+def _top(ax: Any) -> Any:
+    """The absolute (MJD) axis above a time panel."""
+    (top,) = ax.child_axes
+    return top
+
+
+def test_the_top_axis_is_mjd() -> None:
+    lc = make_lightcurve(n=300, step=2.0, gap=0.0)
+    fig = lightcurve_figure(lc)
+    figure_png(fig)  # the secondary axis takes its limits from the panel when drawn
+    net = _axes(fig, "net")[0]
+    top = _top(net)
+    assert top.get_xlabel() == "MJD (UTC; first bin 2014-12-09 00:00:00)"
+    assert utc_of_mjd(57000.0) == datetime(2014, 12, 9) and utc_of_mjd(51544.5) == datetime(2000, 1, 1, 12)
+    # the bottom axis is s since MJD 57000 (the first bin's start): both axes name the same instants
+    assert net.get_xlabel() == "" and "time since MJD 57000.00000 (s)" in [t.get_text() for t in fig.texts]
+    low, high = net.get_xlim()
+    np.testing.assert_allclose(top.get_xlim(), (57000.0 + low / 86400.0, 57000.0 + high / 86400.0),
+                               rtol=0, atol=1e-9)
+    low, high = top.get_xlim()
+    shown = [t for t in top.get_xticks() if low <= t <= high]
+    assert len(shown) >= 4 and all(57000.0 <= t < 57000.01 for t in shown)
+
+
+def test_flux_panel_only_when_calibrated() -> None:
+    calibrated = make_lightcurve(n=200, meta={"FLUXCAL": "CALIBRATED"})
+    fig = lightcurve_figure(calibrated)
+    (flux,) = _axes(fig, "flux")
+    assert 1e-14 < calibrated.flux.max() < 1e-13  # 20 c/s × 1e-15
+    assert flux.get_ylabel() == "flux (10⁻¹⁴\nerg/s/cm²/Å)"
+    marks = next(line for line in flux.lines if line.get_marker() == "o")
+    np.testing.assert_allclose(np.sort(marks.get_ydata()), np.sort(calibrated.flux * 1e14))
+    assert flux.get_shared_x_axes().joined(flux, _axes(fig, "net")[0])
+    # the original's products have no FLUXCAL: their FLUX was calibrated
+    assert len(_axes(lightcurve_figure(make_lightcurve(n=200)), "flux")) == 1
+    uncalibrated = make_lightcurve(n=200, meta={"FLUXCAL": "UNCALIBRATED"})
+    assert _axes(lightcurve_figure(uncalibrated), "flux") == []
+    assert len(_axes(lightcurve_figure(uncalibrated, flux=True), "flux")) == 1
+    zero = make_lightcurve(n=200, meta={"FLUXCAL": "CALIBRATED"})
+    object.__setattr__(zero, "flux", np.zeros(200))
+    assert _axes(lightcurve_figure(zero), "flux") == []
+    taller = _png_image(figure_png(fig)).size[1]
+    assert taller > _png_image(figure_png(lightcurve_figure(uncalibrated))).size[1]
+
+
+def test_folded_panel_only_with_a_significant_period() -> None:
+    periodic = make_lightcurve(n=1200, period=240.0, gap=0.0)
+    stats = compute_stats(periodic)
+    fold = Fold.of(stats)
+    assert stats.periodogram and fold is not None
+    assert fold.period == stats.best_period and fold.fap == stats.fap
+    constant = compute_stats(make_lightcurve(n=1200, gap=0.0))
+    assert not constant.periodogram and constant.best_period is not None and Fold.of(constant) is None
+    assert _axes(lightcurve_figure(periodic), "fold") == []
+    fig = lightcurve_figure(periodic, fold=fold)
+    (ax,) = _axes(fig, "fold")
+    assert ax.get_title() == f"folded at P = {format_period(stats.best_period)} (FAP <1e-16)"
+    assert ax.get_xlim() == (0.0, 2.0)
+    means = next(line for line in ax.lines if line.get_gid() == "phase means")
+    x, y = np.asarray(means.get_xdata()), np.asarray(means.get_ydata())
+    assert len(x) == 2 * MAX_PHASE_BINS and np.all(np.diff(x) > 0)
+    # a 60 % modulation of 20 c/s at the period: the phase means swing from ~8 to ~32 c/s
+    assert y.max() - y.min() > 18
+    np.testing.assert_allclose(y[:MAX_PHASE_BINS], y[MAX_PHASE_BINS:])  # two cycles, the same
+    # the time panel still leads, narrower
+    assert _axes(fig, "net")[0].get_position().x1 < ax.get_position().x0
+
+
+def test_phase_means_are_exposure_weighted() -> None:
+    phase = fold_phases(np.array([0.0, 5.0, 10.0, 15.0, 20.0, 25.0]), 20.0)
+    np.testing.assert_allclose(phase, [0.0, 0.25, 0.5, 0.75, 0.0, 0.25])
+    counts = np.array([10.0, 4.0, 2.0, 2.0, 30.0, 4.0])
+    bins = np.array([1.0, 2.0, 1.0, 1.0, 1.0, 2.0])
+    error = np.sqrt(counts)
+    centres, rate, err = phase_means(phase, counts, error, bins, 4)
+    np.testing.assert_allclose(centres, [0.125, 0.375, 0.625, 0.875])
+    np.testing.assert_allclose(rate, [20.0, 2.0, 2.0, 2.0])
+    np.testing.assert_allclose(err[0], np.sqrt(40.0) / 2.0)
+    centres, rate, err = phase_means(phase, counts, error, bins, 8)
+    assert np.isnan(rate[1]) and np.isnan(err[1])  # a phase bin without exposure
 
 
 def _visits(offsets_days: list[float], n: int = 100, step: float = 2.0) -> LightCurve:
@@ -113,28 +225,39 @@ def _visits(offsets_days: list[float], n: int = 100, step: float = 2.0) -> Light
 def test_visits_days_apart_get_their_own_panels() -> None:
     lc = _visits([0.0, 2.5, 30.0])
     fig = lightcurve_figure(lc, title="three visits")
-    assert len(fig.axes) == 3
-    assert [ax.get_title() for ax in fig.axes] == ["MJD 57000.0000", "MJD 57002.5000", "MJD 57030.0000"]
+    net = _axes(fig, "net")
+    assert len(net) == 3 and len(_axes(fig, "flux")) == 3
+    figure_png(fig)
+    # each panel's top axis is that visit's MJD
+    for ax, day in zip(net, (57000.0, 57002.5, 57030.0), strict=True):
+        low, high = _top(ax).get_xlim()
+        assert low < day + 1e-4 and day < high < day + 0.01
     # each visit's panel spans its own 200 s, not 30 days
-    for ax in fig.axes:
+    for ax in net:
         low, high = ax.get_xlim()
         assert high - low < 300
-    colours = [ax.containers[0].lines[0].get_color() for ax in fig.axes]
+    colours = [_marker_colours(ax)[0] for ax in net]
     assert colours == list(DATASET_COLOURS[:3])  # one colour per dataset across panels
-    assert fig.axes[0].get_legend() is not None
+    assert net[0].get_legend() is not None
+    assert "time since each visit's start (s)" in [t.get_text() for t in fig.texts]
     _png_image(figure_png(fig))
 
 
 def test_many_visits_share_one_axis_with_the_gaps_cut() -> None:
     lc = _visits([float(d) for d in range(MAX_VISIT_PANELS + 2)], n=20)
     fig = lightcurve_figure(lc)
-    assert len(fig.axes) == 1
-    ax = fig.axes[0]
+    (ax,) = _axes(fig, "net")
     dotted = [line for line in ax.lines if line.get_linestyle() == ":"]
     assert len(dotted) == MAX_VISIT_PANELS + 1
-    assert "gaps longer than 6 h cut out" in ax.get_xlabel()
+    assert any("gaps longer than 6 h cut out" in t.get_text() for t in fig.texts)
     low, high = ax.get_xlim()
     assert high - low < 20 * 2.0 * (MAX_VISIT_PANELS + 2) * 1.5  # observing time, not 7 days
+    # the top axis names each visit's starting MJD
+    top = _top(ax)
+    figure_png(fig)
+    assert top.get_xlabel() == "MJD at each visit's start"
+    labels = [t.get_text() for t in top.get_xticklabels()]
+    assert labels == [f"{57000.0 + d:.2f}" for d in range(MAX_VISIT_PANELS + 2)]
     assert split_visits(np.array([0.0, 1.0, 1e5, 1e5 + 1]), min_gap=VISIT_GAP) == [slice(0, 2), slice(2, 4)]
 
 
@@ -155,7 +278,10 @@ def test_envelope_keeps_every_peak() -> None:
 def test_empty_lightcurve_still_makes_a_figure() -> None:
     lc = make_lightcurve(n=10)
     empty = type(lc)(**{k: v[:0] for k, v in lc.columns().items()}, meta={})
-    _png_image(figure_png(lightcurve_figure(empty, title="empty")))
+    fig = lightcurve_figure(empty, title="empty", fold=Fold(100.0))
+    assert [t.get_text() for t in _axes(fig, "net")[0].texts] == ["no bins with exposure"]
+    assert _axes(fig, "fold") == [] and _axes(fig, "flux") == []
+    _png_image(figure_png(fig))
 
 
 def _labels(ax: object) -> list[str]:
@@ -172,7 +298,7 @@ def test_periodogram_figure_draws_the_fap_line_and_the_best_period() -> None:
     stats = compute_stats(make_lightcurve(n=1200, period=240.0, gap=0.0))
     assert stats.verdict == "periodic"
     fig = periodogram_figure(stats.bands, title="periodic", fap_threshold=1e-3)
-    assert len(fig.axes) == 3
+    assert len(fig.axes) == 2  # the long band was not searched: no empty panel for it
     short, med = fig.axes[0], fig.axes[1]
     assert short.get_xscale() == "log"
     labels = _labels(short)
@@ -195,11 +321,33 @@ def test_periodogram_figure_draws_the_fap_line_and_the_best_period() -> None:
     assert stats.band("med").residual
     assert any(label.endswith("(after removing the signal)") for label in _labels(med))
     assert not any(label.endswith("(after removing the signal)") for label in labels)
-    # the long band cannot be constrained by 40 minutes of data: its panel says why
+    # the long band cannot be constrained by 40 minutes of data: a line of text says why
     long_band = stats.band("long")
     assert band_skip_reason(long_band)
-    texts = [t.get_text() for t in fig.axes[2].texts]
-    assert any("skipped" in t and str(long_band.skipped) in t for t in texts)
+    texts = [t.get_text() for t in fig.texts]
+    assert f"long periods: not searched — {long_band.skipped}" in texts
+    # the period axis is labelled in the units a person reads
+    figure_png(fig)
+    labels = [t.get_text() for t in short.get_xticklabels()]
+    assert labels == ["5 s", "10 s", "20 s", "30 s", "1 min", "2 min", "3 min", "5 min", "10 min"]
+    assert short.xaxis.get_minor_locator().tick_values(1, 1000) == []
+    _png_image(figure_png(fig))
+
+
+def test_period_ticks_and_labels() -> None:
+    assert period_ticks(600.0, 3600.0) == [600, 900, 1200, 1800, 2700, 3600]
+    assert period_ticks(610.0, 880.0) == [610.0, 880.0]  # no nice period inside: the ends
+    assert [period_label(p) for p in (5, 90, 600, 5400, 86400 * 2)] == ["5 s", "1.5 min", "10 min", "1.5 h",
+                                                                       "2 d"]
+
+
+def test_a_periodogram_with_no_band_searched_is_text() -> None:
+    stats = compute_stats(make_lightcurve(zero=True))
+    fig = periodogram_figure(stats.bands, title="empty")
+    assert fig.axes == []
+    assert [t.get_text() for t in fig.texts if t.get_text().startswith(("short", "med", "long"))] == [
+        f"{b.name} periods: not searched — {b.skipped}" for b in stats.bands]
+    assert [t.get_text() for t in periodogram_figure([]).texts] == ["no periodogram"]
     _png_image(figure_png(fig))
 
 
@@ -292,7 +440,36 @@ def test_many_peaks_are_capped_but_counted() -> None:
     assert len(marked.get_xdata()) == 25
     assert min(marked.get_ydata()) == pytest.approx(sorted(p.power for p in peaks)[-25])
     assert "200 significant peak(s) (FAP < 0.001), strongest 25 marked" in _labels(ax)
-    _png_image(figure_png(periodogram_figure([])))
+
+
+@pytest.mark.slow
+def test_a_reused_figure_draws_exactly_what_a_new_one_draws() -> None:
+    """The report reuses one figure per layout: each PNG must be the one a new figure makes, whatever
+    was drawn in it before (limits, legends, texts, scales, folds, top axes)."""
+    periodic = make_lightcurve(n=1200, period=240.0, gap=0.0, meta={"FLUXCAL": "CALIBRATED"})
+    stats = compute_stats(periodic)
+    other = make_lightcurve(n=300, rate=500.0, step=10.0, gap=9000.0, datasets=2, seed=3)
+    uncalibrated = make_lightcurve(n=80, meta={"FLUXCAL": "UNCALIBRATED"}, seed=4)
+    empty = type(other)(**{k: v[:0] for k, v in other.columns().items()}, meta={})
+    sequence: list[tuple[str, Any, dict[str, Any]]] = [
+        ("lightcurve", periodic, {"title": "A", "fold": Fold.of(stats)}),
+        ("lightcurve", other, {"title": "B"}),
+        ("lightcurve", periodic, {"title": "A"}),
+        ("lightcurve", uncalibrated, {"title": "C", "fold": Fold(37.0, 0.5)}),
+        ("lightcurve", _visits([0.0, 2.5, 30.0]), {"title": "D"}),
+        ("lightcurve", _visits([0.0, 1.5, 3.0]), {"title": "E"}),
+        ("lightcurve", empty, {"title": "F"}),
+        ("lightcurve", other, {"title": "B"}),
+        ("periodogram", stats.bands, {"title": "A"}),
+        ("periodogram", compute_stats(other).bands, {"title": "B", "flag_rule": "original",
+                                                      "power_threshold": 0.3}),
+        ("periodogram", stats.bands, {"title": "A"}),
+    ]
+    maker = FigureMaker(keep=3)
+    for kind, data, options in sequence:
+        reused = figure_png(getattr(maker, kind)(data, **options))
+        fresh = figure_png(getattr(FigureMaker(reuse=False), kind)(data, **options))
+        assert reused == fresh, (kind, options)
 
 
 @pytest.mark.slow

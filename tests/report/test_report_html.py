@@ -14,16 +14,26 @@ from hstlc.display import format_fap, format_period, format_probability
 from hstlc.product_stats import StatsOptions
 from hstlc.report.html import (
     CATEGORY_HELP,
+    DATA_FILE,
+    PAGE_SIZE,
     PRODUCT_COLUMNS,
+    PRODUCT_TABLES,
+    TARGET_COLUMNS,
     ProductEntry,
     band_summaries,
     bar_chart_svg,
     classify,
     document,
     fmt,
+    index_tables,
     outdated,
+    product_cells,
+    product_columns,
+    read_index_data,
     render_index,
+    render_index_data,
     render_product_page,
+    render_target_page,
     verdict_line,
 )
 from hstlc.science.variability import STATS_VERSION, LightCurveStats, compute_stats, verdict_of
@@ -34,6 +44,7 @@ from support.report import (
     external_references,
     make_lightcurve,
     make_v1_stats,
+    table_rows,
 )
 
 
@@ -143,10 +154,19 @@ def test_band_summaries_read_the_stats_details() -> None:
     assert band_summaries(None) == [] and band_summaries({"bands": 3}) == []
 
 
+def _entries(*rows: ProductRow) -> list[ProductEntry]:
+    return [ProductEntry(row=r, page=f"products/{r.filename[:-5]}.html",
+                         lightcurve_png=f"figures/{r.filename[:-5]}_lightcurve.png",
+                         periodogram_png=f"figures/{r.filename[:-5]}_periodogram.png",
+                         target_page=f"targets/{r.targname}.html" if r.targname == "GD71" else None)
+            for r in rows]
+
+
 def test_index_tables_escaping_and_offline() -> None:
     rows = (
         _row("a_curve.fits", targname="GD71", periodogram=True, poisson_factor=1.1, best_period=120.0,
-             fap=1e-9, chi2_reduced=4.25, chi2_p=3e-10),
+             fap=1e-9, chi2_reduced=4.25, chi2_p=3e-10, exptime=1234.5, instrume="COS", detector="FUV",
+             opt_elem="G130M", cenwave=1291, aperture="PSA"),
         _row("b_curve.fits", targname=HOSTILE_TARGET, instrume="<img src=x onerror=alert(1)>"),
         _row("c_curve.fits", targname="EMPTY", total=0.0, mean=None, poisson_factor=None, variable=None),
         _row("d_curve.fits", targname="GD71", poisson_factor=0.9, cenwave=1291, best_period=7.5, fap=0.42,
@@ -154,57 +174,91 @@ def test_index_tables_escaping_and_offline() -> None:
         _row("e_curve.fits", targname="FLARE", variable=True, chi2_reduced=3.0, chi2_p=2e-6),
         _row("f_curve.fits", targname="FAINT", poisson_factor=1.9, chi2_reduced=0.98, chi2_p=0.6),
     )
-    entries = [ProductEntry(row=r, page=f"products/{r.filename[:-5]}.html",
-                            lightcurve_png=f"figures/{r.filename[:-5]}_lightcurve.png") for r in rows]
+    entries = _entries(*rows)
     bad = (BadDataRow("x_corrtag_a.fits", "No events; Short Exposure", datetime(2024, 1, 2, 3, 4, 5),
                       "/in/<x>"),)
-    text = render_index(_data(*rows, bad=bad), entries, generated=datetime(2024, 5, 6, 7, 8, 9))
+    data = _data(*rows, bad=bad)
+    text = render_index(data, entries, generated=datetime(2024, 5, 6, 7, 8, 9))
     page = Page(text)
 
     assert external_references(page) == []
     assert "http:" not in text and "https:" not in text
-    assert text.count("<script") == 1  # only the report's own script
+    assert text.count("<script") == 2  # the rows file and the report's own script
+    assert page.images == [DATA_FILE]
     assert "<script>window.hacked" not in text and "<img src=x" not in text
-    assert "&lt;script&gt;window.hacked=1&lt;/script&gt;&amp;&quot;&#x27;" in text
     assert "Content-Security-Policy" in text and "default-src 'none'" in text
+    assert "script-src 'self' file: 'unsafe-inline'" in text  # the rows file loads from disk
+    # the big tables are placeholders the script fills from the rows file
+    for table in ("table-interesting", "table-boring", "table-null", "exposure", "bad-data"):
+        assert f'<div class="datatable" id="{table}" data-file="{DATA_FILE}">' in text
+    assert page.tables.keys() == {"config-0", "config-1", "opt-elem"}  # small: plain HTML
+    assert "<noscript>" in text
 
-    tables = page.tables
-    names = {key: [row[1] for row in tables[key][1:]] for key in ("table-interesting", "table-boring")}
+    script = render_index_data(data, entries, target_pages={"GD71": "targets/GD71.html"})
+    assert script.startswith("window.HSTLC_REPORT = {") and script.endswith("};\n")
+    assert "<" not in script and ">" not in script and "&" not in script
+    tables = read_index_data(script)["tables"]
+    assert tables == index_tables(data, entries, target_pages={"GD71": "targets/GD71.html"})
+    names = {key: [row["product"] for row in table_rows(tables, key)] for key in PRODUCT_TABLES}
     assert names == {"table-interesting": ["a_curve.fits", "e_curve.fits"],
-                     "table-boring": ["b_curve.fits", "d_curve.fits", "f_curve.fits"]}
-    assert [row[1] for row in tables["table-null"][1:]] == ["c_curve.fits"]
-    header = tables["table-interesting"][0]
-    assert header == [label for label, _ in PRODUCT_COLUMNS]
-    # the tables lead with what the verdict is and what it rests on
-    assert header[:7] == ["target", "product", "verdict", "best period", "FAP", "χ²_red", "χ² p"]
-    interesting = [dict(zip(header, r, strict=True)) for r in tables["table-interesting"][1:]]
-    assert interesting[0]["verdict"] == "periodic" and interesting[0]["FAP"] == "1.0e-09"
-    assert interesting[0]["best period"] == "2 min" == format_period(120.0)
-    assert interesting[0]["χ²_red"] == "4.25" and interesting[0]["χ² p"] == "3.0e-10"
+                     "table-boring": ["b_curve.fits", "d_curve.fits", "f_curve.fits"],
+                     "table-null": ["c_curve.fits"]}
+    assert [label for label, _ in tables["table-interesting"]["columns"]] == [
+        label for label, _ in PRODUCT_COLUMNS]
+    # the tables lead with what the verdict is and what it rests on, and the exposure
+    assert [label for label, _ in PRODUCT_COLUMNS][:8] == [
+        "target", "verdict", "best period", "FAP", "χ²_red", "χ² p", "exposure (s)", "lightcurve"]
+    interesting = table_rows(tables, "table-interesting")
+    first = interesting[0]
+    assert first["verdict"] == "periodic" and first["FAP"] == "1.0e-09"
+    assert first["best period"] == "2 min" == format_period(120.0)
+    assert first["χ²_red"] == "4.25" and first["χ² p"] == "3.0e-10" and first["exposure (s)"] == "1,234"
+    cells = first["_cells"]
+    assert cells["target"] == ["GD71", "targets/GD71.html"]
+    assert cells["product"] == ["a_curve.fits", "products/a_curve.html",
+                                "individual · COS FUV G130M 1291 PSA"]
+    assert cells["lightcurve"] == ["figures/a_curve_lightcurve.png", "figures/a_curve_periodogram.png",
+                                   "products/a_curve.html", "a_curve.fits"]
+    assert cells["FAP"] == [1e-09, "1.0e-09"]  # sorted by the number, shown as text
     assert interesting[1]["verdict"] == "variable" and interesting[1]["best period"] == "–"
     assert interesting[1]["FAP"] == "–" and interesting[1]["χ² p"] == format_probability(2e-6)
-    boring = {r[1]: dict(zip(header, r, strict=True)) for r in tables["table-boring"][1:]}
+    assert interesting[1]["_cells"]["target"] == ["FLARE", None]  # no page given: not a link
+    boring = {r["product"]: r for r in table_rows(tables, "table-boring")}
     assert boring["d_curve.fits"]["FAP"] == "0.420" and boring["d_curve.fits"]["best period"] == "7.5 s"
+    assert boring["b_curve.fits"]["target"] == HOSTILE_TARGET  # data, drawn as text by the script
+    assert boring["b_curve.fits"]["instrument"] == "<img src=x onerror=alert(1)>"
     faint = boring["f_curve.fits"]
     assert faint["poisson_factor"] == "1.9" and faint["verdict"] == "constant"
-    # sorted by the numbers, not the text
-    assert 'data-sort="1e-09"' in text and 'data-sort="120.0"' in text
+    assert tables["table-boring"]["flag"] == 1 and tables["table-boring"]["pageSize"] == PAGE_SIZE
     # the category help is the verdict's
     for category in ("interesting", "boring", "null"):
         assert html.escape(CATEGORY_HELP[category], quote=True) in text
     assert "poisson_factor above" not in text
-    # every product row links to its page; thumbnails are relative
-    assert {f"products/{n}_curve.html" for n in "abcdef"} <= set(page.links)
-    assert "figures/a_curve_lightcurve.png" in page.images
     # the other sections
-    assert [r[0] for r in tables["exposure"][1:]] == ["GD71", HOSTILE_TARGET]
-    assert [r[:3] for r in tables["config-0"][1:]] == [["G130M", "1291", "2"], ["G160M", "1577", "1"]]
-    assert tables["config-1"][1][:3] == ["G140L", "1425", "1"]
-    assert [r[0] for r in tables["opt-elem"][1:]] == ["G130M", "G140L", "G160M"]
-    assert tables["bad-data"][1] == ["x_corrtag_a.fits", "No events; Short Exposure", "2024-01-02 03:04:05",
-                                     "/in/<x>"]
+    exposure = table_rows(tables, "exposure")
+    assert [r["target"] for r in exposure] == ["GD71", HOSTILE_TARGET]
+    assert exposure[0]["_cells"]["target"] == ["GD71", "targets/GD71.html"]
+    assert exposure[0]["exposure (s)"] == "7,200.0" and exposure[0]["exposure (h)"] == "2.000"
+    assert [r[:3] for r in page.tables["config-0"][1:]] == [["G130M", "1291", "2"], ["G160M", "1577", "1"]]
+    assert page.tables["config-1"][1][:3] == ["G140L", "1425", "1"]
+    assert [r[0] for r in page.tables["opt-elem"][1:]] == ["G130M", "G140L", "G160M"]
+    (bad_row,) = table_rows(tables, "bad-data")
+    assert [bad_row[k] for k in ("file", "reasons", "ingested", "path")] == [
+        "x_corrtag_a.fits", "No events; Short Exposure", "2024-01-02 03:04:05", "/in/<x>"]
     assert text.count("<svg") == 4  # exposure, two configurations, optical elements
     assert 'id="stale"' not in text  # every row is current
+
+
+def test_the_original_rule_leads_with_poisson_factor() -> None:
+    columns = [label for label, _ in product_columns("original")]
+    assert columns[:7] == ["target", "verdict", "best period", "FAP", "poisson_factor", "exposure (s)",
+                           "lightcurve"]
+    assert "χ²_red" in columns and columns.count("poisson_factor") == 1
+    row = _row("a_curve.fits", poisson_factor=1.7, chi2_reduced=2.0)
+    cells = product_cells(ProductEntry(row=row, page="products/a_curve.html"), flag_rule="original")
+    shown = dict(zip(columns, cells, strict=True))
+    assert shown["poisson_factor"] == [1.7, "1.7"] and shown["χ²_red"] == [2.0, "2"]
+    assert shown["lightcurve"] is None  # no figure: no thumbnail
 
 
 def test_fap_text_is_the_same_in_the_index_the_product_page_and_the_cli() -> None:
@@ -213,13 +267,11 @@ def test_fap_text_is_the_same_in_the_index_the_product_page_and_the_cli() -> Non
     for fap in (stats.fap, 3.3e-7, 0.0123, 0.0):
         row = _stats_row("p_curve.fits", stats, fap=fap, details={**stats.details(), "verdict": "periodic"})
         entry = ProductEntry(row=row, page="products/p_curve.html")
-        index = Page(render_index(_data(row), [entry]))
-        header = index.tables["table-interesting"][0]
-        shown = dict(zip(header, index.tables["table-interesting"][1], strict=True))["FAP"]
+        (shown,) = table_rows(index_tables(_data(row), [entry]), "table-interesting")
         product = render_product_page(entry)
-        assert shown == format_fap(fap)
-        assert html.escape(f"(FAP {shown})") in product.split('id="verdict"', 1)[1].split("</p>", 1)[0]
-        assert f"<dt>FAP (whole search)</dt><dd>{html.escape(shown)}</dd>" in product
+        assert shown["FAP"] == format_fap(fap)
+        assert html.escape(f"(FAP {shown['FAP']})") in product.split('id="verdict"', 1)[1].split("</p>", 1)[0]
+        assert f"<dt>FAP (whole search)</dt><dd>{html.escape(shown['FAP'])}</dd>" in product
     assert format_fap(0.0) == "<1e-16"
 
 
@@ -234,8 +286,10 @@ def test_a_row_from_an_older_method_still_renders_and_says_so() -> None:
     entries = [ProductEntry(row=r, page=f"products/{r.filename[:-5]}.html") for r in (old, current)]
     index = render_index(_data(old, current), entries)
     assert "1 product(s) have stats made by an older version of the method" in index
-    verdicts = [r[2] for r in Page(index).tables["table-interesting"][1:]]
-    assert verdicts == ["periodic †", "periodic"]
+    verdicts = [r["_cells"]["verdict"] for r in
+                table_rows(index_tables(_data(old, current), entries), "table-interesting")]
+    assert verdicts == [["periodic", f"made by method version 1; this hstlc's is {STATS_VERSION}; "
+                                     "'hstlc stats' recomputes them"], ["periodic", None]]
     page = render_product_page(entries[0])
     assert f"made by method version 1; this hstlc&#x27;s is {STATS_VERSION}" in page and 'id="stale"' in page
     bands = Page(page).tables["bands"]
@@ -256,20 +310,64 @@ def test_rows_made_with_other_verdict_settings_are_marked() -> None:
     assert 'id="stale"' not in render_index(_data(row), [entry], settings_key=current)
     index = render_index(_data(row), [entry], settings_key=other)
     assert "1 product(s) have stats made by an older version" in index
-    assert Page(index).tables["table-interesting"][1][2] == "periodic †"
+    (shown,) = table_rows(index_tables(_data(row), [entry], settings_key=other), "table-interesting")
+    assert shown["_cells"]["verdict"][1].startswith(f"made with settings {current}; the current are {other}")
     page = render_product_page(entry, settings_key=other)
     assert 'id="stale"' in page and html.escape(f"the current are {other}", quote=True) in page
 
 
 def test_numeric_cells_carry_sort_keys() -> None:
     rows = (_row("a_curve.fits", poisson_factor=0.5), _row("b_curve.fits", poisson_factor=None, total=1.0))
-    text = render_index(_data(*rows), [ProductEntry(row=r, page="p.html") for r in rows])
-    assert 'data-sort="0.5"' in text
-    assert 'data-type="num"' in text and 'class="nosort"' in text
+    shown = table_rows(index_tables(_data(*rows), [ProductEntry(row=r, page="p.html") for r in rows]),
+                       "table-boring")
+    assert [r["_cells"]["poisson_factor"] for r in shown] == [[0.5, "0.5"], [None, ""]]
     # a non-numeric value where a number is expected (a hand-edited catalog) is shown, sorted last
     odd = _row("c_curve.fits", cenwave="MULTI")
-    text = render_index(_data(odd), [ProductEntry(row=odd, page="p.html")])
-    assert '<td class="num" data-sort="">MULTI</td>' in text
+    (cells,) = table_rows(index_tables(_data(odd), [ProductEntry(row=odd, page="p.html")]), "table-boring")
+    assert cells["_cells"]["cenwave"] == [None, "MULTI"]
+    # the small static tables sort by data-sort
+    text = render_product_page(ProductEntry(row=_stats_row("s_curve.fits", compute_stats(make_lightcurve())),
+                                            page="p.html"))
+    assert 'class="sortable static"' in text and 'data-type="num"' in text
+
+
+def test_target_page_lists_every_product_with_its_figures_and_escapes_the_name() -> None:
+    stats = compute_stats(make_lightcurve(n=1200, period=240.0, gap=0.0))
+    composite = _stats_row("c_curve.fits", stats, targname=HOSTILE_TARGET, product_type="composite",
+                           rootnames=("a", "b"), exptime=2400.0, expstart=57000.0, expend=57001.0)
+    single = _row("a_curve.fits", targname=HOSTILE_TARGET, exptime=1200.0, expstart=57000.0, expend=57000.1,
+                  instrume="COS", detector="FUV")
+    entries = [ProductEntry(row=r, page=f"../products/{r.filename[:-5]}.html",
+                            lightcurve_png=f"../figures/{r.filename[:-5]}_lightcurve.png",
+                            periodogram_png=f"../figures/{r.filename[:-5]}_periodogram.png")
+               for r in (composite, single)]
+    text = render_target_page(HOSTILE_TARGET, entries, exposure=(3600.0, 3))
+    page = Page(text)
+    assert external_references(page) == []
+    assert "<script>window.hacked" not in text and text.count("<script") == 1
+    assert "<h1>&lt;script&gt;window.hacked=1&lt;/script&gt;&amp;&quot;&#x27;</h1>" in text
+    assert "<title>&lt;script&gt;" in text
+    assert [r[:3] for r in page.tables["products"][1:]] == [["c_curve.fits", "periodic", format_period(
+        stats.best_period)], ["a_curve.fits", "constant", "–"]]
+    assert page.tables["products"][0] == [label for label, _ in TARGET_COLUMNS]
+    assert page.images == ["../figures/c_curve_lightcurve.png", "../figures/c_curve_periodogram.png",
+                           "../figures/a_curve_lightcurve.png", "../figures/a_curve_periodogram.png"]
+    assert {"../products/c_curve.html", "../products/a_curve.html", "../index.html"} <= set(page.links)
+    assert 'loading="lazy"' in text
+    summary = dict(_dl_items(text))
+    assert summary["products"] == "2" and summary["exposure (s)"] == "3,600.0" and summary["datasets"] == "3"
+    assert summary["verdicts"] == "constant: 1, periodic: 1"
+    assert summary["first EXPSTART (MJD)"] == "57000" and summary["last EXPEND (MJD)"] == "57001"
+    assert html.escape(verdict_line(composite)) in text
+    assert "Verdict: <b>constant: " in text
+    nameless = render_target_page(None, entries[1:])
+    assert "<h1>(no target name)</h1>" in nameless
+
+
+def _dl_items(text: str) -> list[tuple[str, str]]:
+    block = text.split('<dl class="kv">', 1)[1].split("</dl>", 1)[0]
+    pairs = re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", block)
+    return [(html.unescape(k), html.unescape(v)) for k, v in pairs]
 
 
 @pytest.mark.parametrize(

@@ -241,3 +241,35 @@ def make_v1_stats(stats: LightCurveStats) -> dict[str, Any]:
         },
     }
     return values
+
+
+def cell_text(kind: str, value: Any) -> str:
+    """The text the report's script shows for a cell of ``report-data.js`` (see ``hstlc.report.html.JS``)."""
+    if value is None:
+        return ""
+    if kind == "num":
+        return str(value[1])
+    if kind in ("verdict", "target", "product"):
+        return str(value[0] or "")
+    return "" if kind == "thumb" else str(value)
+
+
+def table_rows(tables: dict[str, Any], table: str) -> list[dict[str, Any]]:
+    """The rows of one of the index's tables as {column label: shown text}, plus ``_cells`` (the raw
+    cells by label), from :func:`hstlc.report.html.index_tables` or a parsed ``report-data.js``."""
+    spec = tables[table]
+    labels = [label for label, _ in spec["columns"]]
+    out = []
+    for row in spec["rows"]:
+        shown: dict[str, Any] = {label: cell_text(kind, v) for (label, kind), v in zip(spec["columns"], row,
+                                                                                     strict=True)}
+        shown["_cells"] = dict(zip(labels, row, strict=True))
+        out.append(shown)
+    return out
+
+
+def report_tables(plot_dir: Path) -> dict[str, Any]:
+    """The tables of a written report's ``report-data.js``."""
+    from hstlc.report.html import DATA_FILE, read_index_data
+
+    return read_index_data((plot_dir / DATA_FILE).read_text(encoding="ascii"))["tables"]  # type: ignore[no-any-return]

@@ -39,8 +39,9 @@ def plot(
 ) -> None:
     """Make lightcurve and periodogram figures and the static HTML report (index.html) in plot_dir.
 
-    Figures are remade only for products that are new or changed since the last run (--all for all);
-    the report pages are always rebuilt. The report needs no network: open it from disk anywhere.
+    index.html leads with the verdicts; every target and every product has a page of its own. Figures
+    are remade only for products that are new or changed since the last run (--all for all); pages are
+    rewritten where what they show changed. The report needs no network: open it from disk anywhere.
 
     Example: hstlc plot --open
     """
@@ -70,7 +71,8 @@ def plot(
             f"{counts['boring']} boring, "
             f"{counts['null']} null; {counts['bad_data']} rejected file(s).\n"
             f"Figures: {len(result.figures_written)} written, {result.figures_up_to_date} product(s) up to "
-            f"date, {len(result.failed)} failed; {len(result.pages)} product page(s).",
+            f"date, {len(result.failed)} failed; {len(result.pages)} product page(s), "
+            f"{len(result.target_pages)} target page(s) ({result.pages_written} page(s) new or changed).",
             markup=False,
             soft_wrap=True,  # a long path stays on its line
         )

@@ -3,6 +3,8 @@
 Layout of ``plot_dir``::
 
     index.html                      the report (exploratory tables, exposure, configurations, bad data)
+    report-data.js                  the index's table rows (JSON in a script: loads from file://)
+    targets/<stem>.html             one page per target: all its products, their verdicts and figures
     products/<stem>.html            one page per product
     figures/<stem>_lightcurve.png   lightcurve figure
     figures/<stem>_periodogram.png  periodogram figure (the three reporting bands of one search)
@@ -13,8 +15,10 @@ product sha256 and computation time, the product file's size and modification ti
 settings (:meth:`StatsOptions.key <hstlc.product_stats.StatsOptions.key>`), the statistics method's
 :data:`~hstlc.science.variability.STATS_VERSION` and :data:`~hstlc.report.figures.FIGURE_VERSION` — or
 when a figure file is missing.
-``all_products=True`` remakes every figure. The HTML pages are always rebuilt (cheap, and they show the
-catalog's current state). Figures and pages of products no longer in the catalog are removed.
+``all_products=True`` remakes every figure. The HTML pages are always made again (they show the
+catalog's current state), and written only where they changed (a report of 10,000 products rewrites
+what a few new products changed, not 10,000 files). Figures and pages of products (and pages of targets)
+no longer in the catalog are removed.
 
 **Parallel.** Figure jobs run in up to ``num_cores`` worker processes (:func:`hstlc.workers.run_jobs`;
 one job = read the product, recompute its period search with the settings'
@@ -38,8 +42,8 @@ import json
 import logging
 import re
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -50,8 +54,19 @@ from hstlc.config import Settings
 from hstlc.errors import FilingError, HstlcError
 from hstlc.filing import ensure_dir, write_atomically
 from hstlc.product_stats import StatsOptions
-from hstlc.report.figures import FIGURE_VERSION, figure_png, lightcurve_figure, periodogram_figure
-from hstlc.report.html import CATEGORIES, ProductEntry, classify, render_index, render_product_page
+from hstlc.report import html as html_module
+from hstlc.report.figures import FIGURE_VERSION, FigureMaker, Fold, figure_png
+from hstlc.report.html import (
+    CATEGORIES,
+    DATA_FILE,
+    ProductEntry,
+    classify,
+    render_index,
+    render_index_data,
+    render_product_page,
+    render_target_page,
+)
+from hstlc.safe_paths import safe_component
 from hstlc.science.variability import STATS_VERSION
 from hstlc.workers import REPORT_MODULES, Progress, ProgressCallback, run_jobs
 from hstlc.workers import worker_count as _worker_count
@@ -62,6 +77,7 @@ MANIFEST_NAME = ".hstlc-report.json"
 MANIFEST_VERSION = 1
 FIGURES_DIR = "figures"
 PAGES_DIR = "products"
+TARGETS_DIR = "targets"
 
 HEADER_KEYS: tuple[str, ...] = (
     "TELESCOP", "INSTRUME", "DETECTOR", "TARGNAME", "HLSPTARG", "RA_TARG", "DEC_TARG", "RADESYS",
@@ -75,21 +91,39 @@ MIN_JOBS_PER_WORKER = 4
 """A worker costs seconds of start-up (imports): fewer jobs than this per worker run serially."""
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+-]+")
+_DOTS = re.compile(r"\.{2,}")
 
 
 def page_stem(filename: str) -> str:
     """A file-name and URL-safe stem for a product's page and figures.
 
-    Letters, digits and ``._+-`` are kept; anything else becomes ``_``; no leading dot; at most 120
-    characters. When the name had to change, a short hash of the original is appended so two different
-    names never share a stem.
+    Letters, digits and ``._+-`` are kept; anything else becomes ``_``; runs of dots become one; no leading
+    dot; at most 120 characters. When the name had to change, a short hash of the original is appended so
+    two different names never share a stem.
     """
     base = filename[:-5] if filename.lower().endswith(".fits") else filename
-    clean = _UNSAFE.sub("_", base).lstrip(".") or "product"
+    clean = _DOTS.sub(".", _UNSAFE.sub("_", base)).lstrip(".") or "product"
     if clean != base or len(clean) > 120:
         digest = hashlib.sha256(filename.encode("utf-8", "surrogatepass")).hexdigest()[:10]
         clean = f"{clean[:120]}-{digest}"
     return clean
+
+
+def target_stems(names: Iterable[str | None]) -> dict[str | None, str]:
+    """A file-name and URL-safe stem for each target's page (:func:`hstlc.safe_paths.safe_component` of
+    the name; ``UNKNOWN`` for none). Two names whose stems differ only in case (they would share a file
+    on a case-insensitive disk) get a short hash of the name appended, the first in sorted order excepted.
+    """
+    stems: dict[str | None, str] = {}
+    seen: set[str] = set()
+    for name in sorted(set(names), key=lambda n: (n is not None, n or "")):
+        stem = safe_component(name or "", max_length=100, fallback="UNKNOWN")
+        if stem.lower() in seen:
+            digest = hashlib.sha256((name or "").encode("utf-8", "surrogatepass")).hexdigest()[:10]
+            stem = f"{stem[:88]}-{digest}"
+        seen.add(stem.lower())
+        stems[name] = stem
+    return stems
 
 
 @dataclass(frozen=True)
@@ -127,16 +161,65 @@ class ReportResult:
     counts: Mapping[str, int]
     """Products per category (interesting, boring, null), ``products`` and ``bad_data``."""
     removed: tuple[Path, ...] = ()
-    """Pages and figures of products no longer in the catalog."""
+    """Pages and figures of products (and pages of targets) no longer in the catalog."""
+    target_pages: tuple[Path, ...] = ()
+    data: Path | None = None
+    """The index's rows (:data:`~hstlc.report.html.DATA_FILE`)."""
+    pages_written: int = 0
+    """Pages (index, targets, products) written because they were new or changed; the others were
+    already on disk as they are."""
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
     """Write ``data`` to ``path`` atomically (:func:`hstlc.filing.write_atomically`, replacing the old page
-    or figure: readers see the old file or the new one)."""
+    or figure: readers see the old file or the new one); ``durable=False``: without the fsyncs."""
     try:
-        write_atomically(path, lambda temporary: temporary.write_bytes(data), overwrite=True)
+        write_atomically(path, lambda temporary: temporary.write_bytes(data), overwrite=True, durable=durable)
     except OSError as exc:
         raise FilingError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+def write_page(path: Path, text: str) -> tuple[int, bool]:
+    """Write a page atomically unless the file already holds exactly ``text``; returns its size in bytes
+    and whether it was written.
+
+    Pages are not fsync'ed (figures are): they are made again from the catalog whenever the manifest,
+    whose size check catches a page a power cut emptied, says so (:func:`page_key`)."""
+    data = text.encode("utf-8")
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return len(data), False
+    except OSError:
+        pass
+    write_atomic(path, data, durable=False)
+    return len(data), True
+
+
+_HTML_CODE = hashlib.sha256(Path(html_module.__file__).read_bytes()).hexdigest()
+"""The code that writes the pages: a page is made again when it changes."""
+
+
+def page_key(*parts: Any) -> str:
+    """What a page is made from, as one hash (with the pages' code and :data:`MANIFEST_VERSION`): a page
+    whose key and size match the manifest's is left as it is, without being made again."""
+    text = json.dumps([_HTML_CODE, MANIFEST_VERSION, *parts], default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _row_parts(row: ProductRow) -> list[Any]:
+    """Everything of a catalog row a page shows except ``details`` (whose changes change ``computed_at``
+    and the product's fingerprint)."""
+    return [getattr(row, f.name) for f in fields(row) if f.name != "details"]
+
+
+def _unchanged(path: Path, key: str, previous_key: Any, previous_size: Any) -> bool:
+    """Whether the page at ``path`` is on disk as the previous run made it from the same inputs."""
+    if previous_key != key:
+        return False
+    try:
+        return path.stat().st_size == previous_size
+    except OSError:
+        return False
 
 
 def _header_summary(meta: Mapping[str, Any]) -> dict[str, str]:
@@ -151,20 +234,31 @@ def _header_summary(meta: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
+_MAKER: FigureMaker | None = None
+"""The process's figure maker (its figures are reused from one product to the next: see
+:class:`~hstlc.report.figures.FigureMaker`); made on the first job a process runs."""
+
+
 def render_figures(job: FigureJob) -> FigureOutcome:
-    """Read one product, make its lightcurve and periodogram PNGs (atomic writes). Runs in a worker.
+    """Read one product, recompute its stats with the job's options, and make its lightcurve PNG (folded
+    at the best period when that is significant) and its periodogram PNG (atomic writes). Runs in a
+    worker.
 
     Errors a product can cause (unreadable file, bad values) come back in the outcome, not raised.
     """
     from hstlc.products import read_lightcurve
 
+    global _MAKER
+    if _MAKER is None:
+        _MAKER = FigureMaker()
     start = time.perf_counter()
     options = job.options
     try:
         lc = read_lightcurve(job.product)
-        write_atomic(Path(job.lightcurve_png), figure_png(lightcurve_figure(lc, title=job.title)))
         stats = options.compute(lc)
-        figure = periodogram_figure(
+        figure = _MAKER.lightcurve(lc, title=job.title, fold=Fold.of(stats))
+        write_atomic(Path(job.lightcurve_png), figure_png(figure))
+        figure = _MAKER.periodogram(
             stats.bands, title=job.title, fap_threshold=options.fap_threshold, flag_rule=options.flag_rule,
             power_threshold=options.power_threshold,
         )
@@ -190,18 +284,23 @@ def fingerprint(row: ProductRow, options: StatsOptions) -> str:
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
-def _load_manifest(path: Path) -> dict[str, dict[str, Any]]:
+def _load_manifest(path: Path) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """The previous run's products (file name → entry) and target pages (path → key and size)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return {}
+        return {}, {}
     except (OSError, ValueError) as exc:
         log.warning("%s: unreadable report manifest (%s); remaking every figure", path, exc)
-        return {}
+        return {}, {}
     if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION:
-        return {}
+        return {}, {}
     products = data.get("products")
-    return {k: v for k, v in products.items() if isinstance(v, dict)} if isinstance(products, dict) else {}
+    targets = data.get("targets")
+    return (
+        {k: v for k, v in products.items() if isinstance(v, dict)} if isinstance(products, dict) else {},
+        {k: v for k, v in targets.items() if isinstance(v, dict)} if isinstance(targets, dict) else {},
+    )
 
 
 def worker_count(cores: int, jobs: int) -> int:
@@ -253,11 +352,11 @@ def build_report(
     data: ReportData = load_report_data(catalog)
     assert settings.plot_dir is not None
     plot_dir = Path(settings.plot_dir)
-    figures_dir, pages_dir = plot_dir / FIGURES_DIR, plot_dir / PAGES_DIR
-    for folder in (plot_dir, figures_dir, pages_dir):
+    figures_dir, pages_dir, targets_dir = plot_dir / FIGURES_DIR, plot_dir / PAGES_DIR, plot_dir / TARGETS_DIR
+    for folder in (plot_dir, figures_dir, pages_dir, targets_dir):
         ensure_dir(folder, group=settings.file_group, dir_mode=settings.file_mode)
     manifest_path = plot_dir / MANIFEST_NAME
-    old = _load_manifest(manifest_path)
+    old, old_targets = _load_manifest(manifest_path)
     options = StatsOptions.from_settings(settings)
 
     jobs: list[FigureJob] = []
@@ -300,7 +399,7 @@ def build_report(
 
     log.info("report: %d product(s), %d figure job(s), %d up to date, %d core(s)",
              len(data.products), len(jobs), up_to_date, settings.num_cores)
-    written: list[Path] = []
+    figures_written: list[Path] = []
     failed: list[tuple[str, str]] = []
     for outcome in _run_jobs(jobs, settings.num_cores, progress):
         entry = current[outcome.filename]
@@ -312,9 +411,11 @@ def build_report(
         else:
             log.debug("%s: figures made in %.2f s", outcome.filename, outcome.seconds)
             entry["header"] = [[k, v] for k, v in outcome.header.items()]  # a list keeps HEADER_KEYS order
-            written.extend((plot_dir / entry["lightcurve"], plot_dir / entry["periodogram"]))
+            figures_written.extend((plot_dir / entry["lightcurve"], plot_dir / entry["periodogram"]))
 
     generated = datetime.now(timezone.utc).replace(microsecond=0)
+    stems = target_stems(row.targname for row in data.products)
+    target_pages = {name: f"{TARGETS_DIR}/{stem}.html" for name, stem in stems.items()}
     entries: list[ProductEntry] = []
     for row in data.products:
         entry = current[row.filename]
@@ -328,31 +429,60 @@ def build_report(
                 periodogram_png=entry["periodogram"] if has_figures else None,
                 header={str(k): str(v) for k, v in entry.get("header") or [] if isinstance(k, str)},
                 figure_error=error,
+                target_page=target_pages[row.targname],
             )
         )
 
+    key = options.key()
+    written = 0
     pages: list[Path] = []
+    by_target: dict[str | None, list[tuple[ProductEntry, str]]] = {}
     for item in entries:
-        # the page lives in products/: its figure links go one folder up
-        local = ProductEntry(
-            row=item.row,
-            page=item.page,
-            lightcurve_png=f"../{item.lightcurve_png}" if item.lightcurve_png else None,
-            periodogram_png=f"../{item.periodogram_png}" if item.periodogram_png else None,
-            header=item.header,
-            figure_error=item.figure_error,
-        )
+        # the pages live one folder down: their links go one folder up
+        local = _one_folder_down(item)
+        entry = current[item.row.filename]
+        earlier = old.get(item.row.filename) or {}
+        entry["page_key"] = page_key(key, entry["fingerprint"], _row_parts(item.row), local.lightcurve_png,
+                                     local.figure_error, local.target_page, sorted(local.header.items()))
+        by_target.setdefault(item.row.targname, []).append((local, entry["page_key"]))
         path = plot_dir / item.page
-        page = render_product_page(local, settings_key=options.key(), generated=generated)
-        write_atomic(path, page.encode("utf-8"))
+        if _unchanged(path, entry["page_key"], earlier.get("page_key"), earlier.get("page_size")):
+            entry["page_size"] = earlier["page_size"]
+        else:
+            entry["page_size"], changed = write_page(path, render_product_page(local, settings_key=key))
+            written += changed
         pages.append(path)
+    exposure = {t: (e, n) for t, e, n in data.exposure_by_target}
+    targets: list[Path] = []
+    target_manifest: dict[str, dict[str, Any]] = {}
+    for name, group in by_target.items():
+        group.sort(key=lambda g: (g[0].row.product_type != "composite", g[0].row.expstart or 0.0,
+                                  g[0].row.filename))
+        rel = target_pages[name]
+        spent = exposure.get(name or "(none)")
+        target_key = page_key(key, name, spent, [k for _, k in group])
+        earlier = old_targets.get(rel) or {}
+        if _unchanged(plot_dir / rel, target_key, earlier.get("key"), earlier.get("size")):
+            target_manifest[rel] = {"key": target_key, "size": earlier["size"]}
+        else:
+            text = render_target_page(name, [e for e, _ in group], settings_key=key, exposure=spent)
+            size, changed = write_page(plot_dir / rel, text)
+            target_manifest[rel] = {"key": target_key, "size": size}
+            written += changed
+        targets.append(plot_dir / rel)
+    linked = {name: page for name, page in target_pages.items() if name}
+    data_path = plot_dir / DATA_FILE
+    written += write_page(data_path, render_index_data(data, entries, settings_key=key,
+                                                       flag_rule=options.flag_rule, target_pages=linked))[1]
     index = plot_dir / "index.html"
-    text = render_index(data, entries, settings_key=options.key(), generated=generated)
-    write_atomic(index, text.encode("utf-8"))
+    write_atomic(index, render_index(data, entries, settings_key=key, generated=generated).encode("utf-8"),
+                 durable=False)
+    written += 1
 
     removed = _remove_stale(plot_dir, old, current)
-    manifest = {"version": MANIFEST_VERSION, "products": current}
-    write_atomic(manifest_path, json.dumps(manifest, indent=1, sort_keys=True).encode("utf-8"))
+    removed += _remove_stale_targets(plot_dir, old_targets, set(target_pages.values()))
+    manifest = {"version": MANIFEST_VERSION, "products": current, "targets": target_manifest}
+    write_atomic(manifest_path, json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode("utf-8"))
 
     counts = {c: 0 for c in CATEGORIES}
     for row in data.products:
@@ -362,11 +492,31 @@ def build_report(
     return ReportResult(
         index=index,
         pages=tuple(pages),
-        figures_written=tuple(written),
+        figures_written=tuple(figures_written),
         figures_up_to_date=up_to_date,
         failed=tuple(failed),
         counts=counts,
         removed=tuple(removed),
+        target_pages=tuple(targets),
+        data=data_path,
+        pages_written=written,
+    )
+
+
+def _one_folder_down(item: ProductEntry) -> ProductEntry:
+    """``item`` with its links made relative to a page in a sub-folder of the report."""
+
+    def up(path: str | None) -> str | None:
+        return f"../{path}" if path else None
+
+    return ProductEntry(
+        row=item.row,
+        page=f"../{item.page}",
+        lightcurve_png=up(item.lightcurve_png),
+        periodogram_png=up(item.periodogram_png),
+        header=item.header,
+        figure_error=item.figure_error,
+        target_page=up(item.target_page),
     )
 
 
@@ -391,19 +541,37 @@ def _remove_stale(plot_dir: Path, old: Mapping[str, Mapping[str, Any]],
     return removed
 
 
+def _remove_stale_targets(plot_dir: Path, old: Mapping[str, Any], current: set[str]) -> list[Path]:
+    """Delete the target pages the previous run made for targets no longer in the catalog (only files
+    directly in ``targets/``)."""
+    removed = []
+    for rel in old:
+        path = plot_dir / rel
+        if rel in current or path.parent != plot_dir / TARGETS_DIR or ".." in Path(rel).parts:
+            continue
+        if path.is_file():
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
 __all__ = [
     "FIGURES_DIR",
     "HEADER_KEYS",
     "MANIFEST_NAME",
     "PAGES_DIR",
+    "TARGETS_DIR",
     "FigureJob",
     "FigureOutcome",
     "ProgressCallback",
     "ReportResult",
     "build_report",
     "fingerprint",
+    "page_key",
     "page_stem",
     "render_figures",
+    "target_stems",
     "worker_count",
     "write_atomic",
+    "write_page",
 ]
