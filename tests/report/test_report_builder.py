@@ -393,9 +393,10 @@ def test_worker_count() -> None:
 @pytest.mark.slow
 def test_parallel_figures_match_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(report_builder, "MIN_JOBS_PER_WORKER", 1)
-    results = {}
-    for cores in (1, 2):
-        settings = load_settings(overrides={"home_dir": tmp_path / f"c{cores}", "num_cores": cores}).settings
+    results: dict[object, dict[str, np.ndarray]] = {}
+    for cores in (1, 2, "dask"):
+        workers = {"scheduler_address": "local:2"} if cores == "dask" else {"num_cores": cores}
+        settings = load_settings(overrides={"home_dir": tmp_path / f"c{cores}", **workers}).settings
         catalog = Catalog.from_url(settings.database_url)
         catalog.init_schema()
         try:
@@ -413,7 +414,8 @@ def test_parallel_figures_match_serial(tmp_path: Path, monkeypatch: pytest.Monke
             p.name: np.asarray(Image.open(p).convert("L"), dtype=float)
             for p in sorted((settings.plot_dir / "figures").glob("*.png"))
         }
-    assert results[1].keys() == results[2].keys() and len(results[1]) == 8
+    assert results[1].keys() == results[2].keys() == results["dask"].keys() and len(results[1]) == 8
     for name, serial in results[1].items():
-        assert serial.shape == results[2][name].shape
-        assert np.abs(serial - results[2][name]).mean() < 1.0, name
+        for other in (2, "dask"):
+            assert serial.shape == results[other][name].shape
+            assert np.abs(serial - results[other][name]).mean() < 1.0, (name, other)

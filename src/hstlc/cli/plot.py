@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hstlc.cli.context import EXIT_PARTIAL, command
+from hstlc.cli.options import Scheduler
 
 if TYPE_CHECKING:
     from hstlc.workers import Progress
@@ -36,6 +37,7 @@ def plot(
     cores: Annotated[
         int | None, typer.Option("--cores", min=1, help="Worker processes for the figures (num_cores).")
     ] = None,
+    scheduler: Scheduler = None,
 ) -> None:
     """Make lightcurve and periodogram figures and the static HTML report (index.html) in plot_dir.
 
@@ -48,7 +50,7 @@ def plot(
     from hstlc.catalog import Catalog
     from hstlc.report import build_report
 
-    with command(ctx, "plot", {"num_cores": cores}) as run:
+    with command(ctx, "plot", {"num_cores": cores, "scheduler_address": scheduler}) as run:
         catalog = Catalog.from_url(run.settings.database_url)
         try:
             with ProgressBar(

@@ -50,6 +50,7 @@ from typing import Any
 
 from hstlc.catalog.report_queries import ProductRow, ReportData, load_report_data
 from hstlc.catalog.store import Catalog
+from hstlc.cluster import run_jobs
 from hstlc.config import Settings
 from hstlc.errors import FilingError, HstlcError
 from hstlc.filing import ensure_dir, write_atomically
@@ -68,7 +69,7 @@ from hstlc.report.html import (
 )
 from hstlc.safe_paths import safe_component
 from hstlc.science.variability import STATS_VERSION
-from hstlc.workers import REPORT_MODULES, Progress, ProgressCallback, run_jobs
+from hstlc.workers import REPORT_MODULES, Progress, ProgressCallback
 from hstlc.workers import worker_count as _worker_count
 
 log = logging.getLogger(__name__)
@@ -313,15 +314,21 @@ def _worker_failed(job: FigureJob, exc: Exception) -> FigureOutcome:
     return FigureOutcome(job.filename, error=f"worker failed: {type(exc).__name__}: {exc}")
 
 
-def _run_jobs(jobs: list[FigureJob], cores: int, progress: ProgressCallback | None) -> list[FigureOutcome]:
-    """Every job's outcome, as they finish; ``progress`` (phase ``figures``) once before the first and
-    after each."""
+def _run_jobs(
+    jobs: list[FigureJob], settings: Settings, progress: ProgressCallback | None
+) -> list[FigureOutcome]:
+    """Every job's outcome, as they finish, from ``num_cores`` local processes or the Dask cluster of
+    ``scheduler_address`` (whose workers must see the products and ``plot_dir``); ``progress`` (phase
+    ``figures``) once before the first and after each."""
     total, failed = len(jobs), 0
     if progress:
         progress(Progress("figures", total, 0))
     outcomes: list[FigureOutcome] = []
-    for job, outcome in run_jobs(render_figures, jobs, cores, min_jobs_per_worker=MIN_JOBS_PER_WORKER,
-                                 errors=_worker_failed, preload=REPORT_MODULES):
+    folders = sorted({Path(j.product).parent for j in jobs} | {Path(j.lightcurve_png).parent for j in jobs})
+    for job, outcome in run_jobs(render_figures, jobs, settings.num_cores,
+                                 min_jobs_per_worker=MIN_JOBS_PER_WORKER, errors=_worker_failed,
+                                 preload=REPORT_MODULES, scheduler=settings.scheduler_address,
+                                 shared=folders):
         outcomes.append(outcome)
         failed += outcome.error is not None
         if progress:
@@ -401,7 +408,7 @@ def build_report(
              len(data.products), len(jobs), up_to_date, settings.num_cores)
     figures_written: list[Path] = []
     failed: list[tuple[str, str]] = []
-    for outcome in _run_jobs(jobs, settings.num_cores, progress):
+    for outcome in _run_jobs(jobs, settings, progress):
         entry = current[outcome.filename]
         if outcome.error:
             log.warning("%s: figures not made: %s", outcome.filename, outcome.error)
