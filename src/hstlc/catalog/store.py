@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import (
     Column,
@@ -45,6 +45,10 @@ from hstlc.catalog.schema import (
 )
 from hstlc.errors import CatalogError
 from hstlc.targets import name_key
+
+if TYPE_CHECKING:
+    from hstlc.catalog.listings import CatalogFilter, ProductSummary, TargetSummary
+    from hstlc.catalog.show import CatalogEntry
 
 log = logging.getLogger(__name__)
 
@@ -318,6 +322,34 @@ class Catalog:
                     continue
                 counts[name] = session.execute(select(func.count()).select_from(table)).scalar_one()
         return counts
+
+    def targets(self, filters: CatalogFilter | None = None, *,
+                settings_key: str | None = None) -> list[TargetSummary]:
+        """One row per resolved target that ``filters`` selects: its datasets, exposure, time span,
+        configurations and the verdict of its composites (:mod:`hstlc.catalog.listings`).
+
+        ``settings_key`` is the current verdict settings' key (``StatsOptions.key()``): stats made with
+        others are marked ``stale``; without it only the method version is compared.
+        """
+        from hstlc.catalog.listings import list_targets
+
+        return list_targets(self, filters, settings_key=settings_key)
+
+    def products(self, filters: CatalogFilter | None = None, *,
+                 settings_key: str | None = None) -> list[ProductSummary]:
+        """One row per lightcurve product (individual and composite) that ``filters`` selects, with its
+        datasets' metadata and its stats (:mod:`hstlc.catalog.listings`)."""
+        from hstlc.catalog.listings import list_products
+
+        return list_products(self, filters, settings_key=settings_key)
+
+    def show(self, name: str, *, settings_key: str | None = None) -> CatalogEntry:
+        """Everything the catalog holds about ``name`` — a target, a rootname, a product file name or an
+        input file name: its datasets, products, stats (with each band's period) and rejected files
+        (:mod:`hstlc.catalog.show`). Raises :class:`CatalogError` when nothing has that name."""
+        from hstlc.catalog.show import show_entry
+
+        return show_entry(self, name, settings_key=settings_key)
 
     def dispose(self) -> None:
         self.engine.dispose()
