@@ -89,7 +89,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"errors", "domain", "targets"}),
     frozenset({"science", "config", "timeouts", "safe_paths", "filing", "display"}),
     frozenset({"readers", "products", "synthetic", "catalog", "workers"}),
-    frozenset({"extraction", "file_checks", "stis_corrtag", "resolver", "product_stats"}),
+    frozenset({"extraction", "file_checks", "stis_corrtag", "resolver", "product_stats", "export"}),
     frozenset({"ingestion", "report"}),
     frozenset({"demo"}),
     frozenset({"cli"}),
