@@ -77,7 +77,7 @@ from sqlalchemy.orm import Session
 
 from hstlc.catalog.schema import Metadata, Outputs, Stats
 from hstlc.catalog.store import IN_CHUNK, select_in
-from hstlc.science.variability import VERDICTS, stale_reason, verdict_of
+from hstlc.science.verdict import VERDICTS, stale_reason, verdict_of
 from hstlc.targets import name_key
 
 if TYPE_CHECKING:

@@ -38,7 +38,7 @@ from hstlc.catalog.listings import (
 from hstlc.catalog.schema import REASON_SEPARATOR, BadData, IngestDataset, Stats
 from hstlc.catalog.store import select_in
 from hstlc.errors import CatalogError
-from hstlc.science.variability import stale_reason
+from hstlc.science.verdict import stale_reason
 from hstlc.targets import name_key
 
 if TYPE_CHECKING:

@@ -154,9 +154,9 @@ def catalog_filter(
 
 def settings_key(run: Run) -> str:
     """The key of the current verdict settings (stats made with others are shown stale)."""
-    from hstlc.product_stats import StatsOptions
+    from hstlc.science.verdict import settings_key as key_of
 
-    return StatsOptions.from_settings(run.settings).key()
+    return key_of(**run.settings.verdict_settings())
 
 
 @contextmanager
