@@ -76,17 +76,17 @@ def product_table(rows: list[ProductSummary], title: str, caption: str | None = 
     table.add_column("configuration", overflow="fold")
     for r in rows:
         table.add_row(
-            escape(r.filename),
-            r.product_type,
-            escape(r.target or "–"),
+            opt.plain(r.filename),
+            opt.plain(r.product_type),
+            opt.plain(r.target or "–"),
             opt.verdict_cell(r.verdict, r.stale),
             opt.period_cell(r.verdict, r.best_period),
-            format_probability(r.fap),
-            opt.number(r.chi2_reduced, ".2f"),
-            str(r.datasets),
-            opt.seconds(r.exptime),
-            opt.number(r.first_mjd, ".3f"),
-            escape(configuration(r)),
+            opt.plain(format_probability(r.fap)),
+            opt.plain(opt.number(r.chi2_reduced, ".2f")),
+            opt.plain(r.datasets),
+            opt.plain(opt.seconds(r.exptime)),
+            opt.plain(opt.number(r.first_mjd, ".3f")),
+            opt.plain(configuration(r)),
         )
     return table
 

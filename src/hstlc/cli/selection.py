@@ -14,6 +14,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.text import Text
 
 from hstlc.cli.context import Run
 
@@ -190,20 +191,26 @@ VERDICT_STYLE = {
 }
 
 
-def verdict_cell(verdict: str | None, stale: bool = False) -> str:
+def verdict_cell(verdict: str | None, stale: bool = False) -> Text:
+    """The verdict in its colour (``no stats`` dim), ``(stale)`` after stats an older method made."""
     if verdict is None:
-        return "[dim]no stats[/]"
-    style = VERDICT_STYLE.get(verdict, "")
-    text = f"[{style}]{verdict}[/]" if style else verdict
-    return text + (" [dim](stale)[/]" if stale else "")
+        return Text("no stats", style="dim")
+    text = Text(verdict, style=VERDICT_STYLE.get(verdict, ""))
+    if stale:
+        text.append(" (stale)", style="dim")
+    return text
 
 
-def period_cell(verdict: str | None, period: float | None) -> str:
+def period_cell(verdict: str | None, period: float | None) -> Text:
     """The best period; dim unless it is the verdict's (periodic)."""
     from hstlc.display import format_period
 
-    text = format_period(period)
-    return text if verdict == "periodic" or period is None else f"[dim]{text}[/]"
+    return Text(format_period(period), style="" if verdict == "periodic" or period is None else "dim")
+
+
+def plain(value: object) -> Text:
+    """A cell shown as it is (a name with ``[`` or ``*`` is no markup)."""
+    return Text(str(value))
 
 
 def number(value: Any, fmt: str) -> str:
@@ -242,6 +249,7 @@ __all__ = [
     "number",
     "open_catalog",
     "period_cell",
+    "plain",
     "seconds",
     "settings_key",
     "verdict_cell",

@@ -4,11 +4,12 @@ knows of it."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from hstlc.cli import selection as opt
 from hstlc.cli.context import Run, command, print_table
@@ -18,24 +19,24 @@ if TYPE_CHECKING:
     from hstlc.catalog.show import CatalogEntry, DatasetEntry, ProductEntry, RejectedFile
 
 
-def _target_line(entry: CatalogEntry) -> str | None:
+def _target_line(entry: CatalogEntry) -> Text | None:
+    """``periodic, best period 2.5 min (FAP <1e-16); 1 dataset(s), 900 s, MJD …; STIS G140L; proposals …``."""
     from hstlc.display import format_probability
 
     t = entry.target
     if t is None:
         return None
-    verdict = opt.verdict_cell(t.verdict, t.stale)
-    period = (
-        f", best period {opt.period_cell(t.verdict, t.best_period)} (FAP {format_probability(t.fap)})"
-        if t.verdict == "periodic"
-        else ""
+    line = opt.verdict_cell(t.verdict, t.stale)
+    if t.verdict == "periodic":
+        line.append(", best period ")
+        line.append_text(opt.period_cell(t.verdict, t.best_period))
+        line.append(f" (FAP {format_probability(t.fap)})")
+    line.append(
+        f"; {t.datasets} dataset(s), {opt.seconds(t.exptime)}, MJD {opt.number(t.first_mjd, '.3f')}–"
+        f"{opt.number(t.last_mjd, '.3f')}; {opt.joined(t.instruments)} {opt.joined(t.gratings)}; proposals "
+        f"{opt.joined(t.proposals)}"
     )
-    span = f"MJD {opt.number(t.first_mjd, '.3f')}–{opt.number(t.last_mjd, '.3f')}"
-    return (
-        f"Target [bold]{escape(t.target)}[/]: {verdict}{period}; {t.datasets} dataset(s), "
-        f"{opt.seconds(t.exptime)}, {span}; {escape(opt.joined(t.instruments))} "
-        f"{escape(opt.joined(t.gratings))}; proposals {escape(opt.joined(t.proposals))}"
-    )
+    return line
 
 
 def _datasets_table(datasets: tuple[DatasetEntry, ...]) -> Table:
@@ -49,15 +50,16 @@ def _datasets_table(datasets: tuple[DatasetEntry, ...]) -> Table:
     table.add_column("segments", overflow="fold")
     for d in datasets:
         config = " ".join(str(p) for p in (d.instrument, d.detector, d.grating, d.cenwave, d.aperture) if p)
-        table.add_row(
-            escape(d.rootname),
-            escape(d.targname_orig or "–"),
+        cells = (
+            d.rootname,
+            d.targname_orig or "–",
             opt.number(d.proposal, "d"),
             opt.number(d.expstart, ".5f"),
             opt.seconds(d.exptime),
-            escape(config),
-            escape(opt.joined(d.segments)),
+            config,
+            opt.joined(d.segments),
         )
+        table.add_row(*map(opt.plain, cells))
     return table
 
 
@@ -73,22 +75,22 @@ def _bands_table(products: tuple[ProductEntry, ...]) -> Table:
     for p in products:
         note = f"stale: {p.stale_reason}" if p.stale_reason else ""
         if not p.bands:
-            table.add_row(
-                escape(p.product.filename),
-                "–",
-                "–",
-                "–",
-                escape(note or ("no stats: run hstlc stats" if not p.product.has_stats else "")),
-            )
+            missing = "no stats: run hstlc stats" if not p.product.has_stats else ""
+            table.add_row(*map(opt.plain, (p.product.filename, "–", "–", "–", note or missing)))
         for band in p.bands:
-            table.add_row(
-                escape(p.product.filename),
+            cells = (
+                p.product.filename,
                 band.band,
                 format_period(band.best_period),
                 format_probability(band.fap),
-                escape(band.skipped or note),
+                band.skipped or note,
             )
+            table.add_row(*map(opt.plain, cells))
     return table
+
+
+def _on_disk(exists: bool) -> Text:
+    return Text("yes") if exists else Text("missing", style="red")
 
 
 def _files_table(entry: CatalogEntry) -> Table:
@@ -99,25 +101,25 @@ def _files_table(entry: CatalogEntry) -> Table:
     table.add_column("on disk", no_wrap=True)
     for p in entry.products:
         kind = f"{p.product.product_type} product"
-        table.add_row(escape(p.product.filename), kind, escape(p.product.path), _present(p.product.path))
+        table.add_row(
+            opt.plain(p.product.filename),
+            opt.plain(kind),
+            opt.plain(p.product.path),
+            _on_disk(Path(p.product.path).exists()),
+        )
     for d in entry.datasets:
         for f in d.files:
             table.add_row(
-                escape(f.name),
-                f"{f.role} ({d.rootname})",
-                escape(f.path),
-                "yes" if f.exists else "[red]missing[/]",
+                opt.plain(f.name),
+                opt.plain(f"{f.role} ({d.rootname})"),
+                opt.plain(f.path),
+                _on_disk(f.exists),
             )
     for r in entry.rejected:
-        where = f"{r.path}/{r.filename}" if r.path else "–"
-        table.add_row(escape(r.filename), "rejected", escape(where), _present(where) if r.path else "–")
+        where = str(Path(r.path) / r.filename) if r.path else "–"
+        present = _on_disk(Path(where).exists()) if r.path else opt.plain("–")
+        table.add_row(opt.plain(r.filename), opt.plain("rejected"), opt.plain(where), present)
     return table
-
-
-def _present(path: str) -> str:
-    from pathlib import Path
-
-    return "yes" if Path(path).exists() else "[red]missing[/]"
 
 
 def _rejected_table(rejected: tuple[RejectedFile, ...]) -> Table:
@@ -127,18 +129,19 @@ def _rejected_table(rejected: tuple[RejectedFile, ...]) -> Table:
     table.add_column("when", no_wrap=True)
     for r in rejected:
         when = r.ingest_date.strftime("%Y-%m-%d %H:%M") if r.ingest_date else "–"
-        table.add_row(escape(r.filename), escape("; ".join(r.reasons)), when)
+        table.add_row(*map(opt.plain, (r.filename, "; ".join(r.reasons), when)))
     return table
 
 
 def _render(run: Run, entry: CatalogEntry) -> None:
     what = {"product": "Product", "file": "File", "dataset": "Dataset", "target": "Target"}[entry.kind]
-    run.out.print(f"{what} [bold]{escape(entry.matched)}[/]", soft_wrap=True)
+    run.out.print(Text.assemble(f"{what} ", (entry.matched, "bold")), soft_wrap=True)
     line = _target_line(entry)
-    if line and entry.kind != "target":
+    if line is not None and entry.kind != "target":
+        assert entry.target is not None
+        run.out.print(Text.assemble("Target ", (entry.target.target, "bold"), ": ", line), soft_wrap=True)
+    elif line is not None:
         run.out.print(line, soft_wrap=True)
-    elif line:
-        run.out.print(line.removeprefix(f"Target [bold]{escape(entry.matched)}[/]: "), soft_wrap=True)
     if entry.datasets:
         print_table(run.out, _datasets_table(entry.datasets))
     if entry.products:
@@ -152,9 +155,10 @@ def _render(run: Run, entry: CatalogEntry) -> None:
     for p in entry.products:
         if len(p.rootnames) > 1:
             run.out.print(
-                f"{escape(p.product.filename)} ({escape(configuration(p.product))}) combines "
-                f"{len(p.rootnames)} datasets: {escape(opt.joined(p.rootnames))}",
+                f"{p.product.filename} ({configuration(p.product)}) combines {len(p.rootnames)} datasets: "
+                f"{opt.joined(p.rootnames)}",
                 soft_wrap=True,
+                markup=False,
             )
 
 

@@ -53,21 +53,21 @@ def _table(rows: list[TargetSummary], caption: str) -> Table:
     for r in rows:
         verdict = opt.verdict_cell(r.verdict, r.stale)
         if r.verdict_from == "individual":
-            verdict += " [dim]*[/]"
+            verdict.append(" *", style="dim")
         table.add_row(
-            escape(r.target),
+            opt.plain(r.target),
             verdict,
             opt.period_cell(r.verdict, r.best_period),
-            format_probability(r.fap),
-            opt.number(r.chi2_reduced, ".2f"),
-            str(r.datasets),
-            opt.seconds(r.exptime),
-            opt.number(r.first_mjd, ".3f"),
-            opt.number(r.last_mjd, ".3f"),
-            escape(opt.joined(r.instruments)),
-            escape(opt.joined(r.detectors)),
-            escape(opt.joined(r.gratings)),
-            escape(opt.joined(r.proposals)),
+            opt.plain(format_probability(r.fap)),
+            opt.plain(opt.number(r.chi2_reduced, ".2f")),
+            opt.plain(r.datasets),
+            opt.plain(opt.seconds(r.exptime)),
+            opt.plain(opt.number(r.first_mjd, ".3f")),
+            opt.plain(opt.number(r.last_mjd, ".3f")),
+            opt.plain(opt.joined(r.instruments)),
+            opt.plain(opt.joined(r.detectors)),
+            opt.plain(opt.joined(r.gratings)),
+            opt.plain(opt.joined(r.proposals)),
         )
     return table
 
