@@ -927,7 +927,7 @@ def _targets_statement(
                 stats, stats.c.lightcurve_filename == mapped.c.filename
             )
         )
-        .where(*_data_conditions(filters, row))
+        .where(*_data_conditions(filters, row), *([] if only is None else [row.c.targname.in_(only)]))
         .subquery("linked")
     )
     k = linked.c

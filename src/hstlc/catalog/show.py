@@ -47,8 +47,6 @@ if TYPE_CHECKING:
 KINDS: tuple[str, ...] = ("product", "file", "dataset", "target")
 """What a name can be, in the order they are tried."""
 
-#: Rootnames whose rejected files one statement looks for.
-PREFIXES_PER_QUERY = 100
 #: Similar target names offered when a name is not found.
 SUGGESTIONS = 5
 
@@ -432,21 +430,22 @@ def _products(
 
 
 def _rejected(session: Session, rootnames: Sequence[str], filename: str | None) -> list[RejectedFile]:
+    """The ``bad_data`` rows of files named ``<rootname>_…`` for ``rootnames``, and of ``filename``."""
     statement = select(BadData.filename, BadData.reason, BadData.path, BadData.ingest_date)
     rows: dict[str, Any] = {}
-    names = list(rootnames)
-    for start in range(0, len(names), PREFIXES_PER_QUERY):
-        for row in session.execute(
-            statement.where(_rejected_like(names[start : start + PREFIXES_PER_QUERY]))
-        ):
+    by_length: dict[int, list[str]] = defaultdict(list)
+    for rootname in dict.fromkeys(rootnames):
+        by_length[len(rootname) + 1].append(rootname + "_")
+    for length, prefixes in by_length.items():
+        head = func.substr(BadData.filename, 1, length)
+        for row in select_in(session, statement, head, prefixes):
             rows[row.filename] = row
     if filename is not None:
         for row in session.execute(statement.where(BadData.filename == filename)):
             rows[row.filename] = row
     return [
-        RejectedFile(
-            r.filename, tuple(x for x in (r.reason or "").split(REASON_SEPARATOR) if x), r.path, r.ingest_date
-        )
+        RejectedFile(r.filename, tuple(x for x in (r.reason or "").split(REASON_SEPARATOR) if x), r.path,
+                     r.ingest_date)
         for _name, r in sorted(rows.items())
     ]
 
