@@ -19,6 +19,7 @@ import os
 import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,15 @@ def _column_kinds(row_type: type) -> dict[str, type]:
     return {name: _kind(hint) for name, hint in typing.get_type_hints(row_type).items()}
 
 
+def _text(value: Any) -> str:
+    """A value of a text column: tuples joined with commas, times in ISO format."""
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
 def rows_table(
     rows: Sequence[TargetSummary] | Sequence[ProductSummary],
     columns: Sequence[ColumnInfo],
@@ -96,29 +106,29 @@ def rows_table(
     ascii_only: bool = False,
 ) -> Any:
     """An astropy ``Table`` of ``rows``: one column per :class:`ColumnInfo`, with its unit and
-    description; ``None`` masked; tuples joined with commas, times as ISO text. ``ascii_only`` (FITS, whose
-    text is ASCII) writes any other character as its Python escape (``\\xc9`` for É)."""
+    description; ``None`` masked; tuples joined with commas, times as ISO text (the values of
+    ``to_dict(flat=True)``). ``ascii_only`` (FITS, whose text is ASCII) writes any other character as its
+    Python escape (``\\xc9`` for É). Built column by column from arrays."""
+    import numpy as np
     from astropy.table import MaskedColumn, Table
 
     kinds = _column_kinds(row_type)
-    records = [row.to_dict(flat=True) for row in rows]
     table = Table()
     for info in columns:
         kind = kinds[info.name]
-        values = [record[info.name] for record in records]
-        mask = [v is None for v in values]
+        values = [getattr(row, info.name) for row in rows]
+        mask = np.fromiter((v is None for v in values), dtype=bool, count=len(values))
         if kind is str:
-            data: list[Any] = ["" if v is None else str(v) for v in values]
+            texts = ["" if v is None else _text(v) for v in values]
             if ascii_only:
-                data = [text.encode("ascii", "backslashreplace").decode("ascii") for text in data]
-            dtype: Any = f"U{max([1, *map(len, data)])}"
+                texts = [t.encode("ascii", "backslashreplace").decode("ascii") for t in texts]
+            data = np.array(texts, dtype=f"U{max([1, *map(len, texts)])}")
         else:
             fill = {bool: False, int: 0, float: math.nan}[kind]
-            data = [fill if v is None else kind(v) for v in values]
-            dtype = {bool: bool, int: "i8", float: "f8"}[kind]
-        table[info.name] = MaskedColumn(
-            data, mask=mask, dtype=dtype, unit=info.unit, description=info.description
-        )
+            dtype = {bool: bool, int: np.int64, float: np.float64}[kind]
+            data = np.fromiter((fill if v is None else v for v in values), dtype=dtype, count=len(values))
+        table[info.name] = MaskedColumn(data, mask=mask, unit=info.unit, description=info.description,
+                                        copy=False)
     return table
 
 
