@@ -236,6 +236,17 @@ class ColumnInfo:
     description: str
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(row_type: type) -> tuple[str, ...]:
+    """The field names of a row dataclass (looked up once per class)."""
+    names = _FIELD_NAMES.get(row_type)
+    if names is None:
+        names = _FIELD_NAMES[row_type] = tuple(f.name for f in fields(row_type))
+    return names
+
+
 class _Row:
     """Conversion of a frozen listing row to plain values."""
 
@@ -243,7 +254,7 @@ class _Row:
 
     def to_dict(self, *, flat: bool = False) -> dict[str, Any]:
         """The fields as JSON-safe values (times as ISO text); ``flat`` joins tuples with ``,`` (CSV)."""
-        return {f.name: _plain(getattr(self, f.name), flat=flat) for f in fields(self)}  # type: ignore[arg-type]
+        return {name: _plain(getattr(self, name), flat=flat) for name in _field_names(type(self))}
 
 
 @dataclass(frozen=True, slots=True)

@@ -172,6 +172,13 @@ def open_catalog(run: Run) -> Iterator[Catalog]:
         catalog.dispose()
 
 
+def csv_rows(rows: Sequence[Any], names: Sequence[str]) -> Iterator[list[Any]]:
+    """The ``--csv`` rows of listing rows: their ``to_dict(flat=True)`` values in the order of ``names``."""
+    for row in rows:
+        record = row.to_dict(flat=True)
+        yield [record[name] for name in names]
+
+
 def nothing_matches(run: Run, what: str, filters: CatalogFilter) -> None:
     """The one line an empty listing prints."""
     if filters.selects:
@@ -244,6 +251,7 @@ __all__ = [
     "Variable",
     "Verdict",
     "catalog_filter",
+    "csv_rows",
     "joined",
     "nothing_matches",
     "number",

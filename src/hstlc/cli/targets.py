@@ -129,7 +129,7 @@ def targets(
             typer.echo(json.dumps([r.to_dict() for r in rows], indent=2, ensure_ascii=False))
         elif fmt == "csv":
             names = [c.name for c in TARGET_COLUMNS]
-            echo_csv(names, ([r.to_dict(flat=True)[n] for n in names] for r in rows))
+            echo_csv(names, opt.csv_rows(rows, names))
         elif not rows:
             opt.nothing_matches(run, "targets", filters)
         else:
