@@ -133,7 +133,9 @@ def targets(
         elif not rows:
             opt.nothing_matches(run, "targets", filters)
         else:
-            caption = f"{len(rows)} target(s) in {catalog.url}; * verdict from individual products"
+            caption = f"{len(rows)} target(s) in {catalog.url}"
+            if any(r.verdict_from == "individual" for r in rows):
+                caption += "; * verdict from individual products (no composite has stats)"
             print_table(run.out, _table(rows, escape(caption)))
 
 
