@@ -429,3 +429,12 @@ def test_parse_since_refuses(text: str) -> None:
 def test_filter_refuses(fields: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         CatalogFilter(**fields)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("module", ["hstlc.catalog.listings", "hstlc.catalog.show", "hstlc.export"])
+def test_docstring_examples_run(module: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0

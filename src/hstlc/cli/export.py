@@ -8,9 +8,7 @@ from typing import Annotated
 
 import typer
 
-from hstlc.cli import products as products_cmd
 from hstlc.cli import selection as opt
-from hstlc.cli import targets as targets_cmd
 from hstlc.cli.context import command
 
 export_app = typer.Typer(
@@ -77,7 +75,7 @@ def export_targets(
     """
     _check_extension(output)
     filters = opt.catalog_filter(
-        sorts=targets_cmd.SORTS,
+        listing="targets",
         instrument=instrument,
         detector=detector,
         grating=grating,
@@ -129,7 +127,7 @@ def export_products(
     """
     _check_extension(output)
     filters = opt.catalog_filter(
-        sorts=products_cmd.SORTS,
+        listing="products",
         instrument=instrument,
         detector=detector,
         grating=grating,

@@ -15,43 +15,6 @@ from hstlc.cli.context import command, echo_csv, output_format, print_table
 if TYPE_CHECKING:
     from hstlc.catalog.listings import ProductSummary
 
-#: The columns ``--sort`` accepts.
-SORTS = (
-    "filename",
-    "product_type",
-    "target",
-    "instrument",
-    "detector",
-    "grating",
-    "cenwave",
-    "aperture",
-    "datasets",
-    "exptime",
-    "first_mjd",
-    "last_mjd",
-    "ra",
-    "dec",
-    "has_stats",
-    "verdict",
-    "stale",
-    "best_period",
-    "fap",
-    "chi2_reduced",
-    "chi2_p",
-    "periodogram",
-    "variable",
-    "total",
-    "mean",
-    "stdev",
-    "poisson_factor",
-    "pearson_r",
-    "pearson_p",
-    "deliver",
-    "method_version",
-    "method_settings",
-    "computed_at",
-)
-
 
 def configuration(row: ProductSummary) -> str:
     """``COS FUV G130M 1291 PSA``: the product's configuration in one cell."""
@@ -124,7 +87,7 @@ def products(
     """
     fmt = output_format(as_json, as_csv)
     filters = opt.catalog_filter(
-        sorts=SORTS,
+        listing="products",
         instrument=instrument,
         detector=detector,
         grating=grating,

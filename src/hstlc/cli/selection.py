@@ -108,7 +108,7 @@ FIELD_OPTIONS = {
 
 def catalog_filter(
     *,
-    sorts: Sequence[str],
+    listing: str,
     instrument: str | None = None,
     detector: str | None = None,
     grating: str | None = None,
@@ -124,8 +124,11 @@ def catalog_filter(
     limit: int | None = None,
     product_type: ProductTypeChoice | None = None,
 ) -> CatalogFilter:
-    """The library filter of a command's options; a value it cannot use is a usage error (exit 2)."""
-    from hstlc.catalog.listings import CatalogFilter, parse_since
+    """The library filter of a command's options for ``listing`` (``targets`` or ``products``); a value it
+    cannot use is a usage error (exit 2)."""
+    from hstlc.catalog.listings import PRODUCT_SORTS, TARGET_SORTS, CatalogFilter, parse_since
+
+    sorts = TARGET_SORTS if listing == "targets" else PRODUCT_SORTS
 
     if sort is not None and sort not in sorts:
         raise typer.BadParameter(

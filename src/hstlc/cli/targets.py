@@ -15,23 +15,6 @@ from hstlc.cli.context import command, echo_csv, output_format, print_table
 if TYPE_CHECKING:
     from hstlc.catalog.listings import TargetSummary
 
-#: The columns ``--sort`` accepts (those of ``--json``/``--csv`` that hold one value).
-SORTS = (
-    "target",
-    "verdict",
-    "best_period",
-    "fap",
-    "chi2_reduced",
-    "chi2_p",
-    "stale",
-    "datasets",
-    "exptime",
-    "first_mjd",
-    "last_mjd",
-    "ra",
-    "dec",
-)
-
 
 def _table(rows: list[TargetSummary], caption: str) -> Table:
     from hstlc.display import format_probability
@@ -106,7 +89,7 @@ def targets(
     """
     fmt = output_format(as_json, as_csv)
     filters = opt.catalog_filter(
-        sorts=SORTS,
+        listing="targets",
         instrument=instrument,
         detector=detector,
         grating=grating,
