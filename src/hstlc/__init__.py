@@ -55,6 +55,9 @@ _API: dict[str, str] = {
     "extract_paths": "hstlc.extraction",
     "group_key": "hstlc.extraction",
     "make_composite": "hstlc.extraction",
+    "ExportResult": "hstlc.export",
+    "export_products": "hstlc.export",
+    "export_targets": "hstlc.export",
     "ensure_dir": "hstlc.filing",
     "move_file": "hstlc.filing",
     "safe_component": "hstlc.safe_paths",
@@ -107,6 +110,7 @@ __all__ = [
     "DatasetFiles",
     "DemoResult",
     "EventList",
+    "ExportResult",
     "ExtractionError",
     "ExtractionParams",
     "FilingError",
@@ -138,6 +142,8 @@ __all__ = [
     "compute_stats",
     "detect_product",
     "ensure_dir",
+    "export_products",
+    "export_targets",
     "extract_dataset",
     "extract_file",
     "extract_paths",
@@ -207,6 +213,7 @@ if TYPE_CHECKING:  # let type checkers and IDEs see the real objects
         ResolverError,
         UnsupportedProductError,
     )
+    from hstlc.export import ExportResult, export_products, export_targets
     from hstlc.extraction import (
         ExtractionParams,
         extract_dataset,
