@@ -29,6 +29,7 @@ import argparse
 import json
 import logging
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -70,36 +71,42 @@ def cpu_times() -> tuple[float, float]:
     return busy / tick, (fields[7] if len(fields) > 7 else 0) / tick
 
 
-def run_one(incoming: Path, home: Path, lref: Path, cores: int) -> dict[str, float | int]:
+def run_one(incoming: Path, home: Path, lref: Path, workers: str) -> dict[str, float | int]:
     """One ingest of ``incoming`` into a new catalog under ``home`` (in this process), started as
-    ``hstlc ingest`` starts it."""
+    ``hstlc ingest`` starts it; ``workers`` is a core count or a Dask scheduler address."""
     from hstlc.workers import start_worker_server
 
-    start_worker_server(cores)
+    scheduler = None if workers.isdigit() else workers
+    cores = int(workers) if scheduler is None else 1
+    if scheduler is None:
+        start_worker_server(cores)
     from hstlc.catalog import Catalog
     from hstlc.config import load_settings
     from hstlc.ingestion import ingest
 
-    overrides = {"home_dir": home, "lref_dir": lref, "resolver_offline": True}
+    overrides = {"home_dir": home, "lref_dir": lref, "resolver_offline": True, "scheduler_address": scheduler}
     settings = load_settings(overrides=overrides).settings
     catalog = Catalog.from_url(settings.database_url)
     catalog.init_schema()
     startup = time.perf_counter() - STARTED
     busy0, steal0 = cpu_times()
-    summary = ingest(incoming, settings=settings, catalog=catalog, cores=cores)
+    own0 = resource.getrusage(resource.RUSAGE_SELF)
+    summary = ingest(incoming, settings=settings, catalog=catalog, cores=None if scheduler else cores)
+    own1 = resource.getrusage(resource.RUSAGE_SELF)
     busy1, steal1 = cpu_times()
     catalog.dispose()
     assert not summary.failed, summary.failed
     return {"datasets": len(summary.ingested), "composites": len(summary.composites),
             "wall": summary.wall_seconds, "db": summary.db_seconds, "resolve": summary.resolve_seconds,
             "cpu": busy1 - busy0, "steal": steal1 - steal0, "startup": startup,
+            "writer_cpu": (own1.ru_utime + own1.ru_stime) - (own0.ru_utime + own0.ru_stime),
             "process": time.perf_counter() - STARTED}
 
 
 def ingest_in_children(base: Path, sample: Path, lref: Path,
-                       runs: list[tuple[str, int]]) -> list[dict[str, float | int]]:
-    """Ingest a fresh copy of ``sample`` per ``(tag, cores)`` in ``runs``, each in its own new process,
-    all at once; their reports in order."""
+                       runs: list[tuple[str, int | str]]) -> list[dict[str, float | int]]:
+    """Ingest a fresh copy of ``sample`` per ``(tag, cores or scheduler address)`` in ``runs``, each in its
+    own new process, all at once; their reports in order."""
     folders = []
     for tag, _ in runs:
         folders.append(base / f"in-{tag}")
@@ -122,6 +129,26 @@ def ingest_in_children(base: Path, sample: Path, lref: Path,
     return reports
 
 
+def _cluster(scheduler: str) -> tuple[object | None, str]:
+    """``local:N``: a LocalCluster of N single-threaded worker processes started here, once, and its
+    address (the runs connect to it as to a standing cluster); otherwise the address as given."""
+    if not scheduler.startswith("local:"):
+        return None, scheduler
+    import distributed
+
+    from hstlc.workers import worker_environment
+
+    with worker_environment():
+        cluster = distributed.LocalCluster(n_workers=int(scheduler.removeprefix("local:")),
+                                           threads_per_worker=1, processes=True, dashboard_address=None,
+                                           silence_logs=logging.WARNING)
+    return cluster, cluster.scheduler_address
+
+
+def _label(mode: int | str, scheduler: str | None) -> str:
+    return f"dask {scheduler}" if mode == "dask" else f"cores={mode}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", type=int, default=48)
@@ -132,13 +159,15 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--no-ceiling", dest="ceiling", action="store_false",
                         help="skip measuring the machine's ceiling (two 1-core ingests at once)")
-    parser.add_argument("--one", nargs=4, metavar=("INCOMING", "HOME", "LREF", "CORES"),
+    parser.add_argument("--scheduler", help="also ingest on this Dask cluster: local:N (a LocalCluster of N "
+                        "workers started once, before the runs, as a standing cluster is) or tcp://host:port")
+    parser.add_argument("--one", nargs=4, metavar=("INCOMING", "HOME", "LREF", "WORKERS"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     if args.one:  # a child process: one measured ingest, reported as JSON
         incoming, home, lref, cores = args.one
-        print(json.dumps(run_one(Path(incoming), Path(home), Path(lref), int(cores))))
+        print(json.dumps(run_one(Path(incoming), Path(home), Path(lref), cores)))
         return
 
     base = Path(tempfile.mkdtemp(prefix="hstlc-bench-ingest-"))
@@ -150,22 +179,26 @@ def main() -> None:
         print(f"generated {args.datasets} COS FUV pairs ({events or 'n/a'} events, {size / 1e6:.0f} MB) "
               f"in {time.perf_counter() - started:.1f} s; {os.cpu_count()} CPUs, "
               f"load average {os.getloadavg()[0]:.2f}")
-        walls: dict[int, list[float]] = {c: [] for c in args.cores}
-        whole: dict[int, list[float]] = {c: [] for c in args.cores}
-        shares: dict[int, list[float]] = {c: [] for c in args.cores}
+        cluster, address = _cluster(args.scheduler) if args.scheduler else (None, "")
+        modes: list[int | str] = [*args.cores, *(["dask"] if args.scheduler else [])]
+        walls: dict[int | str, list[float]] = {m: [] for m in modes}
+        whole: dict[int | str, list[float]] = {m: [] for m in modes}
+        shares: dict[int | str, list[float]] = {m: [] for m in modes}
         ceilings: list[float] = []
         for attempt in range(args.repeat):
-            for cores in args.cores:
-                (run,) = ingest_in_children(base, sample, lref, [(f"{cores}-{attempt}", cores)])
+            for mode in modes:
+                workers = address if mode == "dask" else mode
+                (run,) = ingest_in_children(base, sample, lref, [(f"{mode}-{attempt}", workers)])
                 n, wall = int(run["datasets"]), float(run["wall"])
-                walls[cores].append(wall)
-                whole[cores].append(float(run["process"]))
-                shares[cores].append(run["db"] / wall)
-                print(f"cores={cores}: {n} datasets + {run['composites']} composites in {wall:.1f} s = "
-                      f"{60 * n / wall:.1f} datasets/min; catalog {run['db']:.2f} s = "
+                walls[mode].append(wall)
+                whole[mode].append(float(run["process"]))
+                shares[mode].append(run["db"] / wall)
+                print(f"{_label(mode, args.scheduler)}: {n} datasets + {run['composites']} composites in "
+                      f"{wall:.1f} s = {60 * n / wall:.1f} datasets/min; catalog {run['db']:.2f} s = "
                       f"{100 * run['db'] / wall:.1f} % of wall time "
                       f"(name resolution {run['resolve']:.2f} s); "
-                      f"machine CPU {run['cpu']:.1f} s, stolen by the hypervisor {run['steal']:.1f} s; "
+                      f"machine CPU {run['cpu']:.1f} s (this process, the one catalog writer: "
+                      f"{run['writer_cpu']:.1f} s), stolen by the hypervisor {run['steal']:.1f} s; "
                       f"whole process {run['process']:.1f} s (start-up {run['startup']:.1f} s)")
             if args.ceiling and 1 in args.cores:
                 pair = ingest_in_children(base, sample, lref, [(f"c{attempt}a", 1), (f"c{attempt}b", 1)])
@@ -174,6 +207,19 @@ def main() -> None:
                 print(f"ceiling: two 1-core ingests at once took {float(pair[0]['wall']):.1f} s and "
                       f"{float(pair[1]['wall']):.1f} s (alone: {solo:.1f} s): "
                       f"{ceilings[-1]:.2f}× one's throughput")
+        if cluster is not None:
+            cluster.close()
+        if "dask" in walls and 2 in walls:
+            dask_walls, local = walls["dask"], walls[2]
+            pairs = statistics.median(b / a for a, b in zip(dask_walls, local, strict=True))
+            ratio = statistics.median(local) / statistics.median(dask_walls)
+            share_dask, share_local = statistics.median(shares["dask"]), statistics.median(shares[2])
+            print(f"Dask ({args.scheduler}) ÷ --cores 2 throughput: {ratio:.2f} (medians), {pairs:.2f} "
+                  f"(median of the pairs' ratios); catalog share {100 * share_dask:.1f} % vs "
+                  f"{100 * share_local:.1f} %; "
+                  f"per dataset {statistics.median(dask_walls) / args.datasets:.3f} s vs "
+                  f"{statistics.median(local) / args.datasets:.3f} s")
+        walls = {m: w for m, w in walls.items() if m != "dask"}
         medians = {c: statistics.median(w) for c, w in walls.items()}
         best = {c: min(w) for c, w in walls.items()}
         if args.repeat > 1:

@@ -87,11 +87,11 @@ def test_public_api_is_explicit() -> None:
 #: lower layers (README "Architecture" is this table in words).
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"errors", "domain", "targets"}),
-    frozenset({"science", "config", "timeouts", "safe_paths", "filing", "display"}),
-    frozenset({"readers", "products", "synthetic", "catalog", "workers"}),
+    frozenset({"science", "config", "timeouts", "safe_paths", "filing", "display", "workers"}),
+    frozenset({"readers", "products", "synthetic", "catalog", "cluster"}),
     frozenset({"extraction", "file_checks", "stis_corrtag", "resolver", "product_stats", "export"}),
-    frozenset({"ingestion", "report"}),
-    frozenset({"demo"}),
+    frozenset({"ingestion", "report", "download"}),
+    frozenset({"demo", "update", "reset"}),
     frozenset({"cli"}),
     frozenset({"__init__", "__main__"}),
 )

@@ -223,10 +223,12 @@ def test_parallel_run_matches_serial(
     try:
         serial = {o.filename: o.values for o in run_stats(catalog, _settings(tmp_path), recompute_all=True)}
         parallel = run_stats(catalog, _settings(tmp_path, num_cores=2), recompute_all=True)
+        on_dask = run_stats(catalog, _settings(tmp_path, scheduler_address="local:2"), recompute_all=True)
     finally:
         catalog.dispose()
-    assert [o.status for o in parallel] == ["computed"] * 4
+    assert [o.status for o in parallel] == [o.status for o in on_dask] == ["computed"] * 4
     assert {o.filename: o.values for o in parallel} == serial
+    assert {o.filename: o.values for o in on_dask} == serial
 
 
 def test_stats_for_file_and_files(tmp_path: Path) -> None:

@@ -87,6 +87,11 @@ class Settings(BaseSettings):
 
     # --- processing --------------------------------------------------------------------------------
     num_cores: int = Field(1, ge=1, le=512, description="Worker processes for ingest, stats and plot")
+    scheduler_address: str | None = Field(
+        None,
+        description="Dask scheduler for ingest, stats and plot: tcp://host:8786, or local:N for N worker "
+        "processes here (needs 'hstlc[dask]'; default: num_cores local processes)",
+    )
     step: float = Field(2.0, gt=0, le=86400, description="Lightcurve bin width in seconds")
     read_timeout: float = Field(
         60.0, gt=0, le=86400,
@@ -130,6 +135,25 @@ class Settings(BaseSettings):
     )
     resolver_offline: bool = Field(False, description="Never contact Sesame")
     alias_file: Path | None = Field(None, description="Your alias table (default <home_dir>/aliases.csv)")
+
+    # --- downloads from MAST ---------------------------------------------------------------------------
+    mast_url: str = Field(
+        "https://mast.stsci.edu", description="MAST base URL (its Search API: <mast_url>/search/hst/api/v0.1)"
+    )
+    download_limit: int = Field(
+        50, ge=0, le=1_000_000,
+        description="New datasets one 'hstlc download' fetches at most (0: all; the original fetched 50)",
+    )
+    download_transfers: int = Field(4, ge=1, le=32, description="Files downloaded at once")
+    download_timeout: float = Field(
+        60.0, gt=0, le=3600, description="Seconds a MAST request may wait for a connection or the next bytes"
+    )
+    download_retries: int = Field(
+        3, ge=0, le=20, description="Retries of a failed MAST request or transfer (resumed where it stopped)"
+    )
+    download_backoff: float = Field(
+        2.0, ge=0, le=300, description="Seconds before the first download retry (doubles)"
+    )
 
     # --- statistics --------------------------------------------------------------------------------
     flag_rule: Literal["fap", "original"] = Field(

@@ -96,9 +96,22 @@ class FilingError(HstlcError):
     """A file could not be moved or written without risking a user's data."""
 
 
+class DownloadError(HstlcError):
+    """MAST could not be asked, or a file could not be fetched (the message names the URL or file and why).
+
+    ``retryable``: another attempt could mend it (no connection, a timeout, HTTP 5xx or 429, a broken
+    transfer).
+    """
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
 __all__ = [
     "CatalogError",
     "ConfigError",
+    "DownloadError",
     "ExtractionError",
     "FilingError",
     "HstlcError",

@@ -153,7 +153,7 @@ def _fsync_file(path: Path) -> None:
         os.close(fd)
 
 
-def _place_exclusively(tmp: Path, target: Path) -> bool:
+def place_exclusively(tmp: Path, target: Path) -> bool:
     """Put ``tmp`` at ``target`` unless something is there; False (and ``tmp`` kept) if something is.
 
     A hard link is atomic and fails if the name exists (``os.rename`` would silently replace a file
@@ -215,7 +215,7 @@ def write_atomically(
             if identical_ok and _same_content(tmp, target):
                 return False
             os.replace(tmp, target)
-        elif not _place_exclusively(tmp, target):
+        elif not place_exclusively(tmp, target):
             if identical_ok and _same_content(tmp, target):
                 return False
             raise FilingError(message)
@@ -341,4 +341,4 @@ def copy_file(src: Path, dest_dir: Path, *, group: str | None = None, dir_mode: 
 
 
 __all__ = ["TEMP_PREFIX", "apply_group", "copy_file", "ensure_dir", "fsync_directory", "move_file",
-           "open_new", "sha256_of", "temporary_path", "write_atomically"]
+           "open_new", "place_exclusively", "sha256_of", "temporary_path", "write_atomically"]

@@ -31,6 +31,7 @@ from hstlc.catalog.stats_queries import (
     stats_fingerprints,
     stored_stats,
 )
+from hstlc.cluster import run_jobs
 from hstlc.config import Settings
 from hstlc.domain import LightCurve
 from hstlc.errors import HstlcError, InputFileError
@@ -38,7 +39,7 @@ from hstlc.products import file_sha256, read_lightcurve
 from hstlc.science.periodogram import BandResult
 from hstlc.science.variability import LightCurveStats, compute_stats, stale_reason
 from hstlc.science.verdict import settings_key
-from hstlc.workers import STATS_MODULES, Progress, ProgressCallback, run_jobs
+from hstlc.workers import STATS_MODULES, Progress, ProgressCallback
 
 log = logging.getLogger(__name__)
 
@@ -189,10 +190,11 @@ def _compute_job(job: ComputeJob) -> WorkResult:
 
 
 def _results(
-    todo: list[tuple[ProductRef, str | None]], options: StatsOptions, cores: int
+    todo: list[tuple[ProductRef, str | None]], options: StatsOptions, settings: Settings
 ) -> Iterator[tuple[ProductRef, WorkResult]]:
     """Hash every product here; compute the new or changed ones inline or in worker processes (one for
-    every :data:`MIN_PRODUCTS_PER_WORKER` products, at most ``cores``), in order."""
+    every :data:`MIN_PRODUCTS_PER_WORKER` products, at most ``num_cores``; or on the Dask cluster of
+    ``scheduler_address``), in order."""
     pending: list[ComputeJob] = []
     for product, known in todo:
         first = _fingerprint(product.path, known)
@@ -200,9 +202,11 @@ def _results(
             pending.append((product, first, options))
         else:
             yield product, first
-    for (product, _, _), result in run_jobs(_compute_job, pending, cores, ordered=True,
+    folders = {p.path.parent for p, _, _ in pending}
+    for (product, _, _), result in run_jobs(_compute_job, pending, settings.num_cores, ordered=True,
                                             min_jobs_per_worker=MIN_PRODUCTS_PER_WORKER,
-                                            preload=STATS_MODULES):
+                                            preload=STATS_MODULES, scheduler=settings.scheduler_address,
+                                            shared=sorted(folders)):
         yield product, result
 
 
@@ -250,7 +254,7 @@ def run_stats(
         with catalog.session() as session:
             stored = stored_stats(session, current_names)
     for done, (ref, (status, sha, values, error)) in enumerate(
-        _results(todo, options, settings.num_cores), start=1
+        _results(todo, options, settings), start=1
     ):
         if status == "computed":
             assert sha is not None

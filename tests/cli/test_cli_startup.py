@@ -31,10 +31,10 @@ def test_every_command_is_registered_in_order() -> None:
     from hstlc.cli import app
 
     assert [c.name for c in app.registered_commands] == [
-        "ingest", "check", "extract", "resolve", "stats", "targets", "products", "show", "plot", "demo",
-        "config",
+        "ingest", "check", "extract", "resolve", "stats", "targets", "products", "show", "plot", "run",
+        "download", "demo", "config",
     ]
-    assert [g.name for g in app.registered_groups] == ["export", "db"]
+    assert [g.name for g in app.registered_groups] == ["export", "db", "reset"]
 
 
 def test_reading_the_catalog_loads_no_science_library() -> None:

@@ -37,3 +37,23 @@ def test_sigkill_at_random_moments_then_rerun_equals_an_uninterrupted_run(
         shutil.rmtree(inputs, ignore_errors=True)
     assert sum(t.killed_during_work for t in trials) >= 2
     assert [t.differences for t in trials] == [[] for _ in trials]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_the_writer_killed_under_a_dask_cluster_then_rerun_equals_an_uninterrupted_run(
+    tmp_path: Path,
+) -> None:
+    """The same campaign with the work on a ``LocalCluster`` of 2 workers (``--scheduler local:2``): the
+    process SIGKILLed is the one catalog writer (its cluster goes with its process group)."""
+    pytest.importorskip("distributed")
+    sample, refs = tmp_path / "sample", tmp_path / "refs"
+    make_kill_sample(sample, refs)
+
+    def url(name: str) -> str:
+        return f"sqlite:///{tmp_path / name}.db"
+
+    _, trials = campaign(sample, refs, tmp_path, tmp_path / "inputs", url, trials=1, kills=KILLS,
+                         cores=2, seed=20261207, keep_failed=True, scheduler="local:2")
+    assert sum(t.killed_during_work for t in trials) >= 2
+    assert [t.differences for t in trials] == [[] for _ in trials]

@@ -53,9 +53,10 @@ def other_filesystem(near: Path) -> Path | None:
     return None
 
 
-def command(home: Path, url: str, incoming: Path, cores: int) -> list[str]:
+def command(home: Path, url: str, incoming: Path, cores: int, scheduler: str | None = None) -> list[str]:
+    workers = ["--scheduler", scheduler] if scheduler else ["--cores", str(cores)]
     return [sys.executable, "-m", "hstlc", "--home-dir", str(home), "--db", url, "-q", "ingest",
-            str(incoming), "--offline", "--cores", str(cores), "--json"]
+            str(incoming), "--offline", *workers, "--json"]
 
 
 def environment(refs: Path) -> dict[str, str]:
@@ -95,12 +96,13 @@ class Trial:
         return not self.differences
 
 
-def reference_run(sample: Path, refs: Path, url: str, home: Path, incoming: Path, *, cores: int) -> Reference:
+def reference_run(sample: Path, refs: Path, url: str, home: Path, incoming: Path, *, cores: int,
+                  scheduler: str | None = None) -> Reference:
     copy_tree(sample, incoming)
     catalog = fresh_catalog(url)
     try:
-        done = subprocess.run(command(home, url, incoming, cores), env=environment(refs), capture_output=True,
-                              text=True, timeout=300)
+        done = subprocess.run(command(home, url, incoming, cores, scheduler), env=environment(refs),
+                              capture_output=True, text=True, timeout=300)
         if done.returncode != 0:
             raise AssertionError(f"the uninterrupted run failed ({done.returncode}): {done.stderr}")
         work = json.loads(done.stdout)["wall_seconds"]  # the ingest itself, without interpreter start-up
@@ -111,7 +113,7 @@ def reference_run(sample: Path, refs: Path, url: str, home: Path, incoming: Path
 
 def kill_trial(
     sample: Path, refs: Path, url: str, home: Path, incoming: Path, reference: Reference, *,
-    kills: int, cores: int, rng: random.Random,
+    kills: int, cores: int, rng: random.Random, scheduler: str | None = None,
 ) -> Trial:
     """``kills`` runs of the same ingest, each SIGKILLed (with its workers) at a random moment, then one run
     to completion; the differences from ``reference`` (none: identical)."""
@@ -122,8 +124,9 @@ def kill_trial(
     trial = Trial()
     try:
         for _ in range(kills):
-            proc = subprocess.Popen(command(home, url, incoming, cores), env=env, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL, start_new_session=True)
+            proc = subprocess.Popen(command(home, url, incoming, cores, scheduler), env=env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                    start_new_session=True)
             # Kill points spread over the ingest's work: wait until it holds the ingest lock, then a random
             # part of the uninterrupted run's duration.
             while proc.poll() is None and lock_holder(catalog) is None:
@@ -136,8 +139,8 @@ def kill_trial(
             with contextlib.suppress(ProcessLookupError):  # the run (and its workers) may be over already
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-        final = subprocess.run(command(home, url, incoming, cores), env=env, capture_output=True, text=True,
-                               timeout=300)
+        final = subprocess.run(command(home, url, incoming, cores, scheduler), env=env, capture_output=True,
+                               text=True, timeout=300)
         diff = trial.differences
         if final.returncode != 0:
             diff.append(f"the final run exited {final.returncode}: {final.stderr.strip()[-500:]}")
@@ -170,18 +173,18 @@ def kill_trial(
 
 def campaign(
     sample: Path, refs: Path, work_dir: Path, input_dir: Path, catalog_url: Callable[[str], str], *,
-    trials: int, kills: int, cores: int, seed: int, keep_failed: bool = False,
+    trials: int, kills: int, cores: int, seed: int, keep_failed: bool = False, scheduler: str | None = None,
 ) -> tuple[Reference, list[Trial]]:
     """One uninterrupted run, then ``trials`` kill trials; homes under ``work_dir``, inputs under
     ``input_dir``; ``catalog_url(name)`` gives each run its own catalog."""
     reference = reference_run(sample, refs, catalog_url("reference"), work_dir / "ref-home",
-                              input_dir / "ref-in", cores=cores)
+                              input_dir / "ref-in", cores=cores, scheduler=scheduler)
     rng = random.Random(seed)
     results = []
     for n in range(trials):
         home, incoming = work_dir / f"home-{n}", input_dir / f"in-{n}"
         trial = kill_trial(sample, refs, catalog_url(f"trial{n}"), home, incoming, reference, kills=kills,
-                           cores=cores, rng=rng)
+                           cores=cores, rng=rng, scheduler=scheduler)
         results.append(trial)
         if trial.identical or not keep_failed:
             shutil.rmtree(home, ignore_errors=True)

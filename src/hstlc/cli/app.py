@@ -17,12 +17,15 @@ from hstlc.cli import (
     config_cmd,
     db,
     demo,
+    download,
     export,
     extract,
     ingest,
     plot,
     products,
+    reset,
     resolve,
+    run,
     show,
     stats,
     targets,
@@ -91,7 +94,10 @@ products.register(app)
 show.register(app)
 export.register(app)
 plot.register(app)
+run.register(app)
+download.register(app)
 db.register(app)
+reset.register(app)
 demo.register(app)
 config_cmd.register(app)
 use_for(app)  # every command's help wraps to the terminal and names value types in words

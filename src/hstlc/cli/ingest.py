@@ -22,6 +22,7 @@ from rich.progress import Progress as ProgressBar
 from rich.table import Table
 
 from hstlc.cli.context import EXIT_PARTIAL, command
+from hstlc.cli.options import Scheduler
 from hstlc.workers import start_worker_server
 
 if TYPE_CHECKING:
@@ -52,6 +53,8 @@ class _ProgressBar:
     def __call__(self, update: Progress) -> None:
         if update.message:  # a notice (going online, Sesame unreachable): shown at once, above the bars
             self.progress.console.print(escape(update.message))
+        if update.phase == "dask":  # a notice only (the cluster's workers and dashboard)
+            return
         task = self.tasks.get(update.phase)
         if task is None:
             task = self.progress.add_task(PHASE_LABELS.get(update.phase, update.phase), total=update.total,
@@ -130,6 +133,7 @@ def ingest_command(
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Search sub-folders too.")] = False,
     cores: Annotated[int | None, typer.Option("--cores", min=1, max=512,
                                                  help="Worker processes (default: num_cores).")] = None,
+    scheduler: Scheduler = None,
     offline: Annotated[bool, typer.Option("--offline", help="Resolve target names without the network.")]
     = False,
     corrtag_extract: Annotated[bool, typer.Option(
@@ -148,13 +152,15 @@ def ingest_command(
 
     Example: hstlc ingest --recursive /data/incoming
     """
-    overrides = {"num_cores": cores, "resolver_offline": True if offline else None}
+    overrides = {"num_cores": cores, "resolver_offline": True if offline else None,
+                 "scheduler_address": scheduler}
     if dry_run:
         _dry_run(ctx, directory, overrides, recursive=recursive, as_json=as_json)
         return
     with command(ctx, "ingest", overrides) as run:
         settings = run.settings
-        start_worker_server(settings.num_cores)  # its imports run beside this process's own
+        if not settings.scheduler_address:
+            start_worker_server(settings.num_cores)  # its imports run beside this process's own
         from hstlc.catalog import Catalog
         from hstlc.ingestion import ingest
 

@@ -23,6 +23,7 @@ from hstlc.cli.context import (
     print_error,
     print_table,
 )
+from hstlc.cli.options import Scheduler
 
 if TYPE_CHECKING:
     from hstlc.product_stats import StatsOutcome
@@ -115,6 +116,7 @@ def stats(
     as_csv: Annotated[bool, typer.Option(
         "--csv", help="Print the results as CSV: " + ", ".join(CSV_COLUMNS) + " (periods in seconds).")]
     = False,
+    scheduler: Scheduler = None,
 ) -> None:
     """The variability verdict of lightcurves: periodic, variable or constant.
 
@@ -135,7 +137,7 @@ def stats(
     from hstlc.catalog import Catalog
     from hstlc.product_stats import run_stats, stats_for_files
 
-    with command(ctx, "stats") as run:
+    with command(ctx, "stats", {"scheduler_address": scheduler}) as run:
         if files:
             outcomes = stats_for_files(list(files), run.settings)
         else:
