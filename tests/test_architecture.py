@@ -89,7 +89,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"errors", "domain", "targets"}),
     frozenset({"science", "config", "timeouts", "safe_paths", "filing", "display", "workers"}),
     frozenset({"readers", "products", "synthetic", "catalog", "cluster"}),
-    frozenset({"extraction", "file_checks", "stis_corrtag", "resolver", "product_stats"}),
+    frozenset({"extraction", "file_checks", "stis_corrtag", "resolver", "product_stats", "export"}),
     frozenset({"ingestion", "report", "download"}),
     frozenset({"demo", "update", "reset"}),
     frozenset({"cli"}),

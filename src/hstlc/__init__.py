@@ -19,6 +19,16 @@ except PackageNotFoundError:  # running from a source tree without installation
 #: Public name → the module that defines it.
 _API: dict[str, str] = {
     "Catalog": "hstlc.catalog",
+    "CatalogFilter": "hstlc.catalog.listings",
+    "ProductSummary": "hstlc.catalog.listings",
+    "TargetSummary": "hstlc.catalog.listings",
+    "parse_since": "hstlc.catalog.listings",
+    "BandPeriod": "hstlc.catalog.show",
+    "CatalogEntry": "hstlc.catalog.show",
+    "DatasetEntry": "hstlc.catalog.show",
+    "DatasetFile": "hstlc.catalog.show",
+    "ProductEntry": "hstlc.catalog.show",
+    "RejectedFile": "hstlc.catalog.show",
     "CheckResult": "hstlc.science.checks",
     "run_checks": "hstlc.science.checks",
     "Settings": "hstlc.config",
@@ -45,6 +55,9 @@ _API: dict[str, str] = {
     "extract_paths": "hstlc.extraction",
     "group_key": "hstlc.extraction",
     "make_composite": "hstlc.extraction",
+    "ExportResult": "hstlc.export",
+    "export_products": "hstlc.export",
+    "export_targets": "hstlc.export",
     "ensure_dir": "hstlc.filing",
     "move_file": "hstlc.filing",
     "safe_component": "hstlc.safe_paths",
@@ -83,15 +96,21 @@ _API: dict[str, str] = {
 }
 
 __all__ = [
+    "BandPeriod",
     "Catalog",
+    "CatalogEntry",
     "CatalogError",
+    "CatalogFilter",
     "CheckOutcome",
     "CheckResult",
     "ConfigError",
     "Dataset",
+    "DatasetEntry",
+    "DatasetFile",
     "DatasetFiles",
     "DemoResult",
     "EventList",
+    "ExportResult",
     "ExtractionError",
     "ExtractionParams",
     "FilingError",
@@ -103,12 +122,16 @@ __all__ = [
     "LightCurveStats",
     "Observation",
     "PeriodSearch",
+    "ProductEntry",
     "ProductKind",
+    "ProductSummary",
+    "RejectedFile",
     "ReportResult",
     "Resolution",
     "ResolverError",
     "Segment",
     "Settings",
+    "TargetSummary",
     "UnsupportedProductError",
     "__version__",
     "build_report",
@@ -119,6 +142,8 @@ __all__ = [
     "compute_stats",
     "detect_product",
     "ensure_dir",
+    "export_products",
+    "export_targets",
     "extract_dataset",
     "extract_file",
     "extract_paths",
@@ -129,6 +154,7 @@ __all__ = [
     "load_settings",
     "make_composite",
     "move_file",
+    "parse_since",
     "read_dataset",
     "read_event_times",
     "read_lightcurve",
@@ -164,6 +190,15 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # let type checkers and IDEs see the real objects
     from hstlc.catalog import Catalog
+    from hstlc.catalog.listings import CatalogFilter, ProductSummary, TargetSummary, parse_since
+    from hstlc.catalog.show import (
+        BandPeriod,
+        CatalogEntry,
+        DatasetEntry,
+        DatasetFile,
+        ProductEntry,
+        RejectedFile,
+    )
     from hstlc.config import Settings, load_settings
     from hstlc.demo import DemoResult, run_demo
     from hstlc.domain import Dataset, EventList, LightCurve, Observation, Segment
@@ -178,6 +213,7 @@ if TYPE_CHECKING:  # let type checkers and IDEs see the real objects
         ResolverError,
         UnsupportedProductError,
     )
+    from hstlc.export import ExportResult, export_products, export_targets
     from hstlc.extraction import (
         ExtractionParams,
         extract_dataset,

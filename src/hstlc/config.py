@@ -239,6 +239,17 @@ class Settings(BaseSettings):
         assert self.db_connection_string is not None
         return self.db_connection_string
 
+    def verdict_settings(self) -> dict[str, Any]:
+        """The settings the variability verdict depends on, by the names of ``StatsOptions`` and
+        :func:`hstlc.science.verdict.settings_key`."""
+        return {
+            "flag_rule": self.flag_rule,
+            "fap_threshold": self.periodogram_fap_threshold,
+            "variable_p": self.variable_p_threshold,
+            "power_threshold": self.periodogram_power_threshold,
+            "poisson_factor_threshold": self.poisson_factor_threshold,
+        }
+
     def directories(self) -> dict[str, Path]:
         """The configured working directories by setting name."""
         return {name: getattr(self, name) for name in DIRECTORY_DEFAULTS}

@@ -38,6 +38,7 @@ from hstlc.errors import HstlcError, InputFileError
 from hstlc.products import file_sha256, read_lightcurve
 from hstlc.science.periodogram import BandResult
 from hstlc.science.variability import LightCurveStats, compute_stats, stale_reason
+from hstlc.science.verdict import settings_key
 from hstlc.workers import STATS_MODULES, Progress, ProgressCallback
 
 log = logging.getLogger(__name__)
@@ -115,18 +116,14 @@ class StatsOptions:
     def from_settings(cls, settings: Settings | None) -> StatsOptions:
         if settings is None:
             return cls()
-        return cls(
-            flag_rule=settings.flag_rule,
-            fap_threshold=settings.periodogram_fap_threshold,
-            variable_p=settings.variable_p_threshold,
-            power_threshold=settings.periodogram_power_threshold,
-            poisson_factor_threshold=settings.poisson_factor_threshold,
-        )
+        return cls(**settings.verdict_settings())
 
     def key(self) -> str:
-        if self.flag_rule == "original":
-            return f"original power>={self.power_threshold:g} pf>{self.poisson_factor_threshold:g}"
-        return f"fap<{self.fap_threshold:g} p<{self.variable_p:g}"
+        """:func:`~hstlc.science.verdict.settings_key` of these options."""
+        return settings_key(
+            flag_rule=self.flag_rule, fap_threshold=self.fap_threshold, variable_p=self.variable_p,
+            power_threshold=self.power_threshold, poisson_factor_threshold=self.poisson_factor_threshold,
+        )
 
     def compute(self, lc: LightCurve) -> LightCurveStats:
         """:func:`compute_stats` of ``lc`` with these options."""

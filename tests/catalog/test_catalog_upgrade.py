@@ -1,4 +1,5 @@
-"""Catalogs made by the previous release: ``check_schema``/``init_schema`` add the new ``stats`` columns.
+"""Catalogs made by the previous release: ``check_schema``/``init_schema`` add the new ``stats`` columns,
+and the indexes a catalog made before them lacks.
 
 Every test runs on SQLite and on each server in ``HSTLC_TEST_DATABASE_URLS`` (the ``catalog_url`` fixture
 gives each an empty schema and drops the hstlc tables, old-shaped ones included, afterwards).
@@ -20,6 +21,7 @@ from sqlalchemy import (
     DateTime,
     Double,
     Engine,
+    Index,
     Integer,
     MetaData,
     String,
@@ -30,6 +32,7 @@ from sqlalchemy import (
     inspect,
     select,
 )
+from sqlalchemy.exc import OperationalError
 
 from hstlc.catalog import Base, Catalog, Stats, upsert_stats
 from hstlc.catalog.stats_queries import StatsFingerprint, stats_fingerprints
@@ -253,3 +256,82 @@ def test_db_init_says_which_columns_it_added(tmp_path: Path) -> None:
     assert f"Added {len(NEW_COLUMNS)} column(s)" in first.output and "stats.method_settings" in first.output
     second = runner.invoke(app, ["--home-dir", str(tmp_path), "--db", url, "db", "init"])
     assert "up to date" in second.output
+
+
+# --- indexes: a catalog made before an index existed gains it on first use ------------------------------
+
+LISTING_INDEXES = [
+    "ix_metadata_target_datasets", "ix_outputs_composite_filename", "ix_outputs_individual_filename",
+]
+
+
+def _index(name: str) -> Index:
+    return next(i for table in Base.metadata.tables.values() for i in table.indexes if i.name == name)
+
+
+def _drop_listing_indexes(catalog: Catalog) -> None:
+    for name in LISTING_INDEXES:
+        _index(name).drop(catalog.engine)
+
+
+def test_an_old_stats_table_gains_its_index_after_its_columns(
+    old_catalog: Catalog, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert old_catalog.missing_indexes() == ["ix_stats_listing"]  # it needs columns the old table lacks
+    with caplog.at_level(logging.INFO, logger="hstlc.catalog.store"):
+        old_catalog.check_schema()
+    assert old_catalog.missing_indexes() == [] and old_catalog.missing_columns() == []
+    assert "added index(es) ix_stats_listing" in caplog.text
+    assert "ix_stats_listing" in {i["name"] for i in inspect(old_catalog.engine).get_indexes("stats")}
+    _assert_old_row_kept(old_catalog)
+
+
+def test_a_catalog_without_the_listing_indexes_gains_them_when_opened(catalog: Catalog,
+                                                                      catalog_url: str) -> None:
+    _drop_listing_indexes(catalog)
+    assert catalog.missing_indexes() == LISTING_INDEXES
+    assert catalog.upgrade_schema() == []  # the columns added: none
+    assert catalog.missing_indexes() == []
+    _drop_listing_indexes(catalog)
+    opened = Catalog.open_existing(catalog_url)  # what the read-only listings use
+    try:
+        assert opened.missing_indexes() == []
+    finally:
+        opened.dispose()
+
+
+def test_an_index_that_cannot_be_made_is_a_warning(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    _index("ix_outputs_composite_filename").drop(catalog.engine)
+
+    def refused(self: Index, bind: Any, checkfirst: bool = False) -> None:
+        raise OperationalError("CREATE INDEX", {}, Exception("permission denied for schema public"))
+
+    monkeypatch.setattr(Index, "create", refused)
+    with caplog.at_level(logging.WARNING, logger="hstlc.catalog.store"):
+        catalog.check_schema()  # the catalog is still usable
+    assert "cannot add index ix_outputs_composite_filename on outputs (permission denied" in caplog.text
+    assert catalog.missing_indexes() == ["ix_outputs_composite_filename"]
+    assert catalog.status()["outputs"] == 0
+
+
+def test_an_index_another_process_made_meanwhile_is_skipped(catalog: Catalog, catalog_url: str) -> None:
+    _index("ix_outputs_individual_filename").drop(catalog.engine)
+    other = Catalog.from_url(catalog_url)
+    raced: list[str] = []
+
+    def _other_process_first(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().startswith("CREATE INDEX") and not raced:
+            raced.append(statement)
+            with other.engine.begin() as connection:
+                connection.exec_driver_sql(statement)
+
+    event.listen(catalog.engine, "before_cursor_execute", _other_process_first)
+    try:
+        catalog.check_schema()
+    finally:
+        event.remove(catalog.engine, "before_cursor_execute", _other_process_first)
+        other.dispose()
+    assert len(raced) == 1 and "ix_outputs_individual_filename" in raced[0]
+    assert catalog.missing_indexes() == []

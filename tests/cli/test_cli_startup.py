@@ -31,9 +31,24 @@ def test_every_command_is_registered_in_order() -> None:
     from hstlc.cli import app
 
     assert [c.name for c in app.registered_commands] == [
-        "ingest", "check", "extract", "resolve", "stats", "plot", "run", "download", "demo", "config",
+        "ingest", "check", "extract", "resolve", "stats", "targets", "products", "show", "plot", "run",
+        "download", "demo", "config",
     ]
-    assert [g.name for g in app.registered_groups] == ["db", "reset"]
+    assert [g.name for g in app.registered_groups] == ["export", "db", "reset"]
+
+
+def test_reading_the_catalog_loads_no_science_library() -> None:
+    """``targets``, ``products`` and ``show`` need SQL, not numpy, scipy or astropy (``export`` needs astropy
+    for its table writers, imported when it writes)."""
+    code = (
+        "import json, sys\n"
+        "import hstlc.catalog.listings, hstlc.catalog.show, hstlc.cli.selection, hstlc.export\n"
+        "heavy = ('numpy', 'scipy', 'astropy', 'matplotlib', 'requests')\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules if m.split('.')[0] in heavy})))\n"
+    )
+    result = _run("-c", code)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == []
 
 
 def test_version_from_python_m() -> None:

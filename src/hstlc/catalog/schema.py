@@ -6,8 +6,9 @@ tables of the target-name resolver. Indexed or unique strings are ``String(255)`
 normalised target name; MySQL cannot index unbounded text); paths are ``Text`` so no real path overflows.
 
 There is no migration tool: :meth:`hstlc.catalog.store.Catalog.upgrade_schema` (run by ``init_schema``
-and ``check_schema``) adds to an existing catalog the columns a newer release defines. A column added to
-an existing table must therefore be nullable, without a server default (and needs no new index).
+and ``check_schema``) adds to an existing catalog the columns and indexes a newer release defines. A column
+added to an existing table must therefore be nullable, without a server default and in no unique
+constraint or index; the (non-unique) indexes are created on first use, after any column they need.
 """
 
 from __future__ import annotations
@@ -73,6 +74,17 @@ class Metadata(Base):
             "cenwave",
             "aperture",
         ),
+        # The targets listing reads each target's datasets from this index alone (hstlc targets).
+        Index(
+            "ix_metadata_target_datasets",
+            "targname",
+            "rootname",
+            "filename",
+            "exptime",
+            "expstart",
+            "expend",
+            "proposid",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -112,7 +124,12 @@ class Outputs(Base):
     """The products made from one metadata row."""
 
     __tablename__ = "outputs"
-    __table_args__ = (UniqueConstraint("metadata_id", name="uq_outputs_metadata_id"),)
+    __table_args__ = (
+        UniqueConstraint("metadata_id", name="uq_outputs_metadata_id"),
+        # A product's rows by its file name, and its first metadata row from the index alone (listings, show).
+        Index("ix_outputs_individual_filename", "individual_filename", "metadata_id"),
+        Index("ix_outputs_composite_filename", "composite_filename", "metadata_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     metadata_id: Mapped[int] = mapped_column(ForeignKey("metadata.id", ondelete="CASCADE"))
@@ -146,7 +163,23 @@ class Stats(Base):
     """Variability statistics of one lightcurve product."""
 
     __tablename__ = "stats"
-    __table_args__ = (UniqueConstraint("lightcurve_filename", name="uq_stats_lightcurve_filename"),)
+    __table_args__ = (
+        UniqueConstraint("lightcurve_filename", name="uq_stats_lightcurve_filename"),
+        # The verdict and the listed statistics of every product without reading ``details`` (listings).
+        Index(
+            "ix_stats_listing",
+            "lightcurve_filename",
+            "total",
+            "periodogram",
+            "variable",
+            "best_period",
+            "fap",
+            "chi2_reduced",
+            "chi2_p",
+            "method_version",
+            "method_settings",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     lightcurve_path: Mapped[str] = mapped_column(Text)

@@ -12,11 +12,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import (
     Column,
     Engine,
+    Index,
     Table,
     bindparam,
     create_engine,
@@ -44,6 +45,10 @@ from hstlc.catalog.schema import (
 )
 from hstlc.errors import CatalogError
 from hstlc.targets import name_key
+
+if TYPE_CHECKING:
+    from hstlc.catalog.listings import CatalogFilter, ProductSummary, TargetSummary
+    from hstlc.catalog.show import CatalogEntry
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +113,19 @@ class Catalog:
         """The catalog at ``url``; ``create=False`` for read-only use (see :func:`make_engine`)."""
         return cls(make_engine(url, create=create))
 
+    @classmethod
+    def open_existing(cls, url: str) -> Catalog:
+        """The catalog at ``url`` for reading: it must exist with all its tables (else :class:`CatalogError`
+        advising ``hstlc db init``; nothing is created — no folder, file or table). An older catalog gains
+        the columns and indexes this release defines (:meth:`check_schema`)."""
+        catalog = cls.from_url(url, create=False)
+        try:
+            catalog.check_schema()
+        except BaseException:
+            catalog.dispose()
+            raise
+        return catalog
+
     @property
     def url(self) -> str:
         return masked_url(self.engine.url.render_as_string(hide_password=False))
@@ -144,16 +162,18 @@ class Catalog:
         """Make sure the catalog can be read and written by this release.
 
         Raises :class:`CatalogError` unless every hstlc table exists (advice: ``hstlc db init``); adds
-        the columns an older release's tables lack (:meth:`upgrade_schema`), so an upgraded hstlc works
-        on an old catalog with no manual step. One inspection when nothing is missing.
+        the columns and indexes an older release's tables lack (:meth:`upgrade_schema`), so an upgraded
+        hstlc works on an old catalog with no manual step. One inspection when nothing is missing.
         """
-        missing, gaps = self._inspect_schema()
+        missing, gaps, indexes = self._inspect_schema()
         if missing:
             raise CatalogError(
                 f"{self.url}: catalog is missing table(s) {', '.join(missing)}; run 'hstlc db init'"
             )
         if gaps:
             self._add_columns(gaps)
+        if indexes:
+            self._add_indexes(indexes)
 
     def missing_tables(self) -> list[str]:
         try:
@@ -166,32 +186,81 @@ class Catalog:
         """``table.column`` of every model column an existing hstlc table lacks (one inspection)."""
         return [f"{table.name}.{column.name}" for table, column in self._inspect_schema()[1]]
 
+    def missing_indexes(self) -> list[str]:
+        """The names of the model indexes an existing hstlc table lacks (one inspection)."""
+        return [index.name for index in self._inspect_schema()[2] if index.name]
+
     def upgrade_schema(self) -> list[str]:
-        """Add to every existing hstlc table the columns the models define and the database lacks.
+        """Add to every existing hstlc table the columns and indexes the models define and it lacks.
 
-        Each is added with ``ALTER TABLE … ADD COLUMN`` (existing rows get NULL); only nullable columns
-        without a server default or index can be added so, and any other missing column raises
-        :class:`CatalogError` before anything is changed. Idempotent, and safe when another process
-        upgrades at the same time (a column it added first is skipped). Tables that do not exist are
-        left to :meth:`init_schema`. Returns the columns added, as ``table.column``.
+        Each column is added with ``ALTER TABLE … ADD COLUMN`` (existing rows get NULL); only nullable
+        columns without a server default or unique constraint can be added so, and any other missing column
+        raises :class:`CatalogError` before anything is changed. Then each missing index is created (see
+        :meth:`_add_indexes`: one that cannot be, e.g. for a database user without the right, is a
+        logged warning: indexes only make queries fast). Idempotent, and safe when another process
+        upgrades at the same time (a column or index it added first is skipped). Tables that do not exist
+        are left to :meth:`init_schema`. Returns the columns added, as ``table.column`` (the indexes are
+        logged).
         """
-        return self._add_columns(self._inspect_schema()[1])
+        _missing, gaps, indexes = self._inspect_schema()
+        added = self._add_columns(gaps)
+        self._add_indexes(indexes)
+        return added
 
-    def _inspect_schema(self) -> tuple[list[str], list[tuple[Table, Column[Any]]]]:
-        """The missing hstlc tables, and the missing columns of the present ones, in one inspection."""
+    def _inspect_schema(self) -> tuple[list[str], list[tuple[Table, Column[Any]]], list[Index]]:
+        """The missing hstlc tables, and the missing columns and indexes of the present ones, in one
+        inspection."""
         try:
             inspector = inspect(self.engine)
             present = set(inspector.get_table_names())
             names = [name for name in Base.metadata.tables if name in present]
             found = inspector.get_multi_columns(filter_names=names) if names else {}
+            found_indexes = inspector.get_multi_indexes(filter_names=names) if names else {}
         except SQLAlchemyError as exc:
             raise CatalogError(f"{self.url}: cannot connect: {_first_line(exc)}") from exc
         columns = {name: {c["name"] for c in cols} for (_schema, name), cols in found.items()}
+        indexed = {name: {str(i["name"]).lower() for i in items}
+                   for (_schema, name), items in found_indexes.items()}
         gaps: list[tuple[Table, Column[Any]]] = []
+        indexes: list[Index] = []
         for name in names:
             table = Base.metadata.tables[name]
             gaps.extend((table, c) for c in table.columns if c.name not in columns.get(name, ()))
-        return sorted(set(Base.metadata.tables) - present), gaps
+            lacking = (i for i in table.indexes if str(i.name).lower() not in indexed.get(name, ()))
+            indexes.extend(sorted(lacking, key=lambda i: str(i.name)))
+        return sorted(set(Base.metadata.tables) - present), gaps, indexes
+
+    def _present_indexes(self, table: Table) -> set[str]:
+        """The names of the indexes ``table`` has now (a fresh inspection), lower case."""
+        try:
+            return {str(i["name"]).lower() for i in inspect(self.engine).get_indexes(table.name)}
+        except SQLAlchemyError as exc:
+            raise CatalogError(f"{self.url}: cannot inspect table {table.name}: {_first_line(exc)}") from exc
+
+    def _add_indexes(self, indexes: Sequence[Index]) -> list[str]:
+        """``CREATE INDEX`` each of ``indexes`` (they make queries fast; none is needed for correctness).
+
+        An index another process created meanwhile is skipped; one that cannot be created (a read-only
+        catalog, a user without the right) is a warning, and the queries run without it.
+        """
+        added: list[str] = []
+        for index in indexes:
+            table = index.table
+            assert isinstance(table, Table)  # an index of a model table always has its table
+            try:
+                index.create(self.engine)
+            except SQLAlchemyError as exc:
+                if str(index.name).lower() in self._present_indexes(table):
+                    log.debug("%s: index %s was added by another process", self.url, index.name)
+                    continue
+                log.warning("%s: cannot add index %s on %s (%s); queries work without it, more slowly "
+                            "('hstlc db init' as a user allowed to create indexes adds it)",
+                            self.url, index.name, table.name, _first_line(exc))
+                continue
+            added.append(str(index.name))
+        if added:
+            log.info("%s: schema upgraded, added index(es) %s", self.url, ", ".join(added))
+        return added
 
     def _present_columns(self, table: Table) -> set[str]:
         """The columns ``table`` has now (a fresh inspection, no cached answer)."""
@@ -209,13 +278,13 @@ class Catalog:
                     f"{self.url}: table {table.name} lacks column {column.name}, which {kind} and "
                     "cannot be added to existing rows automatically; add it by hand or rebuild the catalog"
                 )
-            if any(column.name in index.columns for index in table.indexes) or any(
+            if any(column.name in index.columns for index in table.indexes if index.unique) or any(
                 column.name in c.columns
                 for c in table.constraints
                 if isinstance(c, ColumnCollectionConstraint) and c is not table.primary_key
             ):
                 raise CatalogError(
-                    f"{self.url}: table {table.name} lacks column {column.name}, which is indexed or "
+                    f"{self.url}: table {table.name} lacks column {column.name}, which is unique or "
                     "constrained and cannot be added automatically; add it by hand or rebuild the catalog"
                 )
         dialect = self.engine.dialect
@@ -253,6 +322,34 @@ class Catalog:
                     continue
                 counts[name] = session.execute(select(func.count()).select_from(table)).scalar_one()
         return counts
+
+    def targets(self, filters: CatalogFilter | None = None, *,
+                settings_key: str | None = None) -> list[TargetSummary]:
+        """One row per resolved target that ``filters`` selects: its datasets, exposure, time span,
+        configurations and the verdict of its composites (:mod:`hstlc.catalog.listings`).
+
+        ``settings_key`` is the current verdict settings' key (``StatsOptions.key()``): stats made with
+        others are marked ``stale``; without it only the method version is compared.
+        """
+        from hstlc.catalog.listings import list_targets
+
+        return list_targets(self, filters, settings_key=settings_key)
+
+    def products(self, filters: CatalogFilter | None = None, *,
+                 settings_key: str | None = None) -> list[ProductSummary]:
+        """One row per lightcurve product (individual and composite) that ``filters`` selects, with its
+        datasets' metadata and its stats (:mod:`hstlc.catalog.listings`)."""
+        from hstlc.catalog.listings import list_products
+
+        return list_products(self, filters, settings_key=settings_key)
+
+    def show(self, name: str, *, settings_key: str | None = None) -> CatalogEntry:
+        """Everything the catalog holds about ``name`` — a target, a rootname, a product file name or an
+        input file name: its datasets, products, stats (with each band's period) and rejected files
+        (:mod:`hstlc.catalog.show`). Raises :class:`CatalogError` when nothing has that name."""
+        from hstlc.catalog.show import show_entry
+
+        return show_entry(self, name, settings_key=settings_key)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -12,7 +12,24 @@ from hstlc import __version__
 # The command modules import only typer, rich, hstlc.cli.context, hstlc.config and hstlc.errors at
 # module level; the library modules a command needs (astropy, matplotlib, scipy, sqlalchemy, …) are
 # imported when it runs, so ``hstlc --help`` and ``hstlc --version`` start fast.
-from hstlc.cli import check, config_cmd, db, demo, download, extract, ingest, plot, reset, resolve, run, stats
+from hstlc.cli import (
+    check,
+    config_cmd,
+    db,
+    demo,
+    download,
+    export,
+    extract,
+    ingest,
+    plot,
+    products,
+    reset,
+    resolve,
+    run,
+    show,
+    stats,
+    targets,
+)
 from hstlc.cli.context import GlobalOptions
 from hstlc.cli.help_format import HelpGroup, use_for
 
@@ -72,6 +89,10 @@ check.register(app)
 extract.register(app)
 resolve.register(app)
 stats.register(app)
+targets.register(app)
+products.register(app)
+show.register(app)
+export.register(app)
 plot.register(app)
 run.register(app)
 download.register(app)

@@ -156,6 +156,10 @@ def _cell_width(out: Console, text: object) -> int:
     return out.render_str(text).cell_len if isinstance(text, str) else 0
 
 
+#: The width a piped or redirected table may take (a table is never wider than its contents need).
+UNBOUNDED = 100_000
+
+
 def print_table(out: Console, table: Table) -> None:
     """``table`` on ``out``, never cutting a value with '…'. In a terminal it takes the terminal's width
     and long cells fold onto more lines; piped or redirected it is as wide as it needs (title and caption
@@ -167,8 +171,11 @@ def print_table(out: Console, table: Table) -> None:
         Console.print(out, table)
         return
     narrow = out.width
-    needed = Measurement.get(out, out.options.update_width(100_000), table).maximum
-    out.width = max(narrow, needed, _cell_width(out, table.title), _cell_width(out, table.caption))
+    if table.expand:  # it would fill any width: give it the width it needs
+        needed = Measurement.get(out, out.options.update_width(UNBOUNDED), table).maximum
+        out.width = max(narrow, needed, _cell_width(out, table.title), _cell_width(out, table.caption))
+    else:  # a table takes its natural width (title and caption are laid out on it): one pass, no measuring
+        out.width = UNBOUNDED
     try:
         Console.print(out, table)
     finally:

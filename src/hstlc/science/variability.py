@@ -83,6 +83,7 @@ from hstlc.science.periodogram import (
     search_periods,
     skipped_search,
 )
+from hstlc.science.verdict import STATS_VERSION, VERDICTS, stale_reason, verdict_of
 
 Weighting = Literal["exposure", "error"]
 FlagRule = Literal["fap", "original"]
@@ -102,90 +103,6 @@ CHI2_SCALES: tuple[float, ...] = tuple(float(2**k) for k in range(2, 12))
 MIN_SCALE_DOF = 8
 #: Relative systematic error of a dataset's mean rate in the between-dataset test (HST repeatability).
 DATASET_FLOOR = 0.02
-STATS_VERSION = 2
-"""The version of the method (stored in ``stats.method_version`` and ``details``); ``hstlc stats``
-recomputes rows made by another. 1: the original's band flag; 2: FAP over the whole search, multi-scale
-χ², windows."""
-
-
-VERDICTS: tuple[str, ...] = ("periodic", "variable", "constant", "undetermined", "no counts")
-"""Every verdict: a significant period; not constant; constant; too few bins or counts to test; no
-net counts."""
-
-
-def verdict_of(*, has_counts: bool, periodogram: bool, variable: bool | None) -> str:
-    """The verdict of the flags: ``no counts``, else ``periodic``, else ``variable``, else
-    ``undetermined`` when constancy could not be tested (``variable`` None), else ``constant``.
-
-    Parameters
-    ----------
-    has_counts : bool
-        Whether the lightcurve has net counts.
-    periodogram : bool
-        Whether a significant period was found.
-    variable : bool or None
-        Whether the rate is not constant (None: not tested).
-
-    Returns
-    -------
-    verdict : str
-        One of :data:`VERDICTS`.
-
-    Examples
-    --------
-    >>> verdict_of(has_counts=True, periodogram=True, variable=False)
-    'periodic'
-    >>> verdict_of(has_counts=True, periodogram=False, variable=True)
-    'variable'
-    >>> verdict_of(has_counts=True, periodogram=False, variable=None)
-    'undetermined'
-    >>> verdict_of(has_counts=False, periodogram=True, variable=True)
-    'no counts'
-    """
-    if not has_counts:
-        return "no counts"
-    if periodogram:
-        return "periodic"
-    if variable is None:
-        return "undetermined"
-    return "variable" if variable else "constant"
-
-
-def stale_reason(method_version: int | None, method_settings: str | None,
-                 settings_key: str | None = None) -> str | None:
-    """Why stored stats must be recomputed — made by another version of the method, or (given the
-    current verdict settings' key) with other settings — or ``None`` when they are current.
-
-    Parameters
-    ----------
-    method_version : int or None
-        The stored ``stats.method_version`` (None: made before versions were recorded, version 1).
-    method_settings : str or None
-        The stored key of the settings the stats were made with (None: not recorded).
-    settings_key : str or None, optional
-        The current verdict settings' key (default None: settings are not compared).
-
-    Returns
-    -------
-    reason : str or None
-        Why the stats are stale, or None when they are current.
-
-    Examples
-    --------
-    >>> stale_reason(STATS_VERSION, "fap=0.001", "fap=0.001") is None
-    True
-    >>> stale_reason(None, None)
-    "made by method version 1; this hstlc's is 2"
-    >>> stale_reason(STATS_VERSION, None, "fap=0.001")
-    'made with settings (not recorded); the current are fap=0.001'
-    """
-    if method_version != STATS_VERSION:
-        return f"made by method version {method_version or 1}; this hstlc's is {STATS_VERSION}"
-    if settings_key is not None and method_settings != settings_key:
-        return f"made with settings {method_settings or '(not recorded)'}; the current are {settings_key}"
-    return None
-
-
 @dataclass(frozen=True)
 class ConstancyTest:
     """χ² tests of a rate against a constant (per dataset) at several time scales, and of the datasets'
