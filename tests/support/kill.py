@@ -96,6 +96,12 @@ class Trial:
         return not self.differences
 
 
+def holds_lock(catalog: Catalog, pid: int) -> bool:
+    """Whether process ``pid`` holds the ingest lock."""
+    holder = lock_holder(catalog)
+    return holder is not None and holder.pid == pid
+
+
 def reference_run(sample: Path, refs: Path, url: str, home: Path, incoming: Path, *, cores: int,
                   scheduler: str | None = None) -> Reference:
     copy_tree(sample, incoming)
@@ -127,11 +133,12 @@ def kill_trial(
             proc = subprocess.Popen(command(home, url, incoming, cores, scheduler), env=env,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                     start_new_session=True)
-            # Kill points spread over the ingest's work: wait until it holds the ingest lock, then a random
-            # part of the uninterrupted run's duration.
-            while proc.poll() is None and lock_holder(catalog) is None:
+            # Kill points spread over the ingest's work: wait until this process holds the ingest lock (the
+            # lock row of the previous, killed run is still there until it is taken over), then a random part
+            # of the uninterrupted run's duration.
+            while proc.poll() is None and not holds_lock(catalog, proc.pid):
                 time.sleep(0.01)
-            delay = rng.uniform(0.0, 1.1) * reference.work
+            delay = rng.uniform(0.0, 0.8) * reference.work  # a rerun has less left to do
             time.sleep(delay)
             if proc.poll() is None:
                 trial.killed_during_work += 1
