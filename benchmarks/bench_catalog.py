@@ -13,8 +13,9 @@ stdout to a file), with the process's peak RSS. Each time is compared with the t
     python benchmarks/bench_catalog.py [--rows 100000] [--stats 20000] [--repeat 3] [--json]
         [--url postgresql+psycopg://postgres@127.0.0.1:5432/test] [--no-sqlite]
 
-The report's pages are timed by :func:`time_report_pages` once ``hstlc plot`` can write them from the
-catalog alone (the report work of issue 15): pass it the page writer.
+The report's pages need their figures made from real product files, which these generated rows do not
+have: ``benchmarks/bench_report.py --parts pages`` times them on a 10,000-product catalog whose figures
+are made once from a sample and linked (target: 30 s).
 """
 
 from __future__ import annotations
@@ -136,19 +137,6 @@ def time_command(backend: str, case: str, url: str, args: list[str], folder: Pat
             timing.peak_mib = max(timing.peak_mib, int(peak_file.read_text()) / 1024)
     lines = out.read_text(encoding="utf-8").count("\n")
     timing.rows = lines - 1 if "--csv" in args else lines
-    return timing
-
-
-def time_report_pages(write_pages: Callable[[Catalog, Path], Any], url: str, folder: Path, *, repeat: int = 2,
-                      backend: str = "") -> Timing:
-    """The time ``write_pages(catalog, folder)`` takes to write the report's pages from the catalog (figures
-    already made), ``repeat`` times on a fresh catalog each, and its peak Python memory; ``rows`` counts the
-    files it left in ``folder``. Target: 30 s for 10,000 products (issue 15)."""
-    def call(catalog: Catalog) -> list[Path]:
-        write_pages(catalog, folder)
-        return [p for p in folder.rglob("*") if p.is_file()]
-
-    timing = time_library(backend, "report pages (hstlc plot, figures made)", url, call, repeat)
     return timing
 
 
@@ -274,8 +262,7 @@ def main() -> None:
             backend = make_url(url).get_backend_name()
             with scratch_database(url) as scratch:
                 timings += run_backend(backend, scratch, rows, args.repeat, folder)
-    print("report pages: not timed — hand hstlc plot's page writer to time_report_pages() once the report "
-          "writes its pages from the catalog (issue 15, report part)")
+    print("report pages: see benchmarks/bench_report.py --parts pages (they need figures from product files)")
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
     library = [t for t in timings if t.how == "library"]
     slow = [t for t in library if t.worst > TARGET_SECONDS]

@@ -145,6 +145,24 @@ def _cluster(scheduler: str) -> tuple[object | None, str]:
     return cluster, cluster.scheduler_address
 
 
+def projection(datasets: int, work: float, writer: float, size: float) -> str:
+    """The projected wall time of ``datasets`` datasets on N Dask workers, from this run's measurements:
+    ``work`` seconds per dataset on one core (the 1-core ingest: reading, checks, extraction, filing),
+    ``writer`` CPU seconds per dataset of the one catalog writer under Dask (collecting results, journal,
+    moves, catalog), ``size`` bytes per dataset. The workers take ``work / N`` per dataset, the writer
+    ``writer`` whatever N is: T ≈ datasets × max(work / N, writer); the shared filesystem must deliver
+    ``size × N / work`` bytes/s for the workers to be the limit."""
+    lines = [f"projection for {datasets:,} datasets (work {work:.3f} s/dataset on one core, writer CPU "
+             f"{writer:.4f} s/dataset, {size / 1e6:.1f} MB/dataset): writer-bound beyond "
+             f"N ≈ {work / writer:.0f} workers"]
+    for workers in (2, 8, 32, 128, 512):
+        per = max(work / workers, writer)
+        bound = "writer" if writer >= work / workers else "workers"
+        lines.append(f"  N={workers:>3}: {datasets * per / 3600:7.2f} h ({bound}-bound; shared filesystem "
+                     f"≥ {size * workers / work / 1e6:,.0f} MB/s)")
+    return "\n".join(lines)
+
+
 def _label(mode: int | str, scheduler: str | None) -> str:
     return f"dask {scheduler}" if mode == "dask" else f"cores={mode}"
 
@@ -161,6 +179,8 @@ def main() -> None:
                         help="skip measuring the machine's ceiling (two 1-core ingests at once)")
     parser.add_argument("--scheduler", help="also ingest on this Dask cluster: local:N (a LocalCluster of N "
                         "workers started once, before the runs, as a standing cluster is) or tcp://host:port")
+    parser.add_argument("--project", type=int, default=50_000, metavar="DATASETS",
+                        help="with --scheduler and 1 core: project the wall time of this many datasets")
     parser.add_argument("--one", nargs=4, metavar=("INCOMING", "HOME", "LREF", "WORKERS"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -184,6 +204,7 @@ def main() -> None:
         walls: dict[int | str, list[float]] = {m: [] for m in modes}
         whole: dict[int | str, list[float]] = {m: [] for m in modes}
         shares: dict[int | str, list[float]] = {m: [] for m in modes}
+        writers: dict[int | str, list[float]] = {m: [] for m in modes}
         ceilings: list[float] = []
         for attempt in range(args.repeat):
             for mode in modes:
@@ -193,6 +214,7 @@ def main() -> None:
                 walls[mode].append(wall)
                 whole[mode].append(float(run["process"]))
                 shares[mode].append(run["db"] / wall)
+                writers[mode].append(float(run["writer_cpu"]))
                 print(f"{_label(mode, args.scheduler)}: {n} datasets + {run['composites']} composites in "
                       f"{wall:.1f} s = {60 * n / wall:.1f} datasets/min; catalog {run['db']:.2f} s = "
                       f"{100 * run['db'] / wall:.1f} % of wall time "
@@ -219,6 +241,10 @@ def main() -> None:
                   f"{100 * share_local:.1f} %; "
                   f"per dataset {statistics.median(dask_walls) / args.datasets:.3f} s vs "
                   f"{statistics.median(local) / args.datasets:.3f} s")
+        if "dask" in walls and 1 in walls:
+            writer = statistics.median(writers["dask"]) / args.datasets
+            print(projection(args.project, statistics.median(walls[1]) / args.datasets, writer,
+                             size / args.datasets))
         walls = {m: w for m, w in walls.items() if m != "dask"}
         medians = {c: statistics.median(w) for c, w in walls.items()}
         best = {c: min(w) for c, w in walls.items()}
