@@ -156,3 +156,16 @@ def test_next_hint_after_demo_works_in_a_new_shell(tmp_path: Path, monkeypatch: 
                           env=new_shell, cwd=tmp_path, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert f"Catalog: sqlite:///{folder / 'hstlc.db'}" in done.stdout
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_bracketed_words_are_shown_not_taken_for_markup(name: str) -> None:
+    """Rich reads ``[dask]`` as a style tag and drops it: ``'hstlc[dask]'`` in a help text must be escaped
+    (``hstlc\\[dask]``) to reach the reader."""
+    text = render_help(name, columns=250)
+    command = COMMANDS[name]
+    helps = [command.help or "", *(getattr(p, "help", None) or "" for p in command.params)]  # type: ignore[attr-defined]
+    for help_text in helps:
+        for word in re.findall(r"\\?\[[A-Za-z_][\w,-]*\]", help_text):
+            shown = word.removeprefix("\\")
+            assert shown in text, f"'hstlc {name} --help' drops {shown!r}"
