@@ -72,6 +72,18 @@ def test_a_folder_the_workers_do_not_see_is_one_clear_error(tmp_path: Path) -> N
         DaskPool("local:1", shared=[tmp_path, missing])
 
 
+def test_a_standing_cluster_by_its_address_is_used_and_left_running(pool: DaskPool, tmp_path: Path) -> None:
+    """``tcp://host:port``, as an archive team's cluster is given: the jobs run on its workers, the shared
+    folders are checked there, and closing hstlc's pool leaves the cluster (not hstlc's) running."""
+    address = pool.cluster.scheduler_address
+    assert address.startswith("tcp://127.0.0.1:")
+    for _ in range(2):  # a second run connects to the same, still running cluster
+        with DaskPool(address, shared=[tmp_path]) as remote:
+            assert remote.cluster is None and remote.workers == 2
+            assert [r[0] for _, r in remote.run(jobs.square, range(6), ordered=True)] == [0, 1, 4, 9, 16, 25]
+    assert pool.workers == 2 and dict(pool.run(jobs.square, [7]))[7][0] == 49
+
+
 def test_bad_addresses_and_a_missing_distributed(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ConfigError, match="'local:N' needs N ≥ 1"):
         DaskPool("local:zero")
