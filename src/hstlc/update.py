@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +70,20 @@ def _stage(summary: UpdateSummary, name: str) -> StageOutcome:
     return outcome
 
 
+@contextmanager
+def _running(summary: UpdateSummary, name: str) -> Iterator[StageOutcome]:
+    """Stage ``name`` of ``summary``, timed; an :class:`~hstlc.errors.HstlcError` inside is its outcome
+    (status ``error``), and the run goes on to the next stage."""
+    stage = _stage(summary, name)
+    t0 = time.perf_counter()
+    try:
+        yield stage
+    except HstlcError as exc:
+        stage.status, stage.detail = "error", str(exc)
+        log.error("%s: %s", name, exc)
+    stage.seconds = time.perf_counter() - t0
+
+
 def update(
     settings: Settings,
     catalog: Catalog,
@@ -87,10 +103,8 @@ def update(
     summary = UpdateSummary()
     catalog.init_schema()
     with state.IngestLockHandle.acquire(catalog, command="hstlc run") as lock:
-        stage = _stage(summary, "download")
         if fetch:
-            t0 = time.perf_counter()
-            try:
+            with _running(summary, "download") as stage:
                 got = download(settings, catalog=catalog, filters=filters, limit=limit)
                 stage.status = "failures" if got.failed else "ok"
                 stage.done, stage.failed = len(got.downloaded), len(got.failed)
@@ -99,16 +113,10 @@ def update(
                 if got.failed:
                     stage.detail += "; " + "; ".join(t.reason for t in got.failed[:3])
                 stage.result = got.to_dict()
-            except HstlcError as exc:
-                stage.status, stage.detail = "error", str(exc)
-                log.error("download: %s", exc)
-            stage.seconds = time.perf_counter() - t0
         else:
-            stage.detail = "not asked (--no-download)"
+            _stage(summary, "download").detail = "not asked (--no-download)"
 
-        stage = _stage(summary, "ingest")
-        t0 = time.perf_counter()
-        try:
+        with _running(summary, "ingest") as stage:
             ingested = ingest(settings.ingest_dir, settings=settings, catalog=catalog, offline=offline,
                               progress=progress, lock=lock) if settings.ingest_dir.is_dir() else None
             if ingested is None:
@@ -119,14 +127,8 @@ def update(
                 stage.detail = (f"{len(ingested.ingested)} ingested, {ingested.bad_count} bad, "
                                 f"{len(ingested.failed)} failed, {len(ingested.composites)} composite(s)")
                 stage.result = ingested.to_dict()
-        except HstlcError as exc:
-            stage.status, stage.detail = "error", str(exc)
-            log.error("ingest: %s", exc)
-        stage.seconds = time.perf_counter() - t0
 
-        stage = _stage(summary, "stats")
-        t0 = time.perf_counter()
-        try:
+        with _running(summary, "stats") as stage:
             lock.ensure_held()
             outcomes = run_stats(catalog, settings, progress=progress)
             computed = sum(o.status == "computed" for o in outcomes)
@@ -135,24 +137,14 @@ def update(
             stage.done, stage.failed = computed, len(failed)
             stage.detail = f"{computed} computed, {len(outcomes) - computed - len(failed)} unchanged, " \
                            f"{len(failed)} failed"
-        except HstlcError as exc:
-            stage.status, stage.detail = "error", str(exc)
-            log.error("stats: %s", exc)
-        stage.seconds = time.perf_counter() - t0
 
-        stage = _stage(summary, "plot")
-        t0 = time.perf_counter()
-        try:
+        with _running(summary, "plot") as stage:
             lock.ensure_held()
             report = build_report(catalog, settings, progress=progress)
             stage.status = "failures" if report.failed else "ok"
             stage.done, stage.failed = len(report.figures_written), len(report.failed)
             stage.detail = f"{len(report.figures_written)} figure(s) made; report {report.index}"
             stage.result = {"index": str(report.index)}
-        except HstlcError as exc:
-            stage.status, stage.detail = "error", str(exc)
-            log.error("plot: %s", exc)
-        stage.seconds = time.perf_counter() - t0
     summary.wall_seconds = time.perf_counter() - started
     return summary
 

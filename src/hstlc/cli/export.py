@@ -74,22 +74,7 @@ def export_targets(
     Example: hstlc export targets --variable -o targets.vot
     """
     _check_extension(output)
-    filters = opt.catalog_filter(
-        listing="targets",
-        instrument=instrument,
-        detector=detector,
-        grating=grating,
-        variable=variable,
-        periodic=periodic,
-        verdict=verdict,
-        min_exptime=min_exptime,
-        proposal=proposal,
-        since=since,
-        name=name,
-        sort=sort,
-        descending=descending,
-        limit=limit,
-    )
+    filters = opt.filter_of("targets", locals())
     from hstlc.export import export_targets as write
 
     with command(ctx, "export", log=False) as run, opt.open_catalog(run) as catalog:
@@ -126,23 +111,7 @@ def export_products(
     Example: hstlc export products --variable --type composite -o variable.csv
     """
     _check_extension(output)
-    filters = opt.catalog_filter(
-        listing="products",
-        instrument=instrument,
-        detector=detector,
-        grating=grating,
-        variable=variable,
-        periodic=periodic,
-        verdict=verdict,
-        min_exptime=min_exptime,
-        proposal=proposal,
-        since=since,
-        name=name,
-        sort=sort,
-        descending=descending,
-        limit=limit,
-        product_type=product_type,
-    )
+    filters = opt.filter_of("products", locals())
     from hstlc.export import export_products as write
 
     with command(ctx, "export", log=False) as run, opt.open_catalog(run) as catalog:

@@ -86,23 +86,7 @@ def products(
     Example: hstlc products --variable --type composite --sort fap --limit 20
     """
     fmt = output_format(as_json, as_csv)
-    filters = opt.catalog_filter(
-        listing="products",
-        instrument=instrument,
-        detector=detector,
-        grating=grating,
-        variable=variable,
-        periodic=periodic,
-        verdict=verdict,
-        min_exptime=min_exptime,
-        proposal=proposal,
-        since=since,
-        name=name,
-        sort=sort,
-        descending=descending,
-        limit=limit,
-        product_type=product_type,
-    )
+    filters = opt.filter_of("products", locals())
     from hstlc.catalog.listings import PRODUCT_COLUMNS
 
     with command(ctx, "products", log=False) as run, opt.open_catalog(run) as catalog:

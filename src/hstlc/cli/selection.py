@@ -8,7 +8,8 @@ value is a usage error (exit 2) naming the option.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import inspect
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
@@ -154,6 +155,13 @@ def catalog_filter(
     except ValueError as exc:
         field, _colon, message = str(exc).partition(": ")
         raise typer.BadParameter(message or str(exc), param_hint=FIELD_OPTIONS.get(field)) from None
+
+
+def filter_of(listing: str, options: Mapping[str, Any]) -> CatalogFilter:
+    """:func:`catalog_filter` of the filter options among a command's parameters (its ``locals()``, taken
+    first thing), so each listing command does not spell out the same fifteen arguments."""
+    wanted = inspect.signature(catalog_filter).parameters.keys() - {"listing"}
+    return catalog_filter(listing=listing, **{k: v for k, v in options.items() if k in wanted})
 
 
 def settings_key(run: Run) -> str:

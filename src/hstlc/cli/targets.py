@@ -88,22 +88,7 @@ def targets(
     Example: hstlc targets --variable --grating G130M --sort exptime --desc --limit 20
     """
     fmt = output_format(as_json, as_csv)
-    filters = opt.catalog_filter(
-        listing="targets",
-        instrument=instrument,
-        detector=detector,
-        grating=grating,
-        variable=variable,
-        periodic=periodic,
-        verdict=verdict,
-        min_exptime=min_exptime,
-        proposal=proposal,
-        since=since,
-        name=name,
-        sort=sort,
-        descending=descending,
-        limit=limit,
-    )
+    filters = opt.filter_of("targets", locals())
     from hstlc.catalog.listings import TARGET_COLUMNS
 
     with command(ctx, "targets", log=False) as run, opt.open_catalog(run) as catalog:
