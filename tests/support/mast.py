@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from support.network import serve_http
+
 API = "/search/hst/api/v0.1"
 
 
@@ -142,14 +144,6 @@ def _matches(row: dict[str, Any], conditions: list[dict[str, str]]) -> bool:
     return True
 
 
-class _Quiet(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
-    def handle_error(self, request: Any, client_address: Any) -> None:  # a client that hung up
-        pass
-
-
 def _handler(server: MastServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -248,18 +242,14 @@ def _handler(server: MastServer) -> type[BaseHTTPRequestHandler]:
 
 def serve_mast(datasets: list[MastDataset]) -> Iterator[MastServer]:
     """Run a :class:`MastServer` on 127.0.0.1 for the duration of a fixture."""
-    httpd = _Quiet(("127.0.0.1", 0), BaseHTTPRequestHandler)
-    server = MastServer(httpd, datasets)
-    httpd.RequestHandlerClass = _handler(server)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.stop.set()
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(5)
+    served: list[MastServer] = []
+
+    def handler(httpd: ThreadingHTTPServer) -> type[BaseHTTPRequestHandler]:
+        served.append(MastServer(httpd, datasets))
+        return _handler(served[0])
+
+    with serve_http(handler, lambda: served[0].stop.set()):
+        yield served[0]
 
 
 def make_archive(folder: Path, *, lref: Path, oref: Path) -> list[MastDataset]:

@@ -18,6 +18,7 @@ from xml.sax.saxutils import escape
 import pytest
 
 from hstlc.config import Settings, load_settings
+from support.network import serve_http
 
 # --- a Sesame-shaped test server ---------------------------------------------------------------------
 
@@ -123,14 +124,6 @@ class SesameServer:
         return load_settings(overrides=values).settings
 
 
-class _QuietServer(ThreadingHTTPServer):
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        import sys
-
-        if not isinstance(sys.exc_info()[1], ConnectionError):  # clients hanging up are expected here
-            super().handle_error(request, client_address)
-
-
 def _handler_class(server: SesameServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -167,18 +160,14 @@ def serve_sesame(monkeypatch: pytest.MonkeyPatch) -> Iterator[SesameServer]:
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(var, raising=False)
-    httpd = _QuietServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
-    server = SesameServer(httpd)
-    httpd.RequestHandlerClass = _handler_class(server)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.stop.set()
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(5)
+    served: list[SesameServer] = []
+
+    def handler(httpd: ThreadingHTTPServer) -> type[BaseHTTPRequestHandler]:
+        served.append(SesameServer(httpd))
+        return _handler_class(served[0])
+
+    with serve_http(handler, lambda: served[0].stop.set()):
+        yield served[0]
 
 
 
