@@ -11,10 +11,14 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:
+    from support.mast import MastServer
 
 # Rich reads these when a console is created: pin the width so table layout is stable in tests.
 os.environ["COLUMNS"] = "200"
@@ -121,3 +125,21 @@ def sesame(monkeypatch: pytest.MonkeyPatch):
     from support.sesame import serve_sesame
 
     yield from serve_sesame(monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def archive_root(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
+    """A MAST archive of generated datasets (tests/support/mast.py) and the folder of its files and
+    references (``lref``, ``oref``), made once per module."""
+    from support.mast import make_archive
+
+    root = tmp_path_factory.mktemp("mast")
+    return root, make_archive(root / "files", lref=root / "lref", oref=root / "oref")
+
+
+@pytest.fixture
+def mast(archive_root: tuple[Path, list]) -> Iterator[MastServer]:
+    """The MAST Search API of ``archive_root`` served on 127.0.0.1 for one test."""
+    from support.mast import serve_mast
+
+    yield from serve_mast(archive_root[1])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,18 +12,7 @@ from hstlc.config import Settings
 from hstlc.errors import IngestLockedError
 from hstlc.update import update
 from support.ingest import make_settings
-from support.mast import MastServer, make_archive, serve_mast
-
-
-@pytest.fixture(scope="module")
-def archive_root(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
-    root = tmp_path_factory.mktemp("mast")
-    return root, make_archive(root / "files", lref=root / "lref", oref=root / "oref")
-
-
-@pytest.fixture
-def mast(archive_root: tuple[Path, list]) -> Iterator[MastServer]:
-    yield from serve_mast(archive_root[1])
+from support.mast import MastServer
 
 
 def settings_for(tmp_path: Path, root: Path, url: str, **extra: object) -> Settings:

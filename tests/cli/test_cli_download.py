@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,20 +15,9 @@ from typer.testing import CliRunner
 
 from hstlc.cli import app
 from hstlc.download.transfer import PART_PREFIX
-from support.mast import MastServer, make_archive, serve_mast
+from support.mast import MastServer
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory) -> list:
-    root = tmp_path_factory.mktemp("mast")
-    return make_archive(root / "files", lref=root / "lref", oref=root / "oref")
-
-
-@pytest.fixture
-def mast(archive: list) -> Iterator[MastServer]:
-    yield from serve_mast(archive)
 
 
 def env_for(mast: MastServer, **extra: str) -> dict[str, str]:

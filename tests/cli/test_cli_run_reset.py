@@ -6,27 +6,15 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from hstlc.cli import app
-from support.mast import MastServer, make_archive, serve_mast
+from support.mast import MastServer
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def archive_root(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
-    root = tmp_path_factory.mktemp("mast")
-    return root, make_archive(root / "files", lref=root / "lref", oref=root / "oref")
-
-
-@pytest.fixture
-def mast(archive_root: tuple[Path, list]) -> Iterator[MastServer]:
-    yield from serve_mast(archive_root[1])
 
 
 def env_for(root: Path, url: str) -> dict[str, str]:

@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import os
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,24 +17,13 @@ from hstlc.download.selection import file_name_problem
 from hstlc.download.transfer import PART_PREFIX
 from hstlc.errors import DownloadError
 from support.ingest import make_settings
-from support.mast import MastServer, make_archive, serve_mast
+from support.mast import MastServer
 
 TODAY = dt.date(2026, 12, 7)
 WANTED = {
     "lb4m01aaq_corrtag_a.fits", "lb4m01aaq_corrtag_b.fits", "lb4m01aaq_x1d.fits", "lb4m02abq_corrtag.fits",
     "o8k401010_tag.fits", "o8k401010_x1d.fits",
 }
-
-
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory) -> list:
-    root = tmp_path_factory.mktemp("mast")
-    return make_archive(root / "files", lref=root / "lref", oref=root / "oref")
-
-
-@pytest.fixture
-def mast(archive: list) -> Iterator[MastServer]:
-    yield from serve_mast(archive)
 
 
 def settings_for(tmp_path: Path, server: MastServer, **overrides: object) -> Settings:
