@@ -16,7 +16,17 @@ from hstlc.errors import CatalogError, FilingError, IngestLockedError
 from hstlc.ingestion import ingest
 from hstlc.product_stats import run_stats
 from hstlc.reset import reset_database, reset_filesystem
-from support.ingest import assert_products_equal, catalog_snapshot, make_sample, make_settings, sha, tree
+from support.ingest import (
+    Killed,
+    assert_products_equal,
+    catalog_snapshot,
+    kill_after,
+    make_sample,
+    make_settings,
+    release_as_if_killed,
+    sha,
+    tree,
+)
 
 
 def _count(catalog: Catalog, model: type) -> int:
@@ -89,6 +99,29 @@ def test_an_interrupted_filesystem_reset_is_finished_by_running_it_again(
     assert settings.ingest_dir / filed.name in done.moved and not done.missing
     wanted = {n for n in inputs if not n.startswith("lb4m09")}
     assert {p.name for p in settings.ingest_dir.iterdir()} >= wanted
+
+
+def test_a_half_filed_dataset_stops_the_reset_until_an_ingest_finishes_it(
+    catalog: Catalog, tmp_path: Path
+) -> None:
+    """An ingest killed between a dataset's journal and its commit: only its recovery knows where each
+    file is, so the reset refuses (nothing moved or forgotten) until an ingest has finished it."""
+    lref = tmp_path / "lref"
+    settings = make_settings(tmp_path / "home", lref)
+    settings.ingest_dir.mkdir(parents=True)
+    make_sample(settings.ingest_dir, lref)
+    inputs = {p.name: sha(p) for p in settings.ingest_dir.iterdir() if p.is_file()}
+    with pytest.raises(Killed):
+        ingest(settings.ingest_dir, settings=settings, catalog=catalog, fault=kill_after(1))
+    release_as_if_killed(catalog)
+    before = tree(settings.home_dir)
+    with pytest.raises(FilingError, match=r"half-filed .*run 'hstlc ingest' to finish them"):
+        reset_filesystem(settings, catalog)
+    assert tree(settings.home_dir) == before
+    ingest(settings.ingest_dir, settings=settings, catalog=catalog)
+    reset_filesystem(settings, catalog)
+    assert {p.name: sha(p) for p in settings.ingest_dir.iterdir() if p.is_file()} == {
+        n: h for n, h in inputs.items() if not n.startswith("lb4m09")}  # the bad pair stays in bad_data
 
 
 @pytest.mark.slow

@@ -42,13 +42,19 @@ _NO_HARD_LINKS = frozenset(
 """``os.link`` errors that mean "this filesystem cannot hard-link", not "something is in the way"."""
 
 
-def sha256_of(path: Path) -> str:
-    """The hex sha256 of a file's bytes (read in 1 MiB chunks)."""
-    digest = hashlib.sha256()
+def file_digest(path: Path, algorithm: str = "sha256") -> str:
+    """The hex digest of a file's bytes by ``algorithm`` (a :func:`hashlib.new` name), read in 1 MiB
+    chunks."""
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as handle:
         while chunk := handle.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def sha256_of(path: Path) -> str:
+    """The hex sha256 of a file's bytes (read in 1 MiB chunks)."""
+    return file_digest(path, "sha256")
 
 
 def _group_id(group: str | int) -> int:
@@ -346,5 +352,5 @@ def copy_file(src: Path, dest_dir: Path, *, group: str | None = None, dir_mode: 
     return dest
 
 
-__all__ = ["TEMP_PREFIX", "apply_group", "copy_file", "ensure_dir", "fsync_directory", "move_file",
-           "open_new", "place_exclusively", "sha256_of", "temporary_path", "write_atomically"]
+__all__ = ["TEMP_PREFIX", "apply_group", "copy_file", "ensure_dir", "file_digest", "fsync_directory",
+           "move_file", "open_new", "place_exclusively", "sha256_of", "temporary_path", "write_atomically"]

@@ -114,6 +114,11 @@ def reset_filesystem(settings: Settings, catalog: Catalog, *, command: str | Non
     out = FilesystemReset()
     catalog.init_schema()
     with state.IngestLockHandle.acquire(catalog, command=command or "hstlc reset filesystem") as lock:
+        with catalog.session() as session:
+            unfinished = [plan.rootname for plan in state.journals(session)]
+        if unfinished:  # their files are half-moved: only the ingest's recovery knows where each one is
+            raise FilingError(f"an interrupted ingest left {len(unfinished)} dataset(s) half-filed "
+                              f"({', '.join(unfinished[:5])}); run 'hstlc ingest' to finish them, then reset")
         files = filed_files(catalog)
         out.datasets = len({f.rootname for f in files})
         incoming = ensure_dir(settings.ingest_dir, group=settings.file_group, dir_mode=settings.file_mode)
@@ -139,8 +144,8 @@ def reset_filesystem(settings: Settings, catalog: Catalog, *, command: str | Non
                 fsync_directory(emptied)
         lock.ensure_held()
         out.forgotten = forget_filed(catalog)
-    for root in (settings.filesystem_dir, settings.outputs_dir, settings.composite_dir):
-        _remove_empty_folders(root)
+        for root in (settings.filesystem_dir, settings.outputs_dir, settings.composite_dir):
+            _remove_empty_folders(root)
     out.wall_seconds = time.perf_counter() - started
     log.info("reset filesystem: %d dataset(s), %d file(s) back in %s, %d file(s) removed, %d missing",
              out.datasets, len(out.moved), settings.ingest_dir, len(out.removed), len(out.missing))

@@ -59,6 +59,10 @@ def test_run_with_mast_down_exits_3_with_the_stage_table(
 
 def test_reset_database_needs_yes_without_a_terminal(tmp_path: Path) -> None:
     home = ["--home-dir", str(tmp_path / "home")]
+    missing = runner.invoke(app, [*home, "reset", "database", "--yes"])
+    assert missing.exit_code == 1 and "the catalog does not exist" in missing.output  # not created to reset
+    assert not (tmp_path / "home" / "hstlc.db").exists()
+    assert runner.invoke(app, [*home, "db", "init"]).exit_code == 0
     refused = runner.invoke(app, [*home, "reset", "database"])
     assert refused.exit_code == 2 and "confirm with --yes" in refused.output
     done = runner.invoke(app, [*home, "--db", "postgresql+psycopg://user:secret@127.0.0.1:9/x", "reset",
@@ -75,6 +79,10 @@ def test_reset_database_needs_yes_without_a_terminal(tmp_path: Path) -> None:
 
 
 def test_reset_filesystem_on_an_empty_home(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["--home-dir", str(tmp_path / "home"), "reset", "filesystem", "--yes"])
+    home = ["--home-dir", str(tmp_path / "home")]
+    missing = runner.invoke(app, [*home, "reset", "filesystem", "--yes"])
+    assert missing.exit_code == 1 and "the catalog does not exist; run 'hstlc db init'" in missing.output
+    assert runner.invoke(app, [*home, "db", "init"]).exit_code == 0
+    result = runner.invoke(app, [*home, "reset", "filesystem", "--yes"])
     assert result.exit_code == 0, result.output
     assert "0 dataset(s): 0 file(s) back in" in " ".join(result.stdout.split())

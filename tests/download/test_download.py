@@ -254,11 +254,13 @@ def test_one_download_at_a_time(tmp_path: Path, mast: MastServer) -> None:
     import fcntl
 
     settings = settings_for(tmp_path, mast)
-    settings.download_dir.mkdir(parents=True)
-    fd = os.open(settings.download_dir / ".hstlc-download.lock", os.O_RDWR | os.O_CREAT)
+    settings.ingest_dir.mkdir(parents=True)
+    fd = os.open(settings.ingest_dir, os.O_RDONLY | os.O_DIRECTORY)  # as a download running into it holds
     fcntl.flock(fd, fcntl.LOCK_EX)
     try:
-        with pytest.raises(DownloadError, match="another 'hstlc download' is running"):
+        with pytest.raises(DownloadError, match="another 'hstlc download' is running into this folder"):
             download(settings, today=TODAY)
     finally:
         os.close(fd)
+    assert download(settings, today=TODAY).downloaded  # the lock released: the next one runs
+    assert not [p.name for p in settings.ingest_dir.iterdir() if p.name.startswith(".")]  # no lock file left

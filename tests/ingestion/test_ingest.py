@@ -15,16 +15,19 @@ from sqlalchemy import select
 from hstlc.catalog import Catalog
 from hstlc.catalog.ingest_state import IngestLockedError, IngestLockHandle
 from hstlc.catalog.schema import BadData, IngestDataset, Metadata, Outputs
-from hstlc.ingestion import FaultHook, Move, ingest
+from hstlc.ingestion import ingest
 from hstlc.ingestion.work import target_folder
 from hstlc.products import read_lightcurve
 from support.ingest import (
     SMALL,
+    Killed,
     assert_products_equal,
     catalog_snapshot,
     copy_tree,
+    kill_after,
     make_sample,
     make_settings,
+    release_as_if_killed,
     sha,
     tree,
 )
@@ -263,23 +266,6 @@ def test_target_folder_of_any_name_is_one_component(tmp_path: Path, name: str) -
     assert all(ord(c) >= 32 for c in folder.name) and "/" not in folder.name and "\\" not in folder.name
 
 
-class Killed(BaseException):
-    """Stands for a SIGKILL: nothing after it runs, no journal is cleaned up."""
-
-
-def _kill_after(moves: int) -> FaultHook:
-    """A filer fault hook that kills the run (raises :class:`Killed`) before move number ``moves + 1``."""
-    count = {"n": 0}
-
-    def hook(step: str, rootname: str, move: Move | None) -> None:
-        if step == "move":
-            if count["n"] >= moves:
-                raise Killed
-            count["n"] += 1
-
-    return hook
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("moves", [0, 1, 3, 5])
 def test_a_run_killed_mid_filing_is_finished_by_the_next(
@@ -295,14 +281,8 @@ def test_a_run_killed_mid_filing_is_finished_by_the_next(
 
     settings = make_settings(tmp_path / "home", lref)
     with pytest.raises(Killed):
-        ingest(incoming, settings=settings, catalog=catalog, fault=_kill_after(moves))
-    # The killed run never released its lock; its pid is ours (alive), so make it look dead.
-    from sqlalchemy import update
-
-    from hstlc.catalog.schema import IngestLock
-
-    with catalog.session() as s:
-        s.execute(update(IngestLock).values(pid=_dead_pid()))
+        ingest(incoming, settings=settings, catalog=catalog, fault=kill_after(moves))
+    release_as_if_killed(catalog)
     summary = ingest(incoming, settings=settings, catalog=catalog)
     assert summary.failed == {}
     assert catalog_snapshot(catalog, Path(settings.home_dir)) == expected
@@ -319,15 +299,6 @@ def _reset(catalog: Catalog) -> None:
 
     Base.metadata.drop_all(catalog.engine)
     catalog.init_schema()
-
-
-def _dead_pid() -> int:
-    import subprocess
-    import sys
-
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    proc.wait()
-    return proc.pid
 
 
 def test_ingest_while_another_runs_is_refused(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import timedelta
 
 import pytest
@@ -13,12 +11,7 @@ from hstlc.catalog import Catalog
 from hstlc.catalog.ingest_state import IngestLockedError, IngestLockHandle, lock_holder
 from hstlc.catalog.schema import IngestLock, utcnow
 from hstlc.errors import CatalogError
-
-
-def _dead_pid() -> int:
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    proc.wait()
-    return proc.pid
+from support.ingest import dead_pid
 
 
 def test_second_ingest_is_refused(catalog: Catalog) -> None:
@@ -34,7 +27,7 @@ def test_second_ingest_is_refused(catalog: Catalog) -> None:
 
 
 def test_lock_of_a_dead_process_on_this_host_is_taken_over(catalog: Catalog) -> None:
-    IngestLockHandle.acquire(catalog, pid=_dead_pid(), heartbeat_seconds=3600)  # never released: "killed"
+    IngestLockHandle.acquire(catalog, pid=dead_pid(), heartbeat_seconds=3600)  # never released: "killed"
     with IngestLockHandle.acquire(catalog) as lock:
         holder = lock_holder(catalog)
         assert holder is not None and holder.owner == lock.owner

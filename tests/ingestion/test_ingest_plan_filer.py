@@ -17,6 +17,7 @@ from hstlc.ingestion.plan import plan_moves, quarantine_plan
 from hstlc.ingestion.quarantine import quarantine
 from hstlc.ingestion.work import FileInfo
 from hstlc.synthetic import BAD_CONDITIONS, make_cos_fuv
+from support.ingest import Killed, kill_after, release_as_if_killed
 
 OLD_JOURNAL = {  # what hstlc wrote before FilingPlan existed (a killed run of it left this)
     "moves": [{"src": "/in/a_corrtag_a.fits", "dest_dir": "/bad", "name": "a_corrtag_a.fits",
@@ -88,35 +89,18 @@ def test_check_move_is_refused_while_an_ingest_holds_the_lock(tmp_path: Path, ca
     assert not settings.bad_data_dir.exists() or not any(settings.bad_data_dir.iterdir())
 
 
-class Killed(BaseException):
-    """Stands for a SIGKILL."""
-
-
 def test_a_check_move_killed_mid_move_is_finished_by_the_next_ingest(tmp_path: Path,
                                                                      catalog_url: str) -> None:
     bad = _bad(tmp_path)
     settings = _settings(tmp_path, catalog_url)
     outcomes = check_paths(bad.event_files, settings)
-    moves = {"n": 0}
-
-    def die_after_one_move(step: str, rootname: str, move: Move | None) -> None:
-        if step == "move":
-            if moves["n"] == 1:
-                raise Killed
-            moves["n"] += 1
-
     with pytest.raises(Killed):
-        quarantine(outcomes, settings, fault=die_after_one_move)
+        quarantine(outcomes, settings, fault=kill_after(1))
     catalog = Catalog.from_url(catalog_url)
     with catalog.session() as session:
         [journal] = state.journals(session)
         assert journal.status == state.QUARANTINING
-        # The killed process never released the lock: make it look dead (its pid is ours).
-        from sqlalchemy import update
-
-        from hstlc.catalog.schema import IngestLock
-
-        session.execute(update(IngestLock).values(pid=_dead_pid()))
+    release_as_if_killed(catalog)
     empty = tmp_path / "nothing-new"
     empty.mkdir()
     summary = ingest(empty, settings=settings, catalog=catalog)
@@ -145,15 +129,6 @@ def test_check_move_files_as_ingest_quarantines(tmp_path: Path, catalog_url: str
     plan = quarantine_plan("lb4m02bbq", files, {p.name for p in bad.event_files}, ["Bad EXPFLAG"],
                            tmp_path / "elsewhere", None)
     assert plan.status == state.QUARANTINING and len(plan.bad_data) == 2
-
-
-def _dead_pid() -> int:
-    import subprocess
-    import sys
-
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    proc.wait()
-    return proc.pid
 
 
 def test_every_name_the_package_exports_is_what_it_says() -> None:

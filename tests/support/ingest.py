@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from collections.abc import Iterable
+import subprocess
+import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -123,3 +125,38 @@ def assert_products_equal(a: Path, b: Path) -> None:
     assert da.keys() == db.keys()
     for key in da:
         np.testing.assert_array_equal(da[key], db[key], err_msg=f"{a.name}: column {key}")
+
+
+class Killed(BaseException):
+    """Stands for a SIGKILL in a filer fault hook: nothing after it runs, no journal is cleaned up."""
+
+
+def kill_after(moves: int) -> Callable[[str, str, Any], None]:
+    """A filer fault hook that kills the run (raises :class:`Killed`) before move number ``moves + 1``."""
+    count = {"n": 0}
+
+    def hook(step: str, rootname: str, move: Any) -> None:
+        if step == "move":
+            if count["n"] >= moves:
+                raise Killed
+            count["n"] += 1
+
+    return hook
+
+
+def dead_pid() -> int:
+    """The pid of a process that has ended."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def release_as_if_killed(catalog: Catalog) -> None:
+    """Make the ingest lock a run in this process left (:class:`Killed`: never released, its pid ours,
+    alive) look like that of a dead process, as after a real SIGKILL."""
+    from sqlalchemy import update
+
+    from hstlc.catalog.schema import IngestLock
+
+    with catalog.session() as session:
+        session.execute(update(IngestLock).values(pid=dead_pid()))

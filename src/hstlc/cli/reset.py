@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from hstlc.cli import selection as opt
 from hstlc.cli.context import command
 
 reset_app = typer.Typer(
@@ -44,17 +45,13 @@ def database(
     Example: hstlc reset database --tables production --yes
     """
     with command(ctx, "reset-database") as run:
-        from hstlc.catalog import Catalog
         from hstlc.catalog.reset_queries import tables_to_reset
         from hstlc.reset import reset_database
 
         names = tables_to_reset(tables)
-        catalog = Catalog.from_url(run.settings.database_url)
-        try:
+        with opt.open_catalog(run) as catalog:  # a catalog that does not exist is an error, not created
             _confirm(f"Drop and recreate {', '.join(names)} in {catalog.url}?", yes)
             done = reset_database(catalog, tables)
-        finally:
-            catalog.dispose()
         if as_json:
             typer.echo(json.dumps(done.to_dict(), indent=2))
             return
@@ -77,17 +74,13 @@ def filesystem(
     Example: hstlc reset filesystem --yes && hstlc ingest
     """
     with command(ctx, "reset-filesystem") as run:
-        from hstlc.catalog import Catalog
         from hstlc.reset import reset_filesystem
 
         settings = run.settings
-        catalog = Catalog.from_url(settings.database_url)
-        try:
+        with opt.open_catalog(run) as catalog:
             _confirm(f"Move every filed dataset from {settings.filesystem_dir} back into "
                      f"{settings.ingest_dir} and forget it in {catalog.url}?", yes)
             done = reset_filesystem(settings, catalog)
-        finally:
-            catalog.dispose()
         if as_json:
             typer.echo(json.dumps(done.to_dict(), indent=2))
         else:

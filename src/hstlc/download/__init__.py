@@ -45,13 +45,12 @@ from hstlc.download.selection import (
     rootname_of,
     search_conditions,
 )
-from hstlc.download.transfer import PART_PREFIX, Transfer, fetch
+from hstlc.download.transfer import Transfer, fetch, part_path
 from hstlc.errors import DownloadError
 from hstlc.filing import ensure_dir, write_atomically
 
 log = logging.getLogger(__name__)
 
-LOCK_NAME = ".hstlc-download.lock"
 
 
 @dataclass(frozen=True)
@@ -129,15 +128,19 @@ class DownloadSummary:
 
 @contextmanager
 def _download_lock(folder: Path) -> Iterator[None]:
-    """One download at a time per ``download_dir`` (two would append to the same partial files)."""
-    path = folder / LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    """One download at a time into ``folder``, the ``ingest_dir`` (two would append to the same partial
+    files there): an exclusive ``flock`` on the folder itself, so no lock file is left among the user's.
+    Where the filesystem has no such locks (some network filesystems), the download goes on unlocked."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise DownloadError(f"{path}: another 'hstlc download' is running with this download_dir; "
+        except BlockingIOError:
+            raise DownloadError(f"{folder}: another 'hstlc download' is running into this folder; "
                                 "wait for it to finish") from None
+        except OSError as exc:
+            log.warning("%s: cannot lock the folder (%s); make sure one download at a time runs into it",
+                        folder, exc.strerror or exc)
         yield
     finally:
         os.close(fd)
@@ -252,9 +255,8 @@ def download(
         if dry_run:
             summary.wall_seconds = time.perf_counter() - started
             return summary
-        ensure_dir(settings.download_dir, group=settings.file_group, dir_mode=settings.file_mode)
         ensure_dir(ingest_dir, group=settings.file_group, dir_mode=settings.file_mode)
-        with _download_lock(settings.download_dir):
+        with _download_lock(ingest_dir):
             summary.query_record = _record(settings, conditions, rows, summary)
             summary.transfers = _transfer_all(client, summary.files, ingest_dir, settings.download_transfers,
                                               progress)
@@ -286,23 +288,27 @@ def _transfer_all(client: MastClient, files: list[ProductFile], folder: Path, tr
     results: dict[int, Transfer] = {}
     with ThreadPoolExecutor(max_workers=max(1, transfers), thread_name_prefix="hstlc-download") as pool:
         futures = {pool.submit(fetch, client, f, folder, on_bytes=on_bytes): i for i, f in enumerate(files)}
-        for future in as_completed(futures):
-            i = futures[future]
-            transfer = future.result()
-            results[i] = transfer
-            with lock:
-                state["done"] += 1
-                state["failed"] += transfer.status == "failed"
-                if transfer.status == "present":
-                    state["bytes"] += files[i].size or 0
-            if transfer.status == "failed":
-                log.error("%s", transfer.reason)
-            report(transfer.file.name)
+        try:
+            for future in as_completed(futures):
+                i = futures[future]
+                transfer = future.result()
+                results[i] = transfer
+                with lock:
+                    state["done"] += 1
+                    state["failed"] += transfer.status == "failed"
+                    if transfer.status == "present":
+                        state["bytes"] += files[i].size or 0
+                if transfer.status == "failed":
+                    log.error("%s", transfer.reason)
+                report(transfer.file.name)
+        except BaseException:  # Ctrl-C: the transfers under way finish their file (or resume next run)
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
     return [results[i] for i in range(len(files))]
 
 
 def _partial_size(folder: Path, file: ProductFile) -> int:
-    part = folder / f"{PART_PREFIX}{file.name}"
+    part = part_path(folder, file.name)
     return part.stat().st_size if part.is_file() else 0
 
 

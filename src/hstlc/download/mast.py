@@ -119,8 +119,8 @@ class MastClient:
     def search(
         self, conditions: Sequence[Mapping[str, str]], columns: Sequence[str], *, limit: int = PAGE_SIZE,
         offset: int = 0, sort_by: Sequence[str] = (),
-    ) -> tuple[list[dict[str, Any]], int]:
-        """One page of datasets: (rows, total number of matches MAST reports)."""
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """One page of datasets: (rows, total number of matches MAST reports, None if it gives none)."""
         body: dict[str, Any] = {
             "conditions": [dict(c) for c in conditions], "select_cols": list(columns), "limit": int(limit),
             "offset": int(offset),
@@ -132,8 +132,8 @@ class MastClient:
         rows = reply.get("results")
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise DownloadError(f"{self.base}/search: the reply has no 'results' list of rows")
-        total = reply.get("totalResults", len(rows))
-        return rows, int(total) if isinstance(total, int | float) else len(rows)
+        total = reply.get("totalResults")
+        return rows, int(total) if isinstance(total, int | float) else None
 
     def search_all(self, conditions: Sequence[Mapping[str, str]], columns: Sequence[str], *,
                    sort_by: Sequence[str] = (), page_size: int = PAGE_SIZE) -> Iterator[dict[str, Any]]:
@@ -143,7 +143,7 @@ class MastClient:
             rows, total = self.search(conditions, columns, limit=page_size, offset=offset, sort_by=sort_by)
             yield from rows
             offset += len(rows)
-            if not rows or len(rows) < page_size or offset >= total:
+            if not rows or len(rows) < page_size or (total is not None and offset >= total):
                 return
 
     def products(self, dataset_ids: Sequence[str]) -> list[dict[str, Any]]:

@@ -9,7 +9,6 @@ checksum counts as done; a different one is left alone and the transfer fails wi
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from collections.abc import Callable
@@ -22,7 +21,7 @@ import requests
 from hstlc.download.mast import MastClient, describe
 from hstlc.download.selection import ProductFile
 from hstlc.errors import DownloadError
-from hstlc.filing import fsync_directory, place_exclusively
+from hstlc.filing import file_digest, fsync_directory, place_exclusively
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +51,6 @@ def part_path(folder: Path, name: str) -> Path:
     return folder / f"{PART_PREFIX}{name}"
 
 
-def _digest(path: Path, algorithm: str) -> str:
-    h = hashlib.new(algorithm)
-    with open(path, "rb") as handle:
-        while chunk := handle.read(CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _matches(path: Path, file: ProductFile) -> str | None:
     """None if ``path`` holds what MAST says ``file`` is (size, checksum), else how it differs."""
     size = path.stat().st_size
@@ -67,7 +58,7 @@ def _matches(path: Path, file: ProductFile) -> str | None:
         return f"{size} bytes where MAST lists {file.size}"
     if file.checksum is not None:
         algorithm, expected = file.checksum
-        got = _digest(path, algorithm)
+        got = file_digest(path, algorithm)
         if got != expected:
             return f"{algorithm} {got[:12]}… where MAST lists {expected[:12]}…"
     return None
@@ -113,16 +104,20 @@ def fetch(client: MastClient, file: ProductFile, folder: Path, *,
     problems, which come back as a ``failed`` :class:`Transfer`."""
     target = folder / file.name
     part = part_path(folder, file.name)
-    if os.path.lexists(target):
-        if target.is_file() and not target.is_symlink() and _matches(target, file) is None:
-            with suppress(OSError):
-                part.unlink(missing_ok=True)
-            return Transfer(file, "present", target)
-        return Transfer(file, "failed", reason=f"{target}: a different file is already there; not replaced")
-    resumed = part.stat().st_size if part.is_file() else 0
-    if file.size is not None and resumed > file.size:
-        part.unlink()
-        resumed = 0
+    try:
+        if os.path.lexists(target):
+            if target.is_file() and not target.is_symlink() and _matches(target, file) is None:
+                with suppress(OSError):
+                    part.unlink(missing_ok=True)
+                return Transfer(file, "present", target)
+            return Transfer(file, "failed",
+                            reason=f"{target}: a different file is already there; not replaced")
+        resumed = part.stat().st_size if part.is_file() else 0
+        if file.size is not None and resumed > file.size:
+            part.unlink()
+            resumed = 0
+    except OSError as exc:
+        return Transfer(file, "failed", reason=f"{target}: {exc.strerror or exc}")
     fetched = 0
 
     def attempt() -> None:
@@ -141,7 +136,7 @@ def fetch(client: MastClient, file: ProductFile, folder: Path, *,
         client.retrying(file.name, attempt)
         if not place_exclusively(part, target):
             return Transfer(file, "failed", reason=f"{target}: a different file appeared there; not replaced")
-        part.unlink()
+        part.unlink(missing_ok=True)  # placed by a hard link (or renamed where links are not supported)
         fsync_directory(folder)
     except DownloadError as exc:
         return Transfer(file, "failed", bytes=fetched, resumed=resumed, reason=str(exc))
