@@ -112,6 +112,9 @@ def test_rejected_files(stocked: Catalog) -> None:
     assert entry.rejected[0].path == f"{ROOT}/bad_data"
     entry = stocked.show(REJECTED[1])
     assert (entry.kind, [r.filename for r in entry.rejected]) == ("file", [REJECTED[1]])
+    for prefix in ("l", "lb1z", "lb1z01aa"):  # a start of a rootname is not one
+        with pytest.raises(CatalogError, match="no target, rootname, product or file of that name"):
+            stocked.show(prefix)
 
 
 def test_hostile_and_unicode_names(stocked: Catalog) -> None:

@@ -141,6 +141,9 @@ class CatalogFilter:
             raise ValueError(f"type: {self.product_type!r} is not one of {', '.join(PRODUCT_TYPES)}")
         if self.limit is not None and self.limit < 0:
             raise ValueError(f"limit: {self.limit} is negative")
+        for label, number in (("limit", self.limit), ("proposal", self.proposal)):
+            if number is not None and abs(number) >= 2**63:  # a database integer holds no more
+                raise ValueError(f"{label}: {number} is too large")
         for label, value in (("min_exptime", self.min_exptime), ("since", self.since)):
             if value is not None and not math.isfinite(value):
                 raise ValueError(f"{label}: {value} is not a finite number")
@@ -189,7 +192,10 @@ def parse_since(text: str) -> float:
     except ValueError:
         raise ValueError(f"since: {text!r} is neither an MJD nor a date (YYYY-MM-DD[THH:MM[:SS]])") from None
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        try:
+            moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        except OverflowError:  # 0001-01-01T00:00+01:00 is before the first representable moment
+            raise ValueError(f"since: {text!r} is out of range") from None
     midnight = datetime.combine(MJD_EPOCH, datetime.min.time())
     return (moment - midnight).total_seconds() / 86400.0
 

@@ -212,7 +212,8 @@ def _rootname_named(session: Session, name: str) -> str | None:
             found = _scalar_rows(session, select(column).where(column == candidate).limit(1))
             if found:
                 return str(found[0])
-        rejected = _scalar_rows(session, select(BadData.filename).where(_rejected_like([candidate])).limit(1))
+        rejected = _scalar_rows(session, select(BadData.filename)
+                                .where(_rejected_like([candidate + "_"])).limit(1))  # a whole rootname
         if rejected:
             return str(rejected[0])[: len(candidate)]
     return None

@@ -101,6 +101,7 @@ FIELD_OPTIONS = {
     "verdict": "--verdict",
     "type": "--type",
     "limit": "--limit",
+    "proposal": "--proposal",
     "min_exptime": "--min-exptime",
     "since": "--since",
     "name": "--name",
