@@ -129,26 +129,34 @@ class DaskPool:
                     n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
                     silence_logs=logging.ERROR,
                 )
-            self.client = distributed.Client(self.cluster, set_as_default=False)
-        else:
-            try:
-                self.client = distributed.Client(address, timeout=timeout, set_as_default=False)
-            except (OSError, TimeoutError) as exc:
-                raise ConfigError(f"scheduler_address {address!r}: cannot connect to the Dask scheduler "
-                                  f"({exc})") from None
         self.address = address
         self.initializer = initializer
-        try:
+        try:  # from here on a failure (or Ctrl-C) closes what was started: no worker processes left behind
+            if self.cluster is not None:
+                self.client = distributed.Client(self.cluster, set_as_default=False)
+            else:
+                try:
+                    self.client = distributed.Client(address, timeout=timeout, set_as_default=False)
+                except (OSError, TimeoutError) as exc:
+                    raise ConfigError(f"scheduler_address {address!r}: cannot connect to the Dask scheduler "
+                                      f"({exc})") from None
             self._check_shared([str(p) for p in shared])
+            log.info("%s", self.notice)
         except BaseException:
             self.close()
             raise
-        log.info("Dask scheduler %s: %d worker(s)%s", address, self.workers,
-                 f", dashboard {self.dashboard}" if self.dashboard else "")
 
     @property
     def workers(self) -> int:
-        return max(1, len(self.client.scheduler_info().get("workers", {})))
+        # nthreads lists every worker (scheduler_info() lists at most 5 on some distributed releases)
+        return max(1, len(self.client.nthreads()))
+
+    @property
+    def notice(self) -> str:
+        """One line for the user: the cluster, its workers and its dashboard."""
+        dashboard = self.dashboard
+        return f"Dask scheduler {self.address}: {self.workers} worker(s)" + (
+            f", dashboard {dashboard}" if dashboard else "")
 
     @property
     def dashboard(self) -> str | None:
@@ -216,7 +224,7 @@ class DaskPool:
             try:
                 results = future.result()
             except Exception as exc:  # the batch itself failed (its worker died every time: KilledWorker)
-                reason = RemoteError(f"lost with its Dask worker after {RETRIES} retries "
+                reason = RemoteError(f"its Dask task failed after {RETRIES} retries "
                                      f"({type(exc).__name__}: {exc})")
                 return [(job, (False, reason)) for job in batch]
             return list(zip(batch, results, strict=True))
@@ -284,8 +292,11 @@ def run_jobs(
                                   errors=errors, between=between, initializer=initializer, warm_up=warm_up,
                                   preload=preload)
         return
+    todo = list(jobs)
+    if not todo:  # nothing to do (an incremental stats or plot): no cluster to start or reach
+        return
     with DaskPool(scheduler, initializer=initializer, shared=shared) as pool:
-        yield from pool.run(fn, jobs, ordered=ordered, between=between, errors=errors)
+        yield from pool.run(fn, todo, ordered=ordered, between=between, errors=errors)
 
 
 __all__ = [

@@ -189,6 +189,12 @@ def _compute_job(job: ComputeJob) -> WorkResult:
     return _compute(product.path, sha, options)
 
 
+def _job_failed(job: ComputeJob, exc: Exception) -> WorkResult:
+    """A job its worker could not run (the worker process died, on every retry): that product failed, the
+    others go on."""
+    return "failed", None, {}, f"{job[0].path.name}: {exc}"
+
+
 def _results(
     todo: list[tuple[ProductRef, str | None]], options: StatsOptions, settings: Settings
 ) -> Iterator[tuple[ProductRef, WorkResult]]:
@@ -206,7 +212,7 @@ def _results(
     for (product, _, _), result in run_jobs(_compute_job, pending, settings.num_cores, ordered=True,
                                             min_jobs_per_worker=MIN_PRODUCTS_PER_WORKER,
                                             preload=STATS_MODULES, scheduler=settings.scheduler_address,
-                                            shared=sorted(folders)):
+                                            shared=sorted(folders), errors=_job_failed):
         yield product, result
 
 

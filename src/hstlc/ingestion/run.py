@@ -20,7 +20,7 @@ from hstlc.filing import ensure_dir
 from hstlc.ingestion.filer import FaultHook
 from hstlc.ingestion.stages import STAGES, Options, Run
 from hstlc.ingestion.summary import IngestSummary
-from hstlc.ingestion.work import init_worker, tune_allocator, warm_up
+from hstlc.ingestion.work import init_cluster_worker, init_worker, tune_allocator, warm_up
 from hstlc.workers import Progress, ProgressCallback, WorkerPool
 
 log = logging.getLogger(__name__)
@@ -43,13 +43,10 @@ def _pool(settings: Settings, cores: int, folder: Path, progress: ProgressCallba
     for path in made:
         ensure_dir(path, group=settings.file_group, dir_mode=settings.file_mode)
     refs = [p for p in (settings.lref_dir, settings.oref_dir) if p is not None and p.is_dir()]
-    pool = DaskPool(settings.scheduler_address, initializer=init_worker, shared=[folder, *made, *refs])
-    notice = f"Dask scheduler {settings.scheduler_address}: {pool.workers} worker(s)"
-    if pool.dashboard:
-        notice += f", dashboard {pool.dashboard}"
-    log.info("%s", notice)
+    pool = DaskPool(settings.scheduler_address, initializer=init_cluster_worker,
+                    shared=[folder, *made, *refs])
     if progress is not None:
-        progress(Progress("dask", 0, 0, message=notice))
+        progress(Progress("dask", 0, 0, message=pool.notice))
     return pool
 
 

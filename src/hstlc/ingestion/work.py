@@ -156,12 +156,18 @@ _collector: _Collector | None = None
 
 def init_worker() -> None:
     """Process-pool initializer: collect this worker's ``hstlc`` log records for the main process."""
-    global _collector
-    _collector = _Collector()
     # A little below the main process, which hands out work and is the only catalog writer: when the
     # cores are all busy it still gets the CPU at once, so workers never wait for it.
     with contextlib.suppress(AttributeError, OSError):
         os.nice(WORKER_NICENESS)
+    init_cluster_worker()
+
+
+def init_cluster_worker() -> None:
+    """:func:`init_worker` for a Dask worker, which may be a standing cluster's that outlives this run and
+    serves others: its priority is left as it is (the catalog writer runs on another machine anyway)."""
+    global _collector
+    _collector = _Collector()
     tune_allocator()
     root = logging.getLogger("hstlc")
     for handler in list(root.handlers):
@@ -277,6 +283,7 @@ def observation_values(observation: Observation) -> dict[str, Any]:
 def survey(candidate: Candidate, settings: Settings) -> SurveyResult:
     """Hash every file of ``candidate``, run the quality checks and read its event files' headers."""
     started = time.perf_counter()
+    _drain()  # records left by other work in this process (a standing cluster's) are not this job's
     from hstlc.file_checks import check_dataset
     from hstlc.products import file_sha256
     from hstlc.readers import read_observation
@@ -363,6 +370,7 @@ def _stis_corrtag(job: ProcessJob, derived: list[FileInfo]) -> Path:
 def process(job: ProcessJob) -> ProcessResult:
     """Extract ``job``'s dataset and write its individual product (``outputs_dir/<TARGNAME>/``)."""
     started = time.perf_counter()
+    _drain()  # records left by other work in this process (a standing cluster's) are not this job's
     candidate, settings = job.candidate, job.settings
 
     def work() -> ProcessResult:
@@ -402,6 +410,7 @@ def _is_stis(path: Path) -> bool:
 def build_composite(job: CompositeJob) -> CompositeResult:
     """Make and write the composite of one configuration into ``composite_dir``."""
     started = time.perf_counter()
+    _drain()  # records left by other work in this process (a standing cluster's) are not this job's
     settings = job.settings
 
     def work() -> CompositeResult:
@@ -435,6 +444,7 @@ __all__ = [
     "build_composite",
     "file_mode",
     "finish_file",
+    "init_cluster_worker",
     "init_worker",
     "observation_values",
     "process",

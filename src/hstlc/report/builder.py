@@ -48,6 +48,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from hstlc import display as display_module
 from hstlc.catalog.report_queries import ProductRow, ReportData, load_report_data
 from hstlc.catalog.store import Catalog
 from hstlc.cluster import run_jobs
@@ -196,14 +197,18 @@ def write_page(path: Path, text: str) -> tuple[int, bool]:
     return len(data), True
 
 
-_HTML_CODE = hashlib.sha256(Path(html_module.__file__).read_bytes()).hexdigest()
-"""The code that writes the pages: a page is made again when it changes."""
+_HTML_CODE = hashlib.sha256(b"".join(Path(str(m.__file__)).read_bytes()
+                                     for m in (html_module, display_module))).hexdigest()
+"""The code that writes the pages (the HTML and the way numbers are shown): a page is made again when it
+changes."""
 
 
 def page_key(*parts: Any) -> str:
-    """What a page is made from, as one hash (with the pages' code and :data:`MANIFEST_VERSION`): a page
+    """What a page is made from, as one hash (with the pages' code, :data:`MANIFEST_VERSION` and the
+    statistics' :data:`~hstlc.science.variability.STATS_VERSION`, which decides the stale mark): a page
     whose key and size match the manifest's is left as it is, without being made again."""
-    text = json.dumps([_HTML_CODE, MANIFEST_VERSION, *parts], default=str, separators=(",", ":"))
+    text = json.dumps([_HTML_CODE, MANIFEST_VERSION, STATS_VERSION, *parts], default=str,
+                      separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
