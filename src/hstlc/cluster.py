@@ -1,9 +1,9 @@
 """The worker pool on a Dask cluster: the same jobs as :class:`hstlc.workers.WorkerPool`, on many machines.
 
-:class:`DaskPool` has :class:`~hstlc.workers.WorkerPool`'s interface (``run``, ``wait_until_warm``, a
-context manager), so the ingest stages, ``hstlc stats`` and ``hstlc plot`` hand their jobs to it
-unchanged: the science runs in the same functions, only elsewhere. The calling process stays the only
-catalog writer; it collects results as they complete and files them as it always does.
+:class:`DaskPool` has :class:`~hstlc.workers.WorkerPool`'s ``run`` and is a context manager, so the
+ingest stages, ``hstlc stats`` and ``hstlc plot`` hand their jobs to it unchanged: the science runs in the
+same functions, only elsewhere. The calling process stays the only catalog writer; it collects results as
+they complete and files them as it always does.
 
 * ``scheduler_address``: ``tcp://host:8786`` (an existing cluster: its workers must see the same
   ``ingest_dir``/``filesystem_dir``/``outputs_dir``… paths, checked at start) or ``local:N`` (a
@@ -98,8 +98,6 @@ class DaskPool:
     """Jobs on the Dask cluster at ``address`` (module docstring). ``shared``: folders every worker must
     see (a :class:`~hstlc.errors.ConfigError` names the worker and the folder otherwise)."""
 
-    inline = False
-
     def __init__(
         self,
         address: str,
@@ -170,9 +168,6 @@ class DaskPool:
             if missing:
                 raise ConfigError(f"Dask worker {worker} does not see {missing[0]}: the folders must be on a "
                                   "filesystem every worker shares, at the same path")
-
-    def wait_until_warm(self, timeout: float | None = None) -> bool:
-        return True
 
     def close(self) -> None:
         client, cluster = getattr(self, "client", None), self.cluster

@@ -28,7 +28,6 @@ from hstlc.workers import ProgressCallback
 
 log = logging.getLogger(__name__)
 
-STAGES = ("download", "ingest", "stats", "plot")
 
 
 @dataclass
@@ -149,4 +148,4 @@ def update(
     return summary
 
 
-__all__ = ["STAGES", "StageOutcome", "UpdateSummary", "update"]
+__all__ = ["StageOutcome", "UpdateSummary", "update"]

@@ -27,8 +27,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import requests
-
 from hstlc.catalog.download_queries import known_rootnames
 from hstlc.catalog.store import Catalog
 from hstlc.config import Settings
@@ -229,7 +227,6 @@ def download(
     limit: int | None = None,
     dry_run: bool = False,
     progress: DownloadProgressCallback | None = None,
-    session: requests.Session | None = None,
     today: dt.date | None = None,
 ) -> DownloadSummary:
     """Fetch the new COS/STIS TIME-TAG datasets from MAST into ``settings.ingest_dir`` (module docstring).
@@ -246,7 +243,7 @@ def download(
     limit = settings.download_limit if limit is None else max(0, int(limit))
     summary = DownloadSummary(dry_run=dry_run, limit=limit)
     ingest_dir = settings.ingest_dir
-    with MastClient(settings, session=session, pool=settings.download_transfers) as client:
+    with MastClient(settings, pool=settings.download_transfers) as client:
         conditions = search_conditions(filters, today)
         known = known_rootnames(catalog) if catalog is not None else set()
         rows = _select(client, filters, today, limit, known, _present_rootnames(ingest_dir), summary)

@@ -58,14 +58,12 @@ def new_session(pool: int = 10) -> requests.Session:
 class MastClient:
     """The MAST Search API at ``settings.mast_url``, with the download settings' timeout and retries."""
 
-    def __init__(self, settings: Settings, *, session: requests.Session | None = None, pool: int = 10,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, settings: Settings, *, pool: int = 10) -> None:
         self.base = settings.mast_url.rstrip("/") + API_PATH
         self.timeout = settings.download_timeout
         self.retries = settings.download_retries
         self.backoff = settings.download_backoff
-        self.session = session or new_session(pool)
-        self._sleep = sleep
+        self.session = new_session(pool)
 
     def close(self) -> None:
         self.session.close()
@@ -88,7 +86,7 @@ class MastClient:
                 if not exc.retryable or n == self.retries:
                     raise
                 log.info("%s: %s; retrying in %.1f s (%d of %d)", what, exc, delay, n + 1, self.retries)
-                self._sleep(delay)
+                time.sleep(delay)
                 delay *= 2
         raise AssertionError("unreachable")  # the loop returns or raises
 
@@ -136,14 +134,14 @@ class MastClient:
         return rows, int(total) if isinstance(total, int | float) else None
 
     def search_all(self, conditions: Sequence[Mapping[str, str]], columns: Sequence[str], *,
-                   sort_by: Sequence[str] = (), page_size: int = PAGE_SIZE) -> Iterator[dict[str, Any]]:
+                   sort_by: Sequence[str] = ()) -> Iterator[dict[str, Any]]:
         """Every matching dataset, a page at a time (stops at MAST's total, or at a short page)."""
         offset = 0
         while True:
-            rows, total = self.search(conditions, columns, limit=page_size, offset=offset, sort_by=sort_by)
+            rows, total = self.search(conditions, columns, limit=PAGE_SIZE, offset=offset, sort_by=sort_by)
             yield from rows
             offset += len(rows)
-            if not rows or len(rows) < page_size or (total is not None and offset >= total):
+            if not rows or len(rows) < PAGE_SIZE or (total is not None and offset >= total):
                 return
 
     def products(self, dataset_ids: Sequence[str]) -> list[dict[str, Any]]:

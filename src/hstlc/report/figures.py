@@ -25,7 +25,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -96,22 +96,6 @@ _FOLD_WIDTH, _FOLD_GAP = 2.45, 0.75
 _PANEL_GAP = 0.08
 # periodogram layout, inches
 _BAND, _BAND_GAP, _LINE = 1.85, 0.55, 0.24
-
-
-class BandLike(Protocol):
-    """What a periodogram panel needs from one band (:class:`~hstlc.science.periodogram.BandResult`)."""
-
-    name: str
-    periods: Any
-    power: Any
-    threshold: float | None
-    levels: Sequence[tuple[float, float, float]]
-    mean: float | None
-    std: float | None
-    peaks: Sequence[Any]
-    best: Any
-    residual: bool
-    skipped: str | None
 
 
 @dataclass(frozen=True)
@@ -907,7 +891,6 @@ __all__ = [
     "MAX_PHASE_BINS",
     "MAX_VISIT_PANELS",
     "VISIT_GAP",
-    "BandLike",
     "FigureMaker",
     "Fold",
     "band_skip_reason",

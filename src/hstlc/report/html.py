@@ -930,8 +930,7 @@ def _anchor(filename: str) -> str:
     return "p-" + "".join(c if c.isalnum() or c in "-_." else "_" for c in filename)
 
 
-def render_product_page(entry: ProductEntry, *, settings_key: str | None = None,
-                        generated: datetime | None = None) -> str:
+def render_product_page(entry: ProductEntry, *, settings_key: str | None = None) -> str:
     """A product's page: the verdict first, figures, the numbers behind the verdict, the original's
     statistics, the period search's bands, catalog and header summary; a note when the row is
     :func:`outdated` for ``settings_key``. Lives one folder below ``index.html``."""
@@ -1010,7 +1009,7 @@ def render_product_page(entry: ProductEntry, *, settings_key: str | None = None,
             '<div><h2>Product header</h2>' + header + "</div></div>",
         ]
     )
-    return document(f"{row.targname or row.filename} — hstlc", body, generated=generated)
+    return document(f"{row.targname or row.filename} — hstlc", body)
 
 
 __all__ = [
