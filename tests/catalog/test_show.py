@@ -110,6 +110,7 @@ def test_rejected_files(stocked: Catalog) -> None:
         (REJECTED[1], ("Bad EXPFLAG",)),
     ]
     assert entry.rejected[0].path == f"{ROOT}/bad_data"
+    assert [r.exists for r in entry.rejected] == [False, False]  # generated rows: no files behind them
     entry = stocked.show(REJECTED[1])
     assert (entry.kind, [r.filename for r in entry.rejected]) == ("file", [REJECTED[1]])
     for prefix in ("l", "lb1z", "lb1z01aa"):  # a start of a rootname is not one

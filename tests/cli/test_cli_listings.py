@@ -141,6 +141,7 @@ def test_show(stocked: str, tmp_path: Path) -> None:
     assert REJECTED[1] in rejected.stdout
     as_json = json.loads(invoke(stocked, tmp_path, "show", dataset("o1b002010").composite, "--json").stdout)
     assert as_json["kind"] == "product" and as_json["products"][0]["bands"][0]["best_period"] == 300.0
+    assert as_json["products"][0]["exists"] is False  # --json says what the table's "on disk" says
 
 
 def test_show_an_unknown_name_is_one_line(stocked: str, tmp_path: Path) -> None:

@@ -131,6 +131,8 @@ class ProductEntry:
     bands: tuple[BandPeriod, ...]
     stale_reason: str | None
     rootnames: tuple[str, ...]
+    exists: bool
+    """Whether the product file is on disk now."""
 
     def to_dict(self) -> dict[str, Any]:
         return _as_dict(self)
@@ -144,6 +146,8 @@ class RejectedFile:
     reasons: tuple[str, ...]
     path: str | None
     ingest_date: datetime | None
+    exists: bool | None
+    """Whether the file is on disk now in ``path`` (``None`` when no folder is recorded)."""
 
     def to_dict(self) -> dict[str, Any]:
         return _as_dict(self)
@@ -426,7 +430,7 @@ def _products(
         details, version, settings = stored.get(row.filename, (None, None, None))
         reason = stale_reason(version, settings, settings_key) if row.filename in stored else None
         members_of = tuple(sorted(members.get(row.filename, set())))
-        out.append(ProductEntry(row, bands_of(details), reason, members_of))
+        out.append(ProductEntry(row, bands_of(details), reason, members_of, os.path.exists(row.path)))
     return out
 
 
@@ -446,7 +450,7 @@ def _rejected(session: Session, rootnames: Sequence[str], filename: str | None) 
             rows[row.filename] = row
     return [
         RejectedFile(r.filename, tuple(x for x in (r.reason or "").split(REASON_SEPARATOR) if x), r.path,
-                     r.ingest_date)
+                     r.ingest_date, os.path.exists(os.path.join(r.path, r.filename)) if r.path else None)
         for _name, r in sorted(rows.items())
     ]
 

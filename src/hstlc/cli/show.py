@@ -105,7 +105,7 @@ def _files_table(entry: CatalogEntry) -> Table:
             opt.plain(p.product.filename),
             opt.plain(kind),
             opt.plain(p.product.path),
-            _on_disk(Path(p.product.path).exists()),
+            _on_disk(p.exists),
         )
     for d in entry.datasets:
         for f in d.files:
@@ -117,7 +117,7 @@ def _files_table(entry: CatalogEntry) -> Table:
             )
     for r in entry.rejected:
         where = str(Path(r.path) / r.filename) if r.path else "–"
-        present = _on_disk(Path(where).exists()) if r.path else opt.plain("–")
+        present = _on_disk(r.exists) if r.exists is not None else opt.plain("–")
         table.add_row(opt.plain(r.filename), opt.plain("rejected"), opt.plain(where), present)
     return table
 
