@@ -43,6 +43,7 @@ from hstlc.display import finite_float, format_fap, format_period
 from hstlc.domain import SECONDS_PER_DAY, LightCurve
 from hstlc.products import flux_is_calibrated
 from hstlc.science.periodogram import DEFAULT_FAP_THRESHOLD
+from hstlc.science.variability import infer_step
 
 FIGURE_VERSION = 4
 """Bump when the figures' look changes: the report then regenerates every figure once."""
@@ -122,21 +123,13 @@ def _new_figure(width: float, height: float) -> Figure:
 
 
 def lightcurve_step(lc: LightCurve) -> float:
-    """The bin width of ``lc`` in seconds: TIMEDEL/STEPSIZE from its headers, else the smallest spacing."""
-    for key in ("TIMEDEL", "STEPSIZE", "timedel", "stepsize"):
-        value = lc.meta.get(key)
-        try:
-            step = float(value)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            continue
-        if np.isfinite(step) and step > 0:
-            return step
-    if len(lc) > 1:
-        diffs = np.diff(np.sort(np.asarray(lc.mjd, dtype=np.float64))) * SECONDS_PER_DAY
-        diffs = diffs[diffs > 0]
-        if diffs.size:
-            return float(diffs.min())
-    return float(np.max(lc.bins)) if len(lc) else 1.0
+    """The bin width of ``lc`` in seconds, as the statistics take it
+    (:func:`~hstlc.science.variability.infer_step`); 1 s for an empty product."""
+    try:
+        mjd, bins = np.asarray(lc.mjd, dtype=np.float64), np.asarray(lc.bins, dtype=np.float64)
+        return infer_step(lc.meta, mjd, bins)
+    except ValueError:
+        return 1.0
 
 
 def _time_axis(seconds: npt.NDArray[np.float64]) -> tuple[float, str]:
