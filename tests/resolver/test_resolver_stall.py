@@ -301,7 +301,10 @@ def test_the_budget_bounds_a_slow_sesame(
     settings = settings_for(tmp_path, sesame.url(), sesame_timeout=5.0, resolver_budget=1.0)
     with caplog.at_level(logging.WARNING, logger="hstlc"):
         results, notices, _, stats, seconds = run(catalog, settings)
-    assert seconds < 1.0 + 0.8
+    # The budget bounds the waiting for Sesame (at most one request of 0.3 s past it); the run's own
+    # catalog work comes on top (seconds on a loaded server), yet far below the 6 s of asking all 20.
+    assert stats.sesame_seconds < 1.0 + 0.5
+    assert seconds < 4.0
     assert 1 <= stats.asked < 8 and sesame.count == stats.requests
     answered = [n for n, r in results.items() if r.aliases]
     assert 1 <= len(answered) <= stats.asked
