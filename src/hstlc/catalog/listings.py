@@ -502,7 +502,7 @@ def verdict_rank(total: Any, periodogram: Any, variable: Any, present: Any) -> C
     return case((present.is_(None), null()), else_=_render(verdict_decisions(), columns, 0))
 
 
-def stale_condition(session: Session, settings_key: str | None, stats: Any = Stats) -> ColumnElement[bool]:
+def stale_condition(session: Session, settings_key: str | None, stats: Any) -> ColumnElement[bool]:
     """SQL that is true for a stats row that :func:`~hstlc.science.variability.stale_reason` calls stale.
 
     The rule is asked in Python once per distinct stored (method version, settings) pair — a handful — and

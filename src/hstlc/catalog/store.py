@@ -237,7 +237,7 @@ class Catalog:
         except SQLAlchemyError as exc:
             raise CatalogError(f"{self.url}: cannot inspect table {table.name}: {_first_line(exc)}") from exc
 
-    def _add_indexes(self, indexes: Sequence[Index]) -> list[str]:
+    def _add_indexes(self, indexes: Sequence[Index]) -> None:
         """``CREATE INDEX`` each of ``indexes`` (they make queries fast; none is needed for correctness).
 
         An index another process created meanwhile is skipped; one that cannot be created (a read-only
@@ -260,7 +260,6 @@ class Catalog:
             added.append(str(index.name))
         if added:
             log.info("%s: schema upgraded, added index(es) %s", self.url, ", ".join(added))
-        return added
 
     def _present_columns(self, table: Table) -> set[str]:
         """The columns ``table`` has now (a fresh inspection, no cached answer)."""
